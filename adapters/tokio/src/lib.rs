@@ -1,0 +1,105 @@
+//! Runs background-tasks queues on tokio: spawn for async tasks, spawn_blocking for sync ones.
+//!
+//! [`TokioExecutor`] is the [`Executor`] for a tokio runtime. Async tasks are spawned on the
+//! runtime's workers; sync tasks go to its blocking pool through
+//! [`spawn_blocking`](tokio::runtime::Handle::spawn_blocking), so a task that blocks for seconds
+//! never stalls a worker.
+//!
+//! # Examples
+//!
+//! ```
+//! use background_tasks::BackgroundTasks;
+//! use background_tasks_tokio::TokioExecutor;
+//!
+//! # fn main() {
+//! let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! let report = runtime.block_on(async {
+//!     let tasks = BackgroundTasks::new();
+//!     tasks.add_task(|| println!("on the blocking pool"));
+//!     tasks.add_async_task(async { println!("on the runtime") });
+//!     tasks.run(&TokioExecutor::new()).await
+//! });
+//! assert!(report.is_success());
+//! # }
+//! ```
+//!
+//! Outside the runtime, build it from a [`Handle`](tokio::runtime::Handle) with
+//! [`TokioExecutor::from_handle`].
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor};
+use tokio::runtime::Handle;
+
+/// An [`Executor`] backed by a tokio runtime.
+#[derive(Debug, Clone)]
+pub struct TokioExecutor {
+    handle: Handle,
+}
+
+impl TokioExecutor {
+    /// The executor of the runtime this is called from.
+    ///
+    /// # Panics
+    ///
+    /// If called outside a tokio runtime; use [`try_current`](Self::try_current) or
+    /// [`from_handle`](Self::from_handle) there.
+    pub fn new() -> Self {
+        Self::from_handle(Handle::current())
+    }
+
+    /// The executor of the runtime this is called from, if there is one.
+    ///
+    /// # Errors
+    ///
+    /// tokio's [`TryCurrentError`](tokio::runtime::TryCurrentError) outside a runtime.
+    pub fn try_current() -> Result<Self, tokio::runtime::TryCurrentError> {
+        Handle::try_current().map(Self::from_handle)
+    }
+
+    /// The executor of the runtime behind `handle`.
+    pub fn from_handle(handle: Handle) -> Self {
+        Self { handle }
+    }
+
+    /// The runtime handle tasks are spawned on.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl Default for TokioExecutor {
+    /// The ambient runtime's executor, as [`TokioExecutor::new`].
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl From<Handle> for TokioExecutor {
+    fn from(handle: Handle) -> Self {
+        Self::from_handle(handle)
+    }
+}
+
+impl Executor for TokioExecutor {
+    fn spawn(&self, future: BoxFuture<()>) {
+        // Dropping the JoinHandle detaches the task; it still runs to its end.
+        drop(self.handle.spawn(future));
+    }
+
+    fn spawn_blocking(&self, job: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
+        let handle = self
+            .handle
+            .spawn_blocking(move || catch_unwind(AssertUnwindSafe(job)));
+        Box::pin(async move {
+            match handle.await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(payload)) => Err(BlockingError::panicked(payload.as_ref())),
+                Err(error) if error.is_panic() => {
+                    Err(BlockingError::panicked(error.into_panic().as_ref()))
+                }
+                Err(_) => Err(BlockingError::Cancelled),
+            }
+        })
+    }
+}

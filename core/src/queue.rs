@@ -1,0 +1,277 @@
+//! [`BackgroundTasks`]: one request's queue of work, shared by cheap clones.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::report::{Outcome, RunReport, TaskReport};
+use crate::task::{Task, TaskResult};
+
+/// A queue of background work, run in order once its owner is done with it (after the response,
+/// when an HTTP layer drives it).
+///
+/// Clones are cheap and share one queue, as FastAPI shares one `BackgroundTasks` between a request's
+/// dependencies and its endpoint: hand a clone to every extractor, middleware or helper that wants to
+/// add work, and the tasks run in the order they were added.
+///
+/// A queue runs once, through [`run`](Self::run) or a [`Runner`](crate::Runner). Tasks added while
+/// it runs (by a task, say) run after the ones already queued; a task added after it finished is
+/// refused with an error, never dropped in silence.
+///
+/// # Examples
+///
+/// ```
+/// use background_tasks::BackgroundTasks;
+///
+/// let tasks = BackgroundTasks::new();
+/// let for_dependency = tasks.clone(); // same queue
+/// for_dependency.add_task(|| println!("queued by a dependency"));
+/// tasks.add_async_task(async { println!("queued by the handler") });
+/// assert_eq!(tasks.len(), 2);
+/// ```
+#[derive(Clone, Default)]
+pub struct BackgroundTasks {
+    pub(crate) shared: Arc<Mutex<State>>,
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    // `VecDeque::new` does not allocate: an empty queue costs only its handle.
+    pub(crate) queue: VecDeque<Task>,
+    pub(crate) phase: Phase,
+    // Filled by the runner and, for sync batches, by the blocking pool thread.
+    pub(crate) reports: Vec<TaskReport>,
+    pub(crate) failed: bool,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    #[default]
+    Open,
+    Running,
+    Finished,
+    Discarded,
+}
+
+impl BackgroundTasks {
+    /// An empty queue. Creating it allocates the shared handle and nothing else.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Queues a sync function: it will run on the executor's blocking pool, never on an async
+    /// worker. Capture its arguments in the closure: `add_task(move || write_log(&message))` is
+    /// FastAPI's `add_task(write_log, message)`.
+    ///
+    /// `work` may return `()` or `Result<(), E>`; an `Err` is reported with the task's label. The
+    /// label defaults to the closure's type name; see [`Task::with_label`] to choose one.
+    ///
+    /// # Panics
+    ///
+    /// If the queue has already finished running or was discarded: the task could not run, and
+    /// dropping it silently would lose work. Use [`try_add`](Self::try_add) to get the task back
+    /// instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use background_tasks::BackgroundTasks;
+    ///
+    /// fn write_notification(email: &str, message: &str) {
+    ///     println!("notification for {email}: {message}");
+    /// }
+    ///
+    /// let tasks = BackgroundTasks::new();
+    /// let email = String::from("ada@example.com");
+    /// tasks.add_task(move || write_notification(&email, "some notification"));
+    /// ```
+    pub fn add_task<F, R>(&self, work: F)
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: TaskResult,
+    {
+        self.add(Task::sync(work));
+    }
+
+    /// Queues a future: it will be awaited on the executor after the tasks queued before it.
+    ///
+    /// Pass the call of an `async fn` directly (`add_async_task(async_cleanup(filename))`): nothing
+    /// runs until the queue reaches it. The output may be `()` or `Result<(), E>`.
+    ///
+    /// # Panics
+    ///
+    /// If the queue has already finished running or was discarded, as for [`add_task`](Self::add_task).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use background_tasks::BackgroundTasks;
+    ///
+    /// async fn async_cleanup(filename: String) {
+    ///     println!("cleaned up {filename}");
+    /// }
+    ///
+    /// let tasks = BackgroundTasks::new();
+    /// tasks.add_async_task(async_cleanup("report.csv".into()));
+    /// ```
+    pub fn add_async_task<Fut, R>(&self, future: Fut)
+    where
+        Fut: Future<Output = R> + Send + 'static,
+        R: TaskResult,
+    {
+        self.add(Task::future(future));
+    }
+
+    /// Queues a [`Task`] built by hand (for its label, say).
+    ///
+    /// # Panics
+    ///
+    /// If the queue has already finished running or was discarded, as for [`add_task`](Self::add_task).
+    pub fn add(&self, task: Task) {
+        if let Err(error) = self.try_add(task) {
+            panic!("{error}");
+        }
+    }
+
+    /// Queues a [`Task`], or gives it back if the queue can no longer run it.
+    ///
+    /// # Errors
+    ///
+    /// [`AddTaskError`] holding the task when the queue already finished running or was discarded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use background_tasks::{BackgroundTasks, Task};
+    ///
+    /// let tasks = BackgroundTasks::new();
+    /// let report = tasks.clone().discard();
+    /// assert_eq!(report.tasks().len(), 0);
+    ///
+    /// let refused = tasks.try_add(Task::sync(|| ()).with_label("late")).unwrap_err();
+    /// assert_eq!(refused.into_task().label(), "late");
+    /// ```
+    pub fn try_add(&self, task: Task) -> Result<(), AddTaskError> {
+        let mut state = self.shared.lock();
+        match state.phase {
+            Phase::Open | Phase::Running => {
+                state.queue.push_back(task);
+                Ok(())
+            }
+            Phase::Finished => Err(AddTaskError {
+                task,
+                reason: Reason::Finished,
+            }),
+            Phase::Discarded => Err(AddTaskError {
+                task,
+                reason: Reason::Discarded,
+            }),
+        }
+    }
+
+    /// The number of tasks waiting to run.
+    pub fn len(&self) -> usize {
+        self.shared.lock().queue.len()
+    }
+
+    /// Whether no task is waiting to run.
+    pub fn is_empty(&self) -> bool {
+        self.shared.lock().queue.is_empty()
+    }
+
+    /// Whether `self` and `other` are handles to the same queue.
+    pub fn same_queue(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// Closes the queue without running it: every waiting task is dropped and reported as
+    /// [`Outcome::Discarded`], and later additions are refused.
+    ///
+    /// An HTTP layer calls this when the handler panicked: FastAPI runs no background task when the
+    /// endpoint raises, and neither do we, but we say which ones did not run.
+    ///
+    /// # Panics
+    ///
+    /// If the queue is running or has already run: a queue runs at most once.
+    pub fn discard(self) -> RunReport {
+        let drained: Vec<Task> = {
+            let mut state = self.shared.lock();
+            assert!(
+                state.phase == Phase::Open,
+                "BackgroundTasks::discard called on a queue that already ran or was discarded"
+            );
+            state.phase = Phase::Discarded;
+            state.queue.drain(..).collect()
+        };
+        // Tasks are dropped outside the lock: their captures' destructors may do anything.
+        let tasks = drained
+            .into_iter()
+            .map(|task| TaskReport {
+                label: task.label,
+                outcome: Outcome::Discarded,
+            })
+            .collect();
+        RunReport { tasks }
+    }
+}
+
+impl fmt::Debug for BackgroundTasks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.shared.lock();
+        f.debug_struct("BackgroundTasks")
+            .field("phase", &state.phase)
+            .field("waiting", &state.queue.len())
+            .finish()
+    }
+}
+
+/// A task was added to a queue that can no longer run it. The task is inside, not lost.
+pub struct AddTaskError {
+    task: Task,
+    reason: Reason,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Reason {
+    Finished,
+    Discarded,
+}
+
+impl AddTaskError {
+    /// The refused task, to run some other way.
+    pub fn into_task(self) -> Task {
+        self.task
+    }
+}
+
+impl fmt::Debug for AddTaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AddTaskError")
+            .field("task", &self.task)
+            .field("reason", &self.reason)
+            .finish()
+    }
+}
+
+impl fmt::Display for AddTaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let label = self.task.label();
+        match self.reason {
+            Reason::Finished => write!(
+                f,
+                "background task `{label}` was added after its queue finished running; add tasks \
+                 before the response is complete, or from a task of the same queue"
+            ),
+            Reason::Discarded => write!(
+                f,
+                "background task `{label}` was added to a discarded queue (its request failed \
+                 before producing a response)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AddTaskError {}

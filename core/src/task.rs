@@ -1,0 +1,153 @@
+//! [`Task`]: one unit of background work, sync or async, with a label for reports.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::executor::BoxFuture;
+
+/// The error type a failing task may return: anything convertible to a boxed error.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What a task may return: `()` or `Result<(), E>` for any `E` convertible into a [`BoxError`].
+///
+/// This is the Rust form of "a background function may raise": an `Err` is reported with the
+/// task's label and, under the default policy, ends its queue.
+pub trait TaskResult: Send + 'static {
+    /// Converts the task's return value into success or its error.
+    ///
+    /// # Errors
+    ///
+    /// The task's own error, boxed.
+    fn into_result(self) -> Result<(), BoxError>;
+}
+
+impl TaskResult for () {
+    fn into_result(self) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+impl<E> TaskResult for Result<(), E>
+where
+    E: Into<BoxError> + Send + 'static,
+{
+    fn into_result(self) -> Result<(), BoxError> {
+        self.map_err(Into::into)
+    }
+}
+
+/// One unit of background work: a sync closure or a future, with a label.
+///
+/// [`BackgroundTasks::add_task`](crate::BackgroundTasks::add_task) and
+/// [`add_async_task`](crate::BackgroundTasks::add_async_task) build one for you, labelled with
+/// the closure's or future's type name. Build one yourself to choose the label that reports and
+/// logs will show.
+///
+/// # Examples
+///
+/// ```
+/// use background_tasks::{BackgroundTasks, Task};
+///
+/// let tasks = BackgroundTasks::new();
+/// tasks.add(Task::sync(|| println!("sent")).with_label("send welcome email"));
+/// assert_eq!(tasks.len(), 1);
+/// ```
+pub struct Task {
+    pub(crate) label: Cow<'static, str>,
+    pub(crate) work: Work,
+}
+
+pub(crate) enum Work {
+    Sync(Box<dyn FnOnce() -> Result<(), BoxError> + Send + 'static>),
+    Async(BoxFuture<Result<(), BoxError>>),
+}
+
+impl Task {
+    /// A sync task: `work` runs on the executor's blocking pool, never on an async worker.
+    ///
+    /// Its default label is the closure's type name (for a function item, the function's path).
+    pub fn sync<F, R>(work: F) -> Self
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: TaskResult,
+    {
+        Self {
+            label: Cow::Borrowed(std::any::type_name::<F>()),
+            work: Work::Sync(Box::new(move || work().into_result())),
+        }
+    }
+
+    /// An async task: `future` is polled by the executor, on its async workers.
+    ///
+    /// Its default label is the future's type name (for an `async fn`, the function's path).
+    pub fn future<Fut, R>(future: Fut) -> Self
+    where
+        Fut: Future<Output = R> + Send + 'static,
+        R: TaskResult,
+    {
+        Self {
+            label: Cow::Borrowed(std::any::type_name::<Fut>()),
+            work: Work::Async(Box::pin(async move { future.await.into_result() })),
+        }
+    }
+
+    /// Replaces the label that reports and the error hook show for this task.
+    #[must_use = "with_label returns the relabelled task"]
+    pub fn with_label(mut self, label: impl Into<Cow<'static, str>>) -> Self {
+        self.label = label.into();
+        self
+    }
+
+    /// The task's label.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Whether the task is sync (runs on the blocking pool) rather than async.
+    pub fn is_sync(&self) -> bool {
+        matches!(self.work, Work::Sync(_))
+    }
+}
+
+impl fmt::Debug for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Task")
+            .field("label", &self.label)
+            .field("kind", &if self.is_sync() { "sync" } else { "async" })
+            .finish()
+    }
+}
+
+/// Polls `future`, turning a panic during any poll into `Err(message)`.
+pub(crate) struct CatchUnwind<F> {
+    pub(crate) future: F,
+}
+
+impl<F: Future + Unpin> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, String>;
+
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let future = &mut self.future;
+        // A task that panicked is never polled again, so no broken invariant is observed later.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Pin::new(future).poll(cx))) {
+            Ok(poll) => poll.map(Ok),
+            Err(payload) => std::task::Poll::Ready(Err(panic_message(payload.as_ref()))),
+        }
+    }
+}
+
+/// The message a panic was raised with, when it was a string.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(message) = payload.downcast_ref::<&'static str>() {
+        (*message).to_owned()
+    } else if let Some(message) = payload.downcast_ref::<String>() {
+        message.clone()
+    } else {
+        "a panic with a non-string payload".to_owned()
+    }
+}
