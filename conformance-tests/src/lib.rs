@@ -1,1 +1,87 @@
-//! placeholder
+//! The conformance suite every background-tasks `Executor` must pass, ours and yours.
+//!
+//! [`background_tasks::Executor`] is small, but the contract around it is not: FIFO order across
+//! sync and async tasks, sync work kept off the async workers, panics contained, failures reported,
+//! late tasks never lost. This crate is that contract in executable form, written once and run
+//! against every executor: the tokio, smol and async-std adapters run it from their
+//! `tests/conformance.rs`, and so can yours.
+//!
+//! Implement [`Harness`] for your runtime (build it with one async worker, hand out the executor,
+//! block on a future), then call [`conformance_suite!`] once. It emits one `#[test]` per check, named
+//! after the contract clause it proves (`c04_fifo_order_across_sync_and_async`), each under a
+//! watchdog, so one failure never hides the rest.
+//!
+//! # Examples
+//!
+//! In your crate's `tests/conformance.rs`:
+//!
+//! ```ignore
+//! use background_tasks_conformance::{Harness, conformance_suite};
+//!
+//! struct MyRuntime { pool: my_pool::Pool }
+//!
+//! impl Harness for MyRuntime {
+//!     type Executor = my_pool::Executor;
+//!     fn new() -> Self { MyRuntime { pool: my_pool::Pool::with_async_workers(1) } }
+//!     fn executor(&self) -> Self::Executor { self.pool.executor() }
+//!     fn block_on<F: std::future::Future>(&self, future: F) -> F::Output { self.pool.block_on(future) }
+//! }
+//!
+//! conformance_suite!(my_runtime, MyRuntime);
+//! ```
+//!
+//! The checks are also plain generic functions in [`checks`], for a test that wants one alone.
+
+pub mod checks;
+mod doubles;
+mod harness;
+
+pub use doubles::{CancellingExecutor, RecordingExecutor};
+pub use harness::{CHECK_LIMIT, Harness, watchdog, yield_now};
+
+/// Emits the whole suite for a [`Harness`] as a module of `#[test]` functions.
+///
+/// `conformance_suite!(tokio_current_thread, CurrentThread)` creates `mod tokio_current_thread`
+/// with one test per check in [`checks`], so a failure names both the runtime and the clause.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($module:ident, $harness:ty) => {
+        mod $module {
+            $crate::__tests! {
+                $harness;
+                c01_clones_share_one_queue,
+                c02_sync_and_async_tasks_return_unit_or_result,
+                c04_one_task_at_a_time,
+                c04_a_queue_runs_at_most_once,
+                c04_fifo_order_across_sync_and_async,
+                c05_sync_tasks_run_off_the_async_worker,
+                c05_blocking_sync_task_does_not_stall_async_work,
+                c06_consecutive_sync_tasks_share_one_blocking_trip,
+                c07_tasks_added_while_running_run_after_the_rest,
+                c07_task_added_after_the_run_is_refused,
+                c14_errors_reach_the_hook_with_label_and_original_error,
+                c14_panics_are_contained_and_reported,
+                c15_stop_on_error_skips_the_rest,
+                c15_continue_on_error_runs_the_rest,
+                c20_a_queue_runs_without_http,
+                c21_executor_works_as_a_trait_object,
+                c21_spawned_futures_run_detached,
+                c21_spawn_blocking_returns_a_panic_as_an_error,
+                c21_lost_blocking_jobs_report_their_tasks,
+            }
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tests {
+    ($harness:ty; $($check:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                $crate::watchdog($crate::CHECK_LIMIT, $crate::checks::$check::<$harness>);
+            }
+        )*
+    };
+}
