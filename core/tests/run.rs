@@ -1,0 +1,107 @@
+//! Runner behaviour that needs no runtime: cancellation, discarding, a broken error hook.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use background_tasks::{
+    BackgroundTasks, BlockingError, BlockingJob, BoxFuture, Executor, FailurePolicy, Outcome,
+    Runner, Task,
+};
+
+/// Runs blocking jobs inline: enough for behaviour that does not depend on threads.
+#[derive(Debug, Clone)]
+struct Inline;
+
+impl Executor for Inline {
+    fn spawn(&self, _: BoxFuture<()>) {
+        unreachable!("these tests poll runs themselves")
+    }
+
+    fn spawn_blocking(&self, job: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
+        job();
+        Box::pin(async { Ok(()) })
+    }
+}
+
+fn poll_once<F: Future>(future: std::pin::Pin<&mut F>) -> Poll<F::Output> {
+    future.poll(&mut Context::from_waker(Waker::noop()))
+}
+
+fn run_to_end(tasks: BackgroundTasks, runner: &Runner<Inline>) -> background_tasks::RunReport {
+    let mut run = pin!(runner.run(tasks));
+    match poll_once(run.as_mut()) {
+        Poll::Ready(report) => report,
+        Poll::Pending => panic!("these queues never wait"),
+    }
+}
+
+#[test]
+fn c07_cancelling_a_run_reports_what_it_did_not_finish() {
+    let hooked = Arc::new(Mutex::new(Vec::new()));
+    let h = hooked.clone();
+    let runner = Runner::new(Inline).on_error(move |label, error| {
+        h.lock().unwrap().push(format!("{label}: {error}"));
+    });
+    let tasks = BackgroundTasks::new();
+    tasks.add(Task::sync(|| ()).with_label("done"));
+    tasks.add(Task::future(std::future::pending::<()>()).with_label("in flight"));
+    tasks.add(Task::sync(|| ()).with_label("waiting"));
+    let late = tasks.clone();
+    {
+        let mut run = pin!(runner.run(tasks));
+        assert!(poll_once(run.as_mut()).is_pending());
+    } // cancelled here, as when a runtime shuts down
+    assert_eq!(
+        *hooked.lock().unwrap(),
+        [
+            "in flight: task abandoned: the run was cancelled while this task was running",
+            "waiting: task abandoned: the run was cancelled before reaching this task",
+        ]
+    );
+    assert!(late.try_add(Task::sync(|| ())).is_err(), "the queue is closed");
+}
+
+#[test]
+fn c12_discarding_reports_every_task_and_closes_the_queue() {
+    let tasks = BackgroundTasks::new();
+    tasks.add(Task::sync(|| ()).with_label("email"));
+    tasks.add(Task::future(async {}).with_label("cleanup"));
+    let late = tasks.clone();
+    let report = tasks.discard();
+    let got: Vec<_> = report
+        .tasks()
+        .iter()
+        .map(|t| (t.label.as_ref(), t.outcome.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        [("email", Outcome::Discarded), ("cleanup", Outcome::Discarded)]
+    );
+    let refused = late.try_add(Task::sync(|| ())).unwrap_err();
+    assert!(refused.to_string().contains("discarded queue"), "{refused}");
+}
+
+#[test]
+fn c14_a_panicking_error_hook_does_not_stop_the_queue() {
+    let runner = Runner::new(Inline)
+        .policy(FailurePolicy::ContinueOnError)
+        .on_error(|_, _| panic!("broken hook"));
+    let ran = Arc::new(Mutex::new(0));
+    let tasks = BackgroundTasks::new();
+    tasks.add_task(|| Err::<(), _>("first"));
+    tasks.add_async_task(async { Err::<(), _>("second") });
+    let r = ran.clone();
+    tasks.add_task(move || *r.lock().unwrap() += 1);
+    let report = run_to_end(tasks, &runner);
+    assert_eq!(report.count(Outcome::is_failure), 2);
+    assert_eq!(*ran.lock().unwrap(), 1);
+}
+
+#[test]
+fn c20_an_empty_queue_runs_to_an_empty_report() {
+    let report = run_to_end(BackgroundTasks::new(), &Runner::new(Inline));
+    assert!(report.tasks().is_empty());
+    assert!(report.is_success());
+}
