@@ -705,7 +705,9 @@ pub fn c21_spawned_futures_run_detached<H: Harness>() {
     }
     harness.block_on(async {
         for finish in finished {
-            finish.await.expect("a detached future was dropped unfinished");
+            finish
+                .await
+                .expect("a detached future was dropped unfinished");
         }
     });
 }
@@ -720,7 +722,9 @@ pub fn c21_spawn_blocking_returns_a_panic_as_an_error<H: Harness>() {
     })));
     assert_eq!(
         result,
-        Err(BlockingError::Panicked(format!("{DELIBERATE}: blocking job")))
+        Err(BlockingError::Panicked(format!(
+            "{DELIBERATE}: blocking job"
+        )))
     );
     let ok = harness.block_on(executor.spawn_blocking(Box::new(|| ())));
     assert_eq!(ok, Ok(()));

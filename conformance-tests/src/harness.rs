@@ -49,7 +49,9 @@ pub fn watchdog(limit: Duration, check: fn()) {
     match finished.recv_timeout(limit) {
         Ok(Ok(())) => {}
         Ok(Err(payload)) => resume_unwind(payload),
-        Err(_) => panic!("the check did not finish within {limit:?}: a task, a run or the executor hung"),
+        Err(_) => {
+            panic!("the check did not finish within {limit:?}: a task, a run or the executor hung")
+        }
     }
 }
 

@@ -60,7 +60,10 @@ fn c07_cancelling_a_run_reports_what_it_did_not_finish() {
             "waiting: task abandoned: the run was cancelled before reaching this task",
         ]
     );
-    assert!(late.try_add(Task::sync(|| ())).is_err(), "the queue is closed");
+    assert!(
+        late.try_add(Task::sync(|| ())).is_err(),
+        "the queue is closed"
+    );
 }
 
 #[test]
@@ -77,7 +80,10 @@ fn c12_discarding_reports_every_task_and_closes_the_queue() {
         .collect();
     assert_eq!(
         got,
-        [("email", Outcome::Discarded), ("cleanup", Outcome::Discarded)]
+        [
+            ("email", Outcome::Discarded),
+            ("cleanup", Outcome::Discarded)
+        ]
     );
     let refused = late.try_add(Task::sync(|| ())).unwrap_err();
     assert!(refused.to_string().contains("discarded queue"), "{refused}");
