@@ -23,7 +23,7 @@
 //! # }
 //! ```
 //!
-//! Outside the runtime, build it from a [`Handle`](tokio::runtime::Handle) with
+//! Outside the runtime, build it from a tokio [`Handle`] with
 //! [`TokioExecutor::from_handle`].
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
