@@ -182,6 +182,21 @@ impl BackgroundTasks {
         self.shared.lock().queue.is_empty()
     }
 
+    /// Closes the queue as a finished run would if no task is waiting, and says whether it did.
+    ///
+    /// This is how a layer ends a request that queued nothing without spawning a run: afterwards,
+    /// additions are refused as "added after its queue finished running". Checking and closing
+    /// happen under one lock, so a task added concurrently is either refused or makes this return
+    /// `false` (and then needs a run).
+    pub fn close_if_empty(&self) -> bool {
+        let mut state = self.shared.lock();
+        let close = state.phase == Phase::Open && state.queue.is_empty();
+        if close {
+            state.phase = Phase::Finished;
+        }
+        close
+    }
+
     /// Whether `self` and `other` are handles to the same queue.
     pub fn same_queue(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
@@ -190,19 +205,16 @@ impl BackgroundTasks {
     /// Closes the queue without running it: every waiting task is dropped and reported as
     /// [`Outcome::Discarded`], and later additions are refused.
     ///
-    /// An HTTP layer calls this when the handler panicked: FastAPI runs no background task when the
-    /// endpoint raises, and neither do we, but we say which ones did not run.
-    ///
-    /// # Panics
-    ///
-    /// If the queue is running or has already run: a queue runs at most once.
+    /// An HTTP layer calls this when the handler panicked (FastAPI runs no background task when the
+    /// endpoint raises, and neither do we, but we say which ones did not run) or when a setting
+    /// skips the queue. A queue that is running or already ran is left alone: its tasks are
+    /// accounted for by that run, and the report is empty.
     pub fn discard(self) -> RunReport {
         let drained: Vec<Task> = {
             let mut state = self.shared.lock();
-            assert!(
-                state.phase == Phase::Open,
-                "BackgroundTasks::discard called on a queue that already ran or was discarded"
-            );
+            if state.phase != Phase::Open {
+                return RunReport::default();
+            }
             state.phase = Phase::Discarded;
             state.queue.drain(..).collect()
         };
@@ -267,8 +279,8 @@ impl fmt::Display for AddTaskError {
             ),
             Reason::Discarded => write!(
                 f,
-                "background task `{label}` was added to a discarded queue (its request failed \
-                 before producing a response)"
+                "background task `{label}` was added to a discarded queue (its request ended \
+                 without running its tasks: the handler failed, or a setting skipped them)"
             ),
         }
     }

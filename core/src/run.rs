@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -74,11 +75,16 @@ pub struct Runner<E> {
     config: Config,
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct Config {
     policy: FailurePolicy,
     on_error: Option<ErrorHook>,
 }
+
+static DEFAULT_CONFIG: Config = Config {
+    policy: FailurePolicy::StopOnError,
+    on_error: None,
+};
 
 impl<E: Executor> Runner<E> {
     /// A runner with the default policy ([`FailurePolicy::StopOnError`]) and error hook (a
@@ -86,7 +92,7 @@ impl<E: Executor> Runner<E> {
     pub fn new(executor: E) -> Self {
         Self {
             executor,
-            config: Config::default(),
+            config: DEFAULT_CONFIG.clone(),
         }
     }
 
@@ -127,8 +133,8 @@ impl<E: Executor> Runner<E> {
     /// # Panics
     ///
     /// If `tasks` already ran, is running, or was discarded: a queue runs at most once.
-    pub async fn run(&self, tasks: BackgroundTasks) -> RunReport {
-        drive(tasks, &self.executor, &self.config).await
+    pub fn run(&self, tasks: BackgroundTasks) -> impl Future<Output = RunReport> + Send + '_ {
+        drive(tasks, &self.executor, &self.config)
     }
 }
 
@@ -163,8 +169,11 @@ impl BackgroundTasks {
     /// assert!(report.is_success());
     /// # }
     /// ```
-    pub async fn run<E: Executor + ?Sized>(self, executor: &E) -> RunReport {
-        drive(self, executor, &Config::default()).await
+    pub fn run<E: Executor + ?Sized>(
+        self,
+        executor: &E,
+    ) -> impl Future<Output = RunReport> + Send + '_ {
+        drive(self, executor, &DEFAULT_CONFIG)
     }
 }
 
@@ -174,11 +183,29 @@ enum Next {
     Done(Vec<Task>),
 }
 
-pub(crate) async fn drive<E: Executor + ?Sized>(
+pub(crate) fn drive<'a, E: Executor + ?Sized>(
     tasks: BackgroundTasks,
+    executor: &'a E,
+    config: &'a Config,
+) -> impl Future<Output = RunReport> + Send + 'a {
+    // Armed before the first poll: a run spawned on a runtime that shuts down before polling it
+    // must not lose its queue in silence either.
+    let guard = AbandonOnDrop {
+        tasks,
+        config,
+        in_flight: None,
+        started: false,
+        armed: true,
+    };
+    run_queue(guard, executor, config)
+}
+
+async fn run_queue<E: Executor + ?Sized>(
+    mut guard: AbandonOnDrop<'_>,
     executor: &E,
     config: &Config,
 ) -> RunReport {
+    let tasks = guard.tasks.clone();
     {
         let mut state = tasks.shared.lock();
         assert!(
@@ -192,13 +219,8 @@ pub(crate) async fn drive<E: Executor + ?Sized>(
         );
         state.phase = Phase::Running;
     }
-    // Cancelling the run (dropping this future) must not lose what is still queued in silence.
-    let mut guard = AbandonOnDrop {
-        tasks: &tasks,
-        config,
-        in_flight: None,
-        armed: true,
-    };
+    // From here, cancelling the run (dropping this future) abandons what is left, loudly.
+    guard.started = true;
     loop {
         let next = {
             let mut state = tasks.shared.lock();
@@ -346,8 +368,9 @@ fn report_error(config: &Config, label: &str, error: &TaskError) {
 }
 
 struct AbandonOnDrop<'a> {
-    tasks: &'a BackgroundTasks,
+    tasks: BackgroundTasks,
     config: &'a Config,
+    started: bool,
     // The async task being awaited: cancelling the run cancels it half-way.
     in_flight: Option<Cow<'static, str>>,
     armed: bool,
@@ -355,26 +378,36 @@ struct AbandonOnDrop<'a> {
 
 impl Drop for AbandonOnDrop<'_> {
     fn drop(&mut self) {
-        if self.armed {
-            if let Some(label) = self.in_flight.take() {
-                let reason = "the run was cancelled while this task was running";
-                report_error(
-                    self.config,
-                    &label,
-                    &TaskError::Abandoned(reason.to_owned()),
-                );
-                let outcome = Outcome::Abandoned(reason.to_owned());
-                self.tasks
-                    .shared
-                    .lock()
-                    .reports
-                    .push(TaskReport { label, outcome });
-            }
-            abandon(
-                self.tasks,
-                self.config,
-                "the run was cancelled before reaching this task",
-            );
+        if !self.armed {
+            return;
         }
+        if !self.started {
+            // Dropped before its first poll, or while refusing a second run of a queue that
+            // someone else runs: only an untouched queue is this run's to abandon.
+            if self.tasks.shared.lock().phase == Phase::Open {
+                abandon(
+                    &self.tasks,
+                    self.config,
+                    "the run was dropped before it started",
+                );
+            }
+            return;
+        }
+        if let Some(label) = self.in_flight.take() {
+            let reason = "the run was cancelled while this task was running";
+            report_error(
+                self.config,
+                &label,
+                &TaskError::Abandoned(reason.to_owned()),
+            );
+            let outcome = Outcome::Abandoned(reason.to_owned());
+            let mut state = self.tasks.shared.lock();
+            state.reports.push(TaskReport { label, outcome });
+        }
+        abandon(
+            &self.tasks,
+            self.config,
+            "the run was cancelled before reaching this task",
+        );
     }
 }

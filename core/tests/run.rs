@@ -67,6 +67,40 @@ fn c07_cancelling_a_run_reports_what_it_did_not_finish() {
 }
 
 #[test]
+fn c07_a_run_dropped_before_its_first_poll_reports_its_queue() {
+    let hooked = Arc::new(Mutex::new(Vec::new()));
+    let h = hooked.clone();
+    let runner = Runner::new(Inline).on_error(move |label, error| {
+        h.lock().unwrap().push(format!("{label}: {error}"));
+    });
+    let tasks = BackgroundTasks::new();
+    tasks.add(Task::sync(|| ()).with_label("email"));
+    let late = tasks.clone();
+    drop(runner.run(tasks)); // as when a runtime shuts down before polling a spawned run
+    assert_eq!(
+        *hooked.lock().unwrap(),
+        ["email: task abandoned: the run was dropped before it started"]
+    );
+    assert!(
+        late.try_add(Task::sync(|| ())).is_err(),
+        "the queue is closed"
+    );
+}
+
+#[test]
+fn c07_closing_an_empty_queue_refuses_later_tasks() {
+    let tasks = BackgroundTasks::new();
+    assert!(tasks.close_if_empty());
+    let refused = tasks.try_add(Task::sync(|| ())).unwrap_err();
+    assert!(refused.to_string().contains("after its queue finished"));
+
+    let busy = BackgroundTasks::new();
+    busy.add_task(|| ());
+    assert!(!busy.close_if_empty(), "a queue with tasks needs a run");
+    assert!(run_to_end(busy, &Runner::new(Inline)).is_success());
+}
+
+#[test]
 fn c12_discarding_reports_every_task_and_closes_the_queue() {
     let tasks = BackgroundTasks::new();
     tasks.add(Task::sync(|| ()).with_label("email"));
