@@ -72,12 +72,16 @@
 //!   label to an error hook (a `tracing` error event by default). They never escape the run.
 //! - The run returns a [`RunReport`] with an [`Outcome`] per task.
 
+#[cfg(feature = "axum")]
+mod axum;
 mod executor;
 mod queue;
 mod report;
 mod run;
 mod task;
 
+#[cfg(feature = "axum")]
+pub use axum::MissingBackgroundTasks;
 pub use executor::{BlockingError, BlockingJob, BoxFuture, Executor};
 pub use queue::{AddTaskError, BackgroundTasks};
 pub use report::{Outcome, RunReport, TaskError, TaskReport};

@@ -1,0 +1,183 @@
+//! The end of a request: deciding whether its queue runs, handing it to the executor, reporting.
+//!
+//! A [`Pending`] travels with the request: created by the service's `call`, moved into the
+//! response future, then into the response body. Whichever of them sees the request end (the body
+//! reaching its end or being dropped, the handler panicking, failing or being cancelled) calls
+//! [`Pending::finish`] exactly once.
+
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use background_tasks::{BackgroundTasks, Executor, Outcome, Runner};
+use http::uri::PathAndQuery;
+use http::{Method, StatusCode};
+
+use crate::layer::{OnDisconnect, Statuses};
+use crate::report::{Decision, Ending, RequestReport};
+
+/// The hook set with `BackgroundTasksLayer::on_report`.
+pub(crate) type ReportHook = Arc<dyn Fn(RequestReport) + Send + Sync + 'static>;
+
+#[derive(Clone, Default)]
+pub(crate) struct Settings {
+    pub(crate) on_disconnect: OnDisconnect,
+    pub(crate) statuses: Statuses,
+    pub(crate) on_report: Option<ReportHook>,
+}
+
+/// What one layer's services share: built once per `Layer::layer`, cloned (as an `Arc`) per request.
+pub(crate) struct Shared<E> {
+    pub(crate) runner: Runner<E>,
+    pub(crate) settings: Settings,
+}
+
+/// [`Shared`] without its executor type, so that the service, future and body types need not name
+/// it.
+pub(crate) trait Dispatch: Send + Sync + 'static {
+    fn settings(&self) -> &Settings;
+
+    /// Spawns the run of a non-empty queue, then reports it.
+    fn spawn_run(self: Arc<Self>, tasks: BackgroundTasks, report: RequestReport);
+}
+
+impl<E: Executor> Dispatch for Shared<E> {
+    fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn spawn_run(self: Arc<Self>, tasks: BackgroundTasks, mut report: RequestReport) {
+        let executor = self.runner.executor();
+        executor.spawn(Box::pin({
+            let shared = Arc::clone(&self);
+            async move {
+                report.run = shared.runner.run(tasks).await;
+                deliver(&shared.settings, report);
+            }
+        }));
+    }
+}
+
+/// One request's queue and what its report needs, from `call` until the request ends.
+pub(crate) struct Pending {
+    pub(crate) tasks: BackgroundTasks,
+    pub(crate) dispatch: Arc<dyn Dispatch>,
+    pub(crate) method: Method,
+    pub(crate) path: Option<PathAndQuery>,
+}
+
+impl Pending {
+    /// Whether a response with `status` to this request sends no body on the wire, so that the
+    /// server drops the body without polling it.
+    pub(crate) fn has_no_body(&self, status: StatusCode) -> bool {
+        self.method == Method::HEAD
+            || status.is_informational()
+            || status == StatusCode::NO_CONTENT
+            || status == StatusCode::NOT_MODIFIED
+    }
+
+    /// Runs or discards the queue and reports it. Never spawns, allocates or reports for an empty
+    /// queue.
+    pub(crate) fn finish(self, status: Option<StatusCode>, ending: Ending) {
+        let Self {
+            tasks,
+            dispatch,
+            method,
+            path,
+        } = self;
+        let settings = dispatch.settings();
+        let decision = decide(settings, status, ending);
+        // Closing an empty queue is one lock: late additions are then refused, and a task added
+        // concurrently makes the queue non-empty, so it gets a run instead.
+        if decision == Decision::Ran && tasks.close_if_empty() {
+            return;
+        }
+        let mut report = RequestReport {
+            method,
+            path,
+            status,
+            ending,
+            decision,
+            run: Default::default(),
+        };
+        if decision == Decision::Ran {
+            dispatch.spawn_run(tasks, report);
+        } else {
+            report.run = tasks.discard();
+            if !report.run.tasks().is_empty() {
+                deliver(settings, report);
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Pending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pending")
+            .field("tasks", &self.tasks)
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn decide(settings: &Settings, status: Option<StatusCode>, ending: Ending) -> Decision {
+    match ending {
+        Ending::Panicked | Ending::Failed => Decision::NoResponse,
+        _ if status.is_some_and(|status| !settings.statuses.allows(status)) => {
+            Decision::SkippedForStatus
+        }
+        Ending::Completed => Decision::Ran,
+        _ => match settings.on_disconnect {
+            OnDisconnect::Run => Decision::Ran,
+            OnDisconnect::Skip => Decision::SkippedOnDisconnect,
+        },
+    }
+}
+
+/// Hands `report` to the user's hook, or logs what did not succeed.
+fn deliver(settings: &Settings, report: RequestReport) {
+    let Some(hook) = &settings.on_report else {
+        log(&report);
+        return;
+    };
+    if catch_unwind(AssertUnwindSafe(|| hook(report))).is_err() {
+        tracing::error!("the background tasks report hook panicked");
+    }
+}
+
+fn log(report: &RequestReport) {
+    let run = report.run();
+    let status = report.status().map(|status| status.as_u16());
+    if report.decision() != Decision::Ran {
+        tracing::warn!(
+            method = %report.method(),
+            path = report.path(),
+            status,
+            ending = %report.ending(),
+            discarded = run.tasks().len(),
+            "background tasks {}",
+            report.decision()
+        );
+    } else if !run.is_success() {
+        tracing::error!(
+            method = %report.method(),
+            path = report.path(),
+            status,
+            ending = %report.ending(),
+            succeeded = run.count(|o| *o == Outcome::Succeeded),
+            failed = run.count(Outcome::is_failure),
+            not_run = run.count(|o| !o.is_failure() && *o != Outcome::Succeeded),
+            "background tasks did not all succeed"
+        );
+    } else {
+        tracing::debug!(
+            method = %report.method(),
+            path = report.path(),
+            status,
+            ending = %report.ending(),
+            tasks = run.tasks().len(),
+            "background tasks ran"
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! [`ResponseFuture`]: the future returned by
+//! [`BackgroundTasksService`](crate::BackgroundTasksService).
+
+use std::fmt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use http::Response;
+use http_body::Body;
+use pin_project_lite::pin_project;
+
+use crate::body::ResponseBody;
+use crate::finish::Pending;
+use crate::report::Ending;
+
+pin_project! {
+    /// The response future of [`BackgroundTasksService`](crate::BackgroundTasksService): the inner
+    /// service's future, whose response body is wrapped in a [`ResponseBody`] that starts the
+    /// queue when it ends.
+    ///
+    /// If the inner future fails or panics, the queue is discarded and reported. If this future is
+    /// dropped before a response (the server cancels the handler when the client goes away), the
+    /// request is treated as a disconnect, per
+    /// [`OnDisconnect`](crate::OnDisconnect).
+    #[must_use = "futures do nothing unless polled; dropping this one before it resolves counts as a disconnect"]
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: F,
+        pending: Option<Pending>,
+    }
+
+    impl<F> PinnedDrop for ResponseFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            if let Some(pending) = this.project().pending.take() {
+                // Unwinding through here means something below or beside the handler panicked
+                // and nothing caught it before this future: the request failed.
+                let ending = if std::thread::panicking() {
+                    Ending::Panicked
+                } else {
+                    Ending::Cancelled
+                };
+                pending.finish(None, ending);
+            }
+        }
+    }
+}
+
+impl<F> ResponseFuture<F> {
+    pub(crate) fn new(inner: F, pending: Option<Pending>) -> Self {
+        Self { inner, pending }
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: Body,
+{
+    type Output = Result<Response<ResponseBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut inner = this.inner;
+        // Zero-cost unless the handler panics: then its tasks are discarded here, whatever catches
+        // the panic further up (tower-http's `CatchPanicLayer` keeps this future alive until later).
+        let output = match catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(output)) => output,
+            Err(panic) => {
+                if let Some(pending) = this.pending.take() {
+                    pending.finish(None, Ending::Panicked);
+                }
+                resume_unwind(panic)
+            }
+        };
+        Poll::Ready(match output {
+            Ok(response) => {
+                let pending = this.pending.take();
+                let status = response.status();
+                Ok(response.map(|body| ResponseBody::new(body, status, pending)))
+            }
+            Err(error) => {
+                if let Some(pending) = this.pending.take() {
+                    pending.finish(None, Ending::Failed);
+                }
+                Err(error)
+            }
+        })
+    }
+}
+
+impl<F> fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("pending", &self.pending)
+            .finish_non_exhaustive()
+    }
+}

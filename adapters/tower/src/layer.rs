@@ -1,0 +1,229 @@
+//! [`BackgroundTasksLayer`] and its settings: [`OnDisconnect`], [`Statuses`].
+
+use std::fmt;
+use std::sync::Arc;
+
+use background_tasks::{Executor, Runner};
+use http::StatusCode;
+use tower_layer::Layer;
+
+use crate::finish::{ReportHook, Settings, Shared};
+use crate::report::RequestReport;
+use crate::service::BackgroundTasksService;
+
+/// A tower [`Layer`] that gives every request a fresh
+/// [`BackgroundTasks`](background_tasks::BackgroundTasks) queue and runs it on `E` once the
+/// response body has been sent.
+///
+/// The queue is in the request's extensions (with the `axum` feature, `BackgroundTasks` is an
+/// extractor that clones it). When the response body reaches its end the queue is handed to
+/// [`Executor::spawn`] as a task of its own, so neither the response nor the connection waits for
+/// it.
+///
+/// Settings:
+/// - [`on_disconnect`](Self::on_disconnect): run or skip the tasks when the client goes away
+///   before the body ends (default: run them).
+/// - [`statuses`](Self::statuses): which response statuses run tasks (default: all).
+/// - [`on_report`](Self::on_report): a hook receiving a [`RequestReport`] per request that queued
+///   tasks (default: log what did not succeed as `tracing` events).
+///
+/// The failure policy and the per-task error hook come from the [`Runner`] given to
+/// [`with_runner`](Self::with_runner).
+///
+/// # Examples
+///
+/// ```
+/// use background_tasks::{FailurePolicy, Runner};
+/// use background_tasks_tower::{BackgroundTasksLayer, OnDisconnect, Statuses};
+/// # use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor};
+/// # #[derive(Debug, Clone)] struct MyExecutor;
+/// # impl Executor for MyExecutor {
+/// #     fn spawn(&self, _: BoxFuture<()>) {}
+/// #     fn spawn_blocking(&self, _: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
+/// #         Box::pin(async { Ok(()) })
+/// #     }
+/// # }
+///
+/// let runner = Runner::new(MyExecutor).policy(FailurePolicy::ContinueOnError);
+/// let layer = BackgroundTasksLayer::with_runner(runner)
+///     .on_disconnect(OnDisconnect::Skip)
+///     .statuses(Statuses::Success);
+/// # let _ = layer;
+/// ```
+#[must_use = "a layer does nothing until it wraps a service (`Router::layer`, `ServiceBuilder::layer`)"]
+pub struct BackgroundTasksLayer<E> {
+    runner: Runner<E>,
+    settings: Settings,
+}
+
+impl<E: Executor> BackgroundTasksLayer<E> {
+    /// A layer that runs queues on `executor` with the default failure policy (stop at the first
+    /// failed task) and error hook (a `tracing` error event per failed task).
+    pub fn new(executor: E) -> Self {
+        Self::with_runner(Runner::new(executor))
+    }
+
+    /// A layer that runs queues with `runner`, its policy and its error hook.
+    pub fn with_runner(runner: Runner<E>) -> Self {
+        Self {
+            runner,
+            settings: Settings::default(),
+        }
+    }
+}
+
+impl<E> BackgroundTasksLayer<E> {
+    /// Sets what happens to the tasks when the client goes away before the response ends (default:
+    /// [`OnDisconnect::Run`]).
+    pub fn on_disconnect(mut self, on_disconnect: OnDisconnect) -> Self {
+        self.settings.on_disconnect = on_disconnect;
+        self
+    }
+
+    /// Sets which response statuses run tasks (default: [`Statuses::All`]).
+    pub fn statuses(mut self, statuses: Statuses) -> Self {
+        self.settings.statuses = statuses;
+        self
+    }
+
+    /// Sets a hook that receives a [`RequestReport`] for every request that queued at least one
+    /// task, replacing the default `tracing` events.
+    ///
+    /// It is called after the run when the tasks ran (on the executor, in the run's own task), and
+    /// as soon as the layer decides not to run them otherwise (on the thread that served the
+    /// request). Keep it short; a panic inside it is caught and logged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use background_tasks_tower::BackgroundTasksLayer;
+    /// # use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor};
+    /// # #[derive(Debug, Clone)] struct MyExecutor;
+    /// # impl Executor for MyExecutor {
+    /// #     fn spawn(&self, _: BoxFuture<()>) {}
+    /// #     fn spawn_blocking(&self, _: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
+    /// #         Box::pin(async { Ok(()) })
+    /// #     }
+    /// # }
+    ///
+    /// let (reports, received) = mpsc::channel();
+    /// let layer = BackgroundTasksLayer::new(MyExecutor).on_report(move |report| {
+    ///     let _ = reports.send(report);
+    /// });
+    /// # let _ = (layer, received);
+    /// ```
+    pub fn on_report<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(RequestReport) + Send + Sync + 'static,
+    {
+        self.settings.on_report = Some(Arc::new(hook) as ReportHook);
+        self
+    }
+
+    /// The runner queues run with.
+    pub fn runner(&self) -> &Runner<E> {
+        &self.runner
+    }
+}
+
+impl<E> From<Runner<E>> for BackgroundTasksLayer<E> {
+    fn from(runner: Runner<E>) -> Self {
+        Self {
+            runner,
+            settings: Settings::default(),
+        }
+    }
+}
+
+impl<E: Clone> Clone for BackgroundTasksLayer<E> {
+    fn clone(&self) -> Self {
+        Self {
+            runner: self.runner.clone(),
+            settings: self.settings.clone(),
+        }
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for BackgroundTasksLayer<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BackgroundTasksLayer")
+            .field("runner", &self.runner)
+            .field("on_disconnect", &self.settings.on_disconnect)
+            .field("statuses", &self.settings.statuses)
+            .field("custom_report_hook", &self.settings.on_report.is_some())
+            .finish()
+    }
+}
+
+impl<S, E: Executor + Clone> Layer<S> for BackgroundTasksLayer<E> {
+    type Service = BackgroundTasksService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        let shared = Arc::new(Shared {
+            runner: self.runner.clone(),
+            settings: self.settings.clone(),
+        });
+        BackgroundTasksService::from_parts(inner, shared)
+    }
+}
+
+/// What happens to a request's tasks when the client goes away before the response ends: while
+/// the body is being sent, or while the handler is still working.
+///
+/// FastAPI (with Uvicorn) runs them only if the response was sent in full; here the default is to
+/// run them, because the handler promised that work and the client leaving does not undo it
+/// (think of a payment recorded before the confirmation page was sent). Either way the outcome is
+/// in the [`RequestReport`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OnDisconnect {
+    /// Run the tasks anyway (the default).
+    #[default]
+    Run,
+    /// Discard them, reporting each as [`Outcome::Discarded`](background_tasks::Outcome::Discarded).
+    Skip,
+}
+
+/// Which response statuses run tasks.
+///
+/// FastAPI runs a request's tasks whenever the endpoint returns, even a `500` it built itself, and
+/// none when it raises. A Rust handler's `Err` *is* a response, so the same rule is the default
+/// here ([`All`](Self::All)), and [`Success`](Self::Success) is how to ask for "only when the
+/// handler succeeded". A handler that panics runs none in any case.
+///
+/// # Examples
+///
+/// ```
+/// use background_tasks_tower::Statuses;
+/// use http::StatusCode;
+///
+/// assert!(Statuses::All.allows(StatusCode::INTERNAL_SERVER_ERROR));
+/// assert!(Statuses::Success.allows(StatusCode::SEE_OTHER));
+/// assert!(!Statuses::Success.allows(StatusCode::NOT_FOUND));
+///
+/// let not_server_errors = Statuses::Matching(|status| !status.is_server_error());
+/// assert!(not_server_errors.allows(StatusCode::NOT_FOUND));
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub enum Statuses {
+    /// Every status (the default).
+    #[default]
+    All,
+    /// Success and redirection: `2xx` and `3xx`.
+    Success,
+    /// The statuses for which the function returns `true`.
+    Matching(fn(StatusCode) -> bool),
+}
+
+impl Statuses {
+    /// Whether a response with `status` runs its tasks.
+    pub fn allows(&self, status: StatusCode) -> bool {
+        match self {
+            Self::All => true,
+            Self::Success => status.is_success() || status.is_redirection(),
+            Self::Matching(allows) => allows(status),
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! [`RequestReport`]: what became of one request's queue, as the layer's report hook receives it.
+
+use std::fmt;
+
+use background_tasks::RunReport;
+use http::uri::PathAndQuery;
+use http::{Method, StatusCode};
+
+/// What became of one request's queue: which request, how its response ended, whether the tasks
+/// ran (or why not), and the [`RunReport`] of every task.
+///
+/// The layer hands one to the hook set with
+/// [`BackgroundTasksLayer::on_report`](crate::BackgroundTasksLayer::on_report) for every request
+/// that queued at least one task: after the run when the tasks ran, as soon as the layer decides
+/// otherwise when they did not (their outcomes are then
+/// [`Outcome::Discarded`](background_tasks::Outcome::Discarded)).
+///
+/// # Examples
+///
+/// ```
+/// use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending};
+/// # use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor};
+/// # #[derive(Debug, Clone)] struct MyExecutor;
+/// # impl Executor for MyExecutor {
+/// #     fn spawn(&self, _: BoxFuture<()>) {}
+/// #     fn spawn_blocking(&self, _: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
+/// #         Box::pin(async { Ok(()) })
+/// #     }
+/// # }
+///
+/// let layer = BackgroundTasksLayer::new(MyExecutor).on_report(|report| {
+///     if report.ending() != Ending::Completed || report.decision() != Decision::Ran {
+///         eprintln!(
+///             "{} {}: {}, tasks {}",
+///             report.method(),
+///             report.path(),
+///             report.ending(),
+///             report.decision()
+///         );
+///     }
+/// });
+/// # let _ = layer;
+/// ```
+#[derive(Debug, Clone)]
+pub struct RequestReport {
+    pub(crate) method: Method,
+    pub(crate) path: Option<PathAndQuery>,
+    pub(crate) status: Option<StatusCode>,
+    pub(crate) ending: Ending,
+    pub(crate) decision: Decision,
+    pub(crate) run: RunReport,
+}
+
+impl RequestReport {
+    /// The request's method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The request's path, without the query (which may hold secrets).
+    pub fn path(&self) -> &str {
+        self.path.as_ref().map_or("/", PathAndQuery::path)
+    }
+
+    /// The response's status, or `None` when the handler produced no response.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.status
+    }
+
+    /// How the response ended.
+    pub fn ending(&self) -> Ending {
+        self.ending
+    }
+
+    /// Whether the tasks ran, or why not.
+    pub fn decision(&self) -> Decision {
+        self.decision
+    }
+
+    /// What happened to each task, in queue order.
+    pub fn run(&self) -> &RunReport {
+        &self.run
+    }
+
+    /// The [`RunReport`], without the request's details.
+    pub fn into_run(self) -> RunReport {
+        self.run
+    }
+}
+
+/// How a request's response ended, as far as its body could tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Ending {
+    /// The body reached its end: its last frame was handed to the server. A response that has no
+    /// body on the wire (to a `HEAD` request, or a `1xx`, `204` or `304` status) completes as soon
+    /// as the server is done with it.
+    Completed,
+    /// The body was dropped before its end: the client went away (or the server gave up on the
+    /// connection) while it was being sent.
+    CutShort,
+    /// The body returned an error or panicked before its end.
+    BodyFailed,
+    /// The handler's future was dropped before it produced a response: the server does this when
+    /// the client goes away while the handler is still working.
+    Cancelled,
+    /// The handler panicked: there is no response.
+    Panicked,
+    /// The service returned an `Err`: there is no response.
+    Failed,
+}
+
+impl Ending {
+    /// Whether the response reached the client in full.
+    pub fn is_completed(self) -> bool {
+        self == Self::Completed
+    }
+}
+
+impl fmt::Display for Ending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Completed => "the response body completed",
+            Self::CutShort => "the response body was cut short",
+            Self::BodyFailed => "the response body failed",
+            Self::Cancelled => "the handler was cancelled before responding",
+            Self::Panicked => "the handler panicked",
+            Self::Failed => "the service returned an error",
+        })
+    }
+}
+
+/// Whether a request's tasks ran, or why not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Decision {
+    /// The queue was handed to the executor and ran.
+    Ran,
+    /// Not run: the response's status is excluded by the layer's
+    /// [`Statuses`](crate::Statuses) setting.
+    SkippedForStatus,
+    /// Not run: the client went away before the response ended, and the layer is set to
+    /// [`OnDisconnect::Skip`](crate::OnDisconnect::Skip).
+    SkippedOnDisconnect,
+    /// Not run: the handler panicked or failed, so there is no response to follow.
+    NoResponse,
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Ran => "ran",
+            Self::SkippedForStatus => "discarded: the layer does not run tasks for this status",
+            Self::SkippedOnDisconnect => {
+                "discarded: the client went away and the layer skips tasks then"
+            }
+            Self::NoResponse => "discarded: the handler produced no response",
+        })
+    }
+}

@@ -1,0 +1,139 @@
+//! [`BackgroundTasksService`]: the service [`BackgroundTasksLayer`](crate::BackgroundTasksLayer)
+//! wraps around yours.
+
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use background_tasks::BackgroundTasks;
+use http::{Request, Response};
+use http_body::Body;
+use tower_service::Service;
+
+use crate::body::ResponseBody;
+use crate::finish::{Dispatch, Pending};
+use crate::future::ResponseFuture;
+use crate::report::Ending;
+
+/// Gives every request a fresh [`BackgroundTasks`] queue (a clone of it in the request's
+/// extensions), calls the inner service, and runs the queue once the response body has ended.
+///
+/// Built by [`BackgroundTasksLayer`](crate::BackgroundTasksLayer); see there for the settings.
+///
+/// A request that already carries a queue (the layer is installed twice, say) keeps it, and the
+/// outer layer alone runs it.
+///
+/// # Examples
+///
+/// ```
+/// use background_tasks::BackgroundTasks;
+/// use background_tasks_tower::BackgroundTasksLayer;
+/// use tower_layer::Layer;
+/// use tower_service::Service;
+/// # use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor};
+/// # #[derive(Debug, Clone)] struct MyExecutor;
+/// # impl Executor for MyExecutor {
+/// #     fn spawn(&self, _: BoxFuture<()>) {}
+/// #     fn spawn_blocking(&self, _: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
+/// #         Box::pin(async { Ok(()) })
+/// #     }
+/// # }
+/// # #[derive(Clone)] struct Handler;
+/// # impl Service<http::Request<String>> for Handler {
+/// #     type Response = http::Response<String>;
+/// #     type Error = std::convert::Infallible;
+/// #     type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
+/// #     fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+/// #         std::task::Poll::Ready(Ok(()))
+/// #     }
+/// #     fn call(&mut self, request: http::Request<String>) -> Self::Future {
+/// #         // A handler finds the queue in the request's extensions.
+/// #         let tasks = request.extensions().get::<BackgroundTasks>().unwrap();
+/// #         tasks.add_task(|| println!("after the response"));
+/// #         std::future::ready(Ok(http::Response::new("done".to_owned())))
+/// #     }
+/// # }
+///
+/// let mut service = BackgroundTasksLayer::new(MyExecutor).layer(Handler);
+/// let response = service.call(http::Request::new(String::new()));
+/// # let _ = response;
+/// ```
+pub struct BackgroundTasksService<S> {
+    inner: S,
+    dispatch: Arc<dyn Dispatch>,
+}
+
+impl<S> BackgroundTasksService<S> {
+    pub(crate) fn from_parts(inner: S, dispatch: Arc<dyn Dispatch>) -> Self {
+        Self { inner, dispatch }
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for BackgroundTasksService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: Body,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        if request.extensions().get::<BackgroundTasks>().is_some() {
+            return ResponseFuture::new(self.inner.call(request), None);
+        }
+        let tasks = BackgroundTasks::new();
+        request.extensions_mut().insert(tasks.clone());
+        let pending = Pending {
+            tasks,
+            dispatch: Arc::clone(&self.dispatch),
+            method: request.method().clone(),
+            path: request.uri().path_and_query().cloned(),
+        };
+        // A service that panics in `call` (before returning its future) may have queued tasks.
+        match catch_unwind(AssertUnwindSafe(|| self.inner.call(request))) {
+            Ok(future) => ResponseFuture::new(future, Some(pending)),
+            Err(panic) => {
+                pending.finish(None, Ending::Panicked);
+                resume_unwind(panic)
+            }
+        }
+    }
+}
+
+impl<S: Clone> Clone for BackgroundTasksService<S> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            dispatch: Arc::clone(&self.dispatch),
+        }
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for BackgroundTasksService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BackgroundTasksService")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
