@@ -17,6 +17,12 @@ use crate::doubles::{CancellingExecutor, RecordingExecutor};
 use crate::harness::{
     DELIBERATE, Harness, assert_unwind_safe, quiet_deliberate_panics, recv, yield_now,
 };
+pub use crate::lifecycle::{
+    c16_shutdown_deadline_abandons_what_did_not_start, c16_shutdown_refuses_new_work,
+    c16_shutdown_waits_for_running_and_waiting_queues,
+    c17_max_running_limits_queues_and_drops_none, c18_overrunning_tasks_are_reported,
+    c19_metrics_account_for_every_task,
+};
 
 type Log = Arc<Mutex<Vec<String>>>;
 

@@ -35,6 +35,7 @@
 pub mod checks;
 mod doubles;
 mod harness;
+mod lifecycle;
 
 pub use doubles::{CancellingExecutor, RecordingExecutor};
 pub use harness::{CHECK_LIMIT, Harness, watchdog, yield_now};
@@ -68,6 +69,12 @@ macro_rules! conformance_suite {
                 c21_spawned_futures_run_detached,
                 c21_spawn_blocking_returns_a_panic_as_an_error,
                 c21_lost_blocking_jobs_report_their_tasks,
+                c16_shutdown_waits_for_running_and_waiting_queues,
+                c16_shutdown_deadline_abandons_what_did_not_start,
+                c16_shutdown_refuses_new_work,
+                c17_max_running_limits_queues_and_drops_none,
+                c18_overrunning_tasks_are_reported,
+                c19_metrics_account_for_every_task,
             }
         }
     };

@@ -4,6 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// An owned, type-erased future that can be sent to another thread.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -76,6 +77,17 @@ pub trait Executor: Send + Sync + 'static {
     /// down), [`BlockingError::Panicked`] if it unwound. The queue reports the affected tasks
     /// instead of losing them.
     fn spawn_blocking(&self, job: BlockingJob) -> BoxFuture<Result<(), BlockingError>>;
+
+    /// A future that resolves once `duration` has passed, on the runtime's own timer; `None` (the
+    /// default) if this executor has no timer.
+    ///
+    /// Per-task timeouts ([`Runner::task_timeout`](crate::Runner::task_timeout)) and shutdown
+    /// deadlines ([`Runner::shutdown`](crate::Runner::shutdown)) need it. The adapters use tokio's,
+    /// async-io's and async-std's timers; an executor without one can still run queues.
+    fn sleep(&self, duration: Duration) -> Option<BoxFuture<()>> {
+        let _ = duration;
+        None
+    }
 }
 
 impl<E: Executor + ?Sized> Executor for Arc<E> {
@@ -86,6 +98,10 @@ impl<E: Executor + ?Sized> Executor for Arc<E> {
     fn spawn_blocking(&self, job: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
         (**self).spawn_blocking(job)
     }
+
+    fn sleep(&self, duration: Duration) -> Option<BoxFuture<()>> {
+        (**self).sleep(duration)
+    }
 }
 
 impl<E: Executor + ?Sized> Executor for Box<E> {
@@ -95,6 +111,10 @@ impl<E: Executor + ?Sized> Executor for Box<E> {
 
     fn spawn_blocking(&self, job: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
         (**self).spawn_blocking(job)
+    }
+
+    fn sleep(&self, duration: Duration) -> Option<BoxFuture<()>> {
+        (**self).sleep(duration)
     }
 }
 

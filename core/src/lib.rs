@@ -75,6 +75,7 @@
 #[cfg(feature = "axum")]
 mod axum;
 mod executor;
+mod lifecycle;
 mod queue;
 mod report;
 mod run;
@@ -83,6 +84,7 @@ mod task;
 #[cfg(feature = "axum")]
 pub use axum::MissingBackgroundTasks;
 pub use executor::{BlockingError, BlockingJob, BoxFuture, Executor};
+pub use lifecycle::{Metrics, ShutdownReport};
 pub use queue::{AddTaskError, BackgroundTasks};
 pub use report::{Outcome, RunReport, TaskError, TaskReport};
 pub use run::{ErrorHook, FailurePolicy, Runner};

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
+use crate::lifecycle::Lifecycle;
 use crate::report::{Outcome, RunReport, TaskReport};
 use crate::task::{Task, TaskResult};
 
@@ -45,6 +46,18 @@ pub(crate) struct State {
     // Filled by the runner and, for sync batches, by the blocking pool thread.
     pub(crate) reports: Vec<TaskReport>,
     pub(crate) failed: bool,
+    // The counters and shutdown state of the runner that made or runs this queue.
+    pub(crate) lifecycle: Option<Arc<Lifecycle>>,
+}
+
+impl State {
+    /// Records a task's outcome in the report and the runner's counters.
+    pub(crate) fn settle(&mut self, report: TaskReport) {
+        if let Some(lifecycle) = &self.lifecycle {
+            lifecycle.counters.settled(&report.outcome, 1);
+        }
+        self.reports.push(report);
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +67,8 @@ pub(crate) enum Phase {
     Running,
     Finished,
     Discarded,
+    /// Closed by a runner's shutdown before it started.
+    Abandoned,
 }
 
 impl BackgroundTasks {
@@ -156,20 +171,24 @@ impl BackgroundTasks {
     /// ```
     pub fn try_add(&self, task: Task) -> Result<(), AddTaskError> {
         let mut state = self.shared.lock();
-        match state.phase {
-            Phase::Open | Phase::Running => {
-                state.queue.push_back(task);
-                Ok(())
+        let reason = match state.phase {
+            // A queue that has not started belongs to a request; once its runner is shutting
+            // down, that request's work would be cut off, so it is refused now, not lost later.
+            Phase::Open if state.lifecycle.as_ref().is_some_and(|l| l.is_closed()) => {
+                Reason::ShuttingDown
             }
-            Phase::Finished => Err(AddTaskError {
-                task,
-                reason: Reason::Finished,
-            }),
-            Phase::Discarded => Err(AddTaskError {
-                task,
-                reason: Reason::Discarded,
-            }),
-        }
+            Phase::Open | Phase::Running => {
+                if let Some(lifecycle) = &state.lifecycle {
+                    lifecycle.counters.queued(1);
+                }
+                state.queue.push_back(task);
+                return Ok(());
+            }
+            Phase::Finished => Reason::Finished,
+            Phase::Discarded => Reason::Discarded,
+            Phase::Abandoned => Reason::ShuttingDown,
+        };
+        Err(AddTaskError { task, reason })
     }
 
     /// The number of tasks waiting to run.
@@ -216,6 +235,11 @@ impl BackgroundTasks {
                 return RunReport::default();
             }
             state.phase = Phase::Discarded;
+            if let Some(lifecycle) = &state.lifecycle {
+                lifecycle
+                    .counters
+                    .settled(&Outcome::Discarded, state.queue.len());
+            }
             state.queue.drain(..).collect()
         };
         // Tasks are dropped outside the lock: their captures' destructors may do anything.
@@ -250,6 +274,7 @@ pub struct AddTaskError {
 enum Reason {
     Finished,
     Discarded,
+    ShuttingDown,
 }
 
 impl AddTaskError {
@@ -281,6 +306,11 @@ impl fmt::Display for AddTaskError {
                 f,
                 "background task `{label}` was added to a discarded queue (its request ended \
                  without running its tasks: the handler failed, or a setting skipped them)"
+            ),
+            Reason::ShuttingDown => write!(
+                f,
+                "background task `{label}` was refused: its runner is shutting down and runs no \
+                 new queue"
             ),
         }
     }

@@ -47,6 +47,9 @@ pub enum Outcome {
     Failed(String),
     /// It panicked with this message.
     Panicked(String),
+    /// It overran the runner's task timeout: an async task was cancelled, a sync one (which cannot
+    /// be) ran to its end late. The message says which.
+    TimedOut(String),
     /// It did not run because an earlier task of its queue failed under
     /// [`FailurePolicy::StopOnError`](crate::FailurePolicy::StopOnError).
     Skipped,
@@ -58,9 +61,13 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// Whether the task ran and failed or panicked.
+    /// Whether the task ran and failed, panicked or overran its timeout: what stops a queue under
+    /// [`FailurePolicy::StopOnError`](crate::FailurePolicy::StopOnError).
     pub fn is_failure(&self) -> bool {
-        matches!(self, Self::Failed(_) | Self::Panicked(_))
+        matches!(
+            self,
+            Self::Failed(_) | Self::Panicked(_) | Self::TimedOut(_)
+        )
     }
 }
 
@@ -72,6 +79,8 @@ pub enum TaskError {
     Failed(BoxError),
     /// The task panicked with this message.
     Panicked(String),
+    /// The task overran its timeout; the message says by how much and whether it was cancelled.
+    TimedOut(String),
     /// The task never ran: the executor could not run it, or the run was cancelled first.
     Abandoned(String),
 }
@@ -81,6 +90,7 @@ impl fmt::Display for TaskError {
         match self {
             Self::Failed(error) => write!(f, "task failed: {error}"),
             Self::Panicked(message) => write!(f, "task panicked: {message}"),
+            Self::TimedOut(message) => write!(f, "task timed out: {message}"),
             Self::Abandoned(reason) => write!(f, "task abandoned: {reason}"),
         }
     }
@@ -90,7 +100,7 @@ impl std::error::Error for TaskError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Failed(error) => Some(error.as_ref()),
-            Self::Panicked(_) | Self::Abandoned(_) => None,
+            Self::Panicked(_) | Self::TimedOut(_) | Self::Abandoned(_) => None,
         }
     }
 }

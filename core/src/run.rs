@@ -6,8 +6,13 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
-use crate::executor::Executor;
+use tracing::Instrument;
+
+use crate::executor::{BoxFuture, Executor};
+use crate::lifecycle::{Lifecycle, Metrics, ShutdownReport};
 use crate::queue::{BackgroundTasks, Phase};
 use crate::report::{Outcome, RunReport, TaskError, TaskReport};
 use crate::task::{BoxError, CatchUnwind, Task, Work, panic_message};
@@ -79,20 +84,28 @@ pub struct Runner<E> {
 pub(crate) struct Config {
     policy: FailurePolicy,
     on_error: Option<ErrorHook>,
+    task_timeout: Option<Duration>,
+    // `None` only for `BackgroundTasks::run`, which has no runner to count for.
+    lifecycle: Option<Arc<Lifecycle>>,
 }
 
 static DEFAULT_CONFIG: Config = Config {
     policy: FailurePolicy::StopOnError,
     on_error: None,
+    task_timeout: None,
+    lifecycle: None,
 };
 
 impl<E: Executor> Runner<E> {
     /// A runner with the default policy ([`FailurePolicy::StopOnError`]) and error hook (a
-    /// `tracing` error event per failure).
+    /// `tracing` error event per failure), no task timeout and no limit on queues running at once.
     pub fn new(executor: E) -> Self {
         Self {
             executor,
-            config: DEFAULT_CONFIG.clone(),
+            config: Config {
+                lifecycle: Some(Arc::new(Lifecycle::new(None))),
+                ..DEFAULT_CONFIG.clone()
+            },
         }
     }
 
@@ -114,6 +127,42 @@ impl<E: Executor> Runner<E> {
         self
     }
 
+    /// Gives every task `timeout` to finish. An async task that overruns is cancelled (dropped)
+    /// and reported as [`Outcome::TimedOut`]; a sync task cannot be cancelled, so it runs to its
+    /// end and its overrun is reported the same way. A timeout counts as a failure for the
+    /// [`FailurePolicy`].
+    ///
+    /// # Panics
+    ///
+    /// If the executor has no timer ([`Executor::sleep`] returns `None`): the timeout could never
+    /// fire.
+    #[must_use = "task_timeout returns the configured runner"]
+    pub fn task_timeout(mut self, timeout: Duration) -> Self {
+        assert!(
+            self.executor.sleep(Duration::ZERO).is_some(),
+            "Runner::task_timeout needs a timer, but this executor's `sleep` returns None; \
+             implement `Executor::sleep` or drop the timeout"
+        );
+        self.config.task_timeout = Some(timeout);
+        self
+    }
+
+    /// Lets at most `queues` spawned queues run at once; the others wait, in order, and none is
+    /// dropped. [`Metrics::waiting`] shows how many wait.
+    ///
+    /// This starts the runner's counters and shutdown state afresh, so set it before cloning the
+    /// runner or spawning anything.
+    ///
+    /// # Panics
+    ///
+    /// If `queues` is zero: nothing would ever run.
+    #[must_use = "max_running returns the configured runner"]
+    pub fn max_running(mut self, queues: usize) -> Self {
+        assert!(queues > 0, "Runner::max_running(0) would never run a queue");
+        self.config.lifecycle = Some(Arc::new(Lifecycle::new(Some(queues))));
+        self
+    }
+
     /// The executor queues run on.
     pub fn executor(&self) -> &E {
         &self.executor
@@ -122,6 +171,15 @@ impl<E: Executor> Runner<E> {
     /// The policy queues run under.
     pub fn failure_policy(&self) -> FailurePolicy {
         self.config.policy
+    }
+
+    /// A new, empty queue that counts in this runner's [`metrics`](Self::metrics) from its first
+    /// task, and refuses tasks once the runner [shuts down](Self::shutdown). The HTTP layer makes
+    /// each request's queue this way.
+    pub fn queue(&self) -> BackgroundTasks {
+        let tasks = BackgroundTasks::new();
+        tasks.shared.lock().lifecycle = self.config.lifecycle.clone();
+        tasks
     }
 
     /// Drains `tasks` in order and reports what happened to each.
@@ -136,6 +194,172 @@ impl<E: Executor> Runner<E> {
     pub fn run(&self, tasks: BackgroundTasks) -> impl Future<Output = RunReport> + Send + '_ {
         drive(tasks, &self.executor, &self.config)
     }
+
+    /// Closes `tasks` without running it, as [`BackgroundTasks::discard`], counting its tasks as
+    /// discarded in this runner's metrics.
+    pub fn discard(&self, tasks: BackgroundTasks) -> RunReport {
+        self.attach(&tasks);
+        tasks.discard()
+    }
+
+    /// Counts `tasks` in this runner's metrics if it was made elsewhere.
+    fn attach(&self, tasks: &BackgroundTasks) {
+        let mut state = tasks.shared.lock();
+        if state.lifecycle.is_none() && state.phase == Phase::Open {
+            if let Some(lifecycle) = &self.config.lifecycle {
+                lifecycle.counters.queued(state.queue.len());
+                state.lifecycle = Some(lifecycle.clone());
+            }
+        }
+    }
+
+    /// A snapshot of the counters of every queue this runner (or a clone) ran, discarded or made.
+    pub fn metrics(&self) -> Metrics {
+        self.lifecycle().counters.snapshot()
+    }
+
+    /// Resolves once no queue handed to [`spawn`](Self::spawn) is waiting or running: what a test
+    /// awaits to see every queued task done, as FastAPI's `TestClient` does, but only when asked.
+    pub fn idle(&self) -> impl Future<Output = ()> + Send + 'static {
+        let lifecycle = self.lifecycle().clone();
+        async move { lifecycle.idle().await }
+    }
+
+    fn lifecycle(&self) -> &Arc<Lifecycle> {
+        self.config
+            .lifecycle
+            .as_ref()
+            .expect("every Runner has a lifecycle")
+    }
+}
+
+impl<E: Executor + Clone> Runner<E> {
+    /// Runs `tasks` as its own task on the executor (after a slot frees up under
+    /// [`max_running`](Self::max_running)), tracked for [`shutdown`](Self::shutdown), then hands
+    /// the report to `on_done`.
+    ///
+    /// The run carries the current `tracing` span, so task spans nest under the caller's (the HTTP
+    /// layer's request span). Once the runner is shutting down, the queue is refused: its tasks are
+    /// reported as [`Outcome::Abandoned`] to the error hook and to `on_done`, at once.
+    pub fn spawn<F>(&self, tasks: BackgroundTasks, on_done: F)
+    where
+        F: FnOnce(RunReport) + Send + 'static,
+    {
+        self.attach(&tasks);
+        let lifecycle = self.lifecycle().clone();
+        if lifecycle.is_closed() {
+            abandon(
+                &tasks,
+                &self.config,
+                "refused: the runner is shutting down and starts no new queue",
+            );
+            let report = RunReport {
+                tasks: std::mem::take(&mut tasks.shared.lock().reports),
+            };
+            on_done(report);
+            return;
+        }
+        // Made outside the spawned future, so that a runtime dropping it unpolled still settles
+        // the queue and the books.
+        let mut slot = Slot {
+            id: lifecycle.register(&tasks),
+            runner: self.clone(),
+            tasks: Some(tasks),
+            started: false,
+        };
+        let run = async move {
+            let _permit = match &lifecycle.limit {
+                Some(limit) => Some(limit.acquire_arc().await),
+                None => None,
+            };
+            lifecycle.started();
+            slot.started = true;
+            let tasks = slot.tasks.take().expect("taken once");
+            let report = slot.runner.run(tasks).await;
+            // Reported before the queue counts as ended, so that `idle` implies reports delivered.
+            on_done(report);
+        };
+        self.executor
+            .spawn(Box::pin(run.instrument(tracing::Span::current())));
+    }
+
+    /// Stops taking new queues, waits up to `deadline` for the running and waiting ones to end,
+    /// and reports what happened.
+    ///
+    /// Queues handed to [`spawn`](Self::spawn) from now on, and tasks added to queues made by
+    /// [`queue`](Self::queue) that have not started, are refused with an error. When the deadline
+    /// passes first, every task not yet started is abandoned and reported (to the error hook, the
+    /// counters and the returned report); tasks already running cannot be stopped and are counted
+    /// as still running. Call it after the server stopped accepting and finished its responses
+    /// (axum's `with_graceful_shutdown`, `serve(..).with_graceful_shutdown`) so that in-flight
+    /// requests hand their queues over first.
+    ///
+    /// Without a timer ([`Executor::sleep`] returning `None`), it waits without a deadline.
+    pub async fn shutdown(&self, deadline: Duration) -> ShutdownReport {
+        let lifecycle = self.lifecycle().clone();
+        lifecycle.close();
+        let deadline_passed = match self.executor.sleep(deadline) {
+            Some(timer) => !first_of(lifecycle.idle(), timer).await,
+            None => {
+                lifecycle.idle().await;
+                false
+            }
+        };
+        let (mut abandoned_at_deadline, mut still_running) = (0, 0);
+        if deadline_passed {
+            for tasks in lifecycle.active() {
+                let (left, running) = abandon_for_shutdown(&tasks, &self.config);
+                abandoned_at_deadline += left as u64;
+                still_running += usize::from(running);
+            }
+        }
+        ShutdownReport {
+            metrics: lifecycle.counters.snapshot(),
+            deadline_passed,
+            abandoned_at_deadline,
+            still_running,
+        }
+    }
+}
+
+/// A spawned queue's place in its runner's books, given back however the run ends.
+struct Slot<E: Executor> {
+    id: u64,
+    runner: Runner<E>,
+    // Until the run starts: dropped unstarted, the queue is reported, not lost.
+    tasks: Option<BackgroundTasks>,
+    started: bool,
+}
+
+impl<E: Executor> Drop for Slot<E> {
+    fn drop(&mut self) {
+        if let Some(tasks) = self.tasks.take() {
+            if tasks.shared.lock().phase == Phase::Open {
+                abandon(
+                    &tasks,
+                    &self.runner.config,
+                    "the run was dropped before it started",
+                );
+            }
+        }
+        self.runner.lifecycle().ended(self.id, self.started);
+    }
+}
+
+/// Polls both; `true` if `first` finished first.
+async fn first_of(first: impl Future<Output = ()>, second: BoxFuture<()>) -> bool {
+    let mut first = std::pin::pin!(first);
+    let mut second = second;
+    std::future::poll_fn(move |cx| {
+        if first.as_mut().poll(cx).is_ready() {
+            Poll::Ready(true)
+        } else if second.as_mut().poll(cx).is_ready() {
+            Poll::Ready(false)
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
 }
 
 impl<E: fmt::Debug> fmt::Debug for Runner<E> {
@@ -183,6 +407,13 @@ enum Next {
     Done(Vec<Task>),
 }
 
+/// How a task's work ended, before it becomes an [`Outcome`].
+enum Ended {
+    Returned(Result<(), BoxError>),
+    Panicked(String),
+    TimedOut(String),
+}
+
 pub(crate) fn drive<'a, E: Executor + ?Sized>(
     tasks: BackgroundTasks,
     executor: &'a E,
@@ -208,16 +439,31 @@ async fn run_queue<E: Executor + ?Sized>(
     let tasks = guard.tasks.clone();
     {
         let mut state = tasks.shared.lock();
-        assert!(
-            state.phase == Phase::Open,
-            "a BackgroundTasks queue runs at most once, but this one {}",
-            match state.phase {
-                Phase::Running => "is already running",
-                Phase::Finished => "already ran",
-                _ => "was discarded",
+        match state.phase {
+            Phase::Open => {}
+            // A shutdown deadline closed it while it waited for a slot: its tasks are reported.
+            Phase::Abandoned => {
+                guard.armed = false;
+                return RunReport {
+                    tasks: std::mem::take(&mut state.reports),
+                };
             }
-        );
+            phase => panic!(
+                "a BackgroundTasks queue runs at most once, but this one {}",
+                match phase {
+                    Phase::Running => "is already running",
+                    Phase::Finished => "already ran",
+                    _ => "was discarded",
+                }
+            ),
+        }
         state.phase = Phase::Running;
+        if state.lifecycle.is_none() {
+            if let Some(lifecycle) = &config.lifecycle {
+                lifecycle.counters.queued(state.queue.len());
+                state.lifecycle = Some(lifecycle.clone());
+            }
+        }
     }
     // From here, cancelling the run (dropping this future) abandons what is left, loudly.
     guard.started = true;
@@ -243,16 +489,21 @@ async fn run_queue<E: Executor + ?Sized>(
                 let Work::Async(future) = work else {
                     unreachable!("popped because async")
                 };
+                let span = tracing::info_span!("background_task", task = %label, kind = "async");
                 guard.in_flight = Some(label);
-                let result = CatchUnwind { future }.await;
+                let ended = run_async(future, executor, config.task_timeout)
+                    .instrument(span)
+                    .await;
                 let label = guard.in_flight.take().expect("set before the await");
-                record(&tasks, config, label, result);
+                record(&tasks, config, label, ended);
             }
             Next::Sync => {
                 let batch = {
                     let tasks = tasks.clone();
                     let config = config.clone();
-                    Box::new(move || run_sync_batch(&tasks, &config))
+                    // The pool thread has no span of its own: carry the queue's.
+                    let span = tracing::Span::current();
+                    Box::new(move || span.in_scope(|| run_sync_batch(&tasks, &config)))
                 };
                 if let Err(error) = executor.spawn_blocking(batch).await {
                     // The batch pops its own tasks, so whatever it did not reach is still queued.
@@ -270,13 +521,50 @@ async fn run_queue<E: Executor + ?Sized>(
                         outcome: Outcome::Skipped,
                     })
                     .collect();
-                tasks.shared.lock().reports.extend(reports);
+                let mut state = tasks.shared.lock();
+                for report in reports {
+                    state.settle(report);
+                }
                 break;
             }
         }
     }
     RunReport {
         tasks: std::mem::take(&mut tasks.shared.lock().reports),
+    }
+}
+
+async fn run_async<E: Executor + ?Sized>(
+    future: BoxFuture<Result<(), BoxError>>,
+    executor: &E,
+    timeout: Option<Duration>,
+) -> Ended {
+    let mut work = CatchUnwind { future };
+    let Some(limit) = timeout else {
+        return ended(work.await);
+    };
+    let mut timer = executor
+        .sleep(limit)
+        .expect("checked by Runner::task_timeout: the executor has a timer");
+    std::future::poll_fn(move |cx| {
+        if let Poll::Ready(result) = std::pin::Pin::new(&mut work).poll(cx) {
+            Poll::Ready(ended(result))
+        } else if timer.as_mut().poll(cx).is_ready() {
+            // Returning drops the task's future: that is the cancellation.
+            Poll::Ready(Ended::TimedOut(format!(
+                "cancelled after {limit:?}, its timeout"
+            )))
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+fn ended(result: Result<Result<(), BoxError>, String>) -> Ended {
+    match result {
+        Ok(returned) => Ended::Returned(returned),
+        Err(message) => Ended::Panicked(message),
     }
 }
 
@@ -299,33 +587,49 @@ fn run_sync_batch(tasks: &BackgroundTasks, config: &Config) {
         let Work::Sync(work) = work else {
             unreachable!("popped because sync")
         };
-        let result = catch_unwind(AssertUnwindSafe(work)).map_err(|p| panic_message(p.as_ref()));
+        let span = tracing::info_span!("background_task", task = %label, kind = "sync");
+        let started = config.task_timeout.map(|_| Instant::now());
+        let mut result = ended(
+            span.in_scope(|| catch_unwind(AssertUnwindSafe(work)))
+                .map_err(|p| panic_message(p.as_ref())),
+        );
+        if let (Some(limit), Some(started), Ended::Returned(Ok(()))) =
+            (config.task_timeout, started, &result)
+        {
+            let took = started.elapsed();
+            if took > limit {
+                result = Ended::TimedOut(format!(
+                    "ran for {took:?}, over its {limit:?} timeout (a sync task cannot be \
+                     cancelled, so it ran to its end)"
+                ));
+            }
+        }
         record(tasks, config, label, result);
     }
 }
 
-fn record(
-    tasks: &BackgroundTasks,
-    config: &Config,
-    label: Cow<'static, str>,
-    result: Result<Result<(), BoxError>, String>,
-) {
-    let outcome = match result {
-        Ok(Ok(())) => Outcome::Succeeded,
-        Ok(Err(error)) => {
+fn record(tasks: &BackgroundTasks, config: &Config, label: Cow<'static, str>, ended: Ended) {
+    let outcome = match ended {
+        Ended::Returned(Ok(())) => Outcome::Succeeded,
+        Ended::Returned(Err(error)) => {
             let message = error.to_string();
             report_error(config, &label, &TaskError::Failed(error));
             Outcome::Failed(message)
         }
-        Err(message) => {
+        Ended::Panicked(message) => {
             let outcome = Outcome::Panicked(message.clone());
             report_error(config, &label, &TaskError::Panicked(message));
+            outcome
+        }
+        Ended::TimedOut(message) => {
+            let outcome = Outcome::TimedOut(message.clone());
+            report_error(config, &label, &TaskError::TimedOut(message));
             outcome
         }
     };
     let mut state = tasks.shared.lock();
     state.failed |= outcome.is_failure();
-    state.reports.push(TaskReport { label, outcome });
+    state.settle(TaskReport { label, outcome });
 }
 
 /// Reports every task still queued as abandoned and closes the queue.
@@ -335,6 +639,36 @@ fn abandon(tasks: &BackgroundTasks, config: &Config, reason: &str) {
         state.phase = Phase::Finished;
         state.queue.drain(..).collect()
     };
+    settle_abandoned(tasks, config, left, reason);
+}
+
+/// A shutdown deadline passed: abandons what `tasks` has not started. Returns how many tasks that
+/// was, and whether the queue is still running a task (which cannot be stopped from here).
+fn abandon_for_shutdown(tasks: &BackgroundTasks, config: &Config) -> (usize, bool) {
+    let (left, running) = {
+        let mut state = tasks.shared.lock();
+        let running = match state.phase {
+            Phase::Open => {
+                // Still waiting for a slot: its run will find it closed and report it.
+                state.phase = Phase::Abandoned;
+                false
+            }
+            Phase::Running => true,
+            _ => return (0, false),
+        };
+        (state.queue.drain(..).collect::<Vec<Task>>(), running)
+    };
+    let count = left.len();
+    settle_abandoned(
+        tasks,
+        config,
+        left,
+        "the shutdown deadline passed before it started",
+    );
+    (count, running)
+}
+
+fn settle_abandoned(tasks: &BackgroundTasks, config: &Config, left: Vec<Task>, reason: &str) {
     let mut reports = Vec::with_capacity(left.len());
     for task in left {
         report_error(
@@ -347,7 +681,10 @@ fn abandon(tasks: &BackgroundTasks, config: &Config, reason: &str) {
             outcome: Outcome::Abandoned(reason.to_owned()),
         });
     }
-    tasks.shared.lock().reports.extend(reports);
+    let mut state = tasks.shared.lock();
+    for report in reports {
+        state.settle(report);
+    }
 }
 
 fn report_error(config: &Config, label: &str, error: &TaskError) {
@@ -402,7 +739,7 @@ impl Drop for AbandonOnDrop<'_> {
             );
             let outcome = Outcome::Abandoned(reason.to_owned());
             let mut state = self.tasks.shared.lock();
-            state.reports.push(TaskReport { label, outcome });
+            state.settle(TaskReport { label, outcome });
         }
         abandon(
             &self.tasks,

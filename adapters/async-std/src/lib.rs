@@ -24,6 +24,7 @@
 //! ```
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
 
 use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor};
 
@@ -52,5 +53,10 @@ impl Executor for AsyncStdExecutor {
             task.await
                 .map_err(|payload| BlockingError::panicked(payload.as_ref()))
         })
+    }
+
+    /// async-std's timer.
+    fn sleep(&self, duration: Duration) -> Option<BoxFuture<()>> {
+        Some(Box::pin(async_std::task::sleep(duration)))
     }
 }

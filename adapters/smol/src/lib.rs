@@ -27,6 +27,7 @@
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::time::Duration;
 
 use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor};
 
@@ -85,5 +86,13 @@ impl Executor for SmolExecutor {
             task.await
                 .map_err(|payload| BlockingError::panicked(payload.as_ref()))
         })
+    }
+
+    /// smol's timer (async-io's `Timer`, driven by its reactor thread).
+    fn sleep(&self, duration: Duration) -> Option<BoxFuture<()>> {
+        let timer = smol::Timer::after(duration);
+        Some(Box::pin(async move {
+            timer.await;
+        }))
     }
 }

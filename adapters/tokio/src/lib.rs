@@ -27,6 +27,7 @@
 //! [`TokioExecutor::from_handle`].
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
 
 use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor};
 use tokio::runtime::Handle;
@@ -101,5 +102,13 @@ impl Executor for TokioExecutor {
                 Err(_) => Err(BlockingError::Cancelled),
             }
         })
+    }
+
+    /// tokio's timer. The runtime must have it enabled (`enable_time` or `enable_all` on its
+    /// builder); tokio panics with a message saying so otherwise.
+    fn sleep(&self, duration: Duration) -> Option<BoxFuture<()>> {
+        // `Sleep` binds to the timer of the runtime it is created in.
+        let _runtime = self.handle.enter();
+        Some(Box::pin(tokio::time::sleep(duration)))
     }
 }

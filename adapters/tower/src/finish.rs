@@ -9,7 +9,7 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use background_tasks::{BackgroundTasks, Executor, Outcome, Runner};
+use background_tasks::{BackgroundTasks, Executor, Outcome, RunReport, Runner};
 use http::uri::PathAndQuery;
 use http::{Method, StatusCode};
 
@@ -37,24 +37,43 @@ pub(crate) struct Shared<E> {
 pub(crate) trait Dispatch: Send + Sync + 'static {
     fn settings(&self) -> &Settings;
 
+    /// A fresh queue for a request, counted in the runner's metrics and refused after shutdown.
+    fn new_queue(&self) -> BackgroundTasks;
+
     /// Spawns the run of a non-empty queue, then reports it.
     fn spawn_run(self: Arc<Self>, tasks: BackgroundTasks, report: RequestReport);
+
+    /// Closes a queue without running it, counting its tasks as discarded.
+    fn discard(&self, tasks: BackgroundTasks) -> RunReport;
 }
 
-impl<E: Executor> Dispatch for Shared<E> {
+impl<E: Executor + Clone> Dispatch for Shared<E> {
     fn settings(&self) -> &Settings {
         &self.settings
     }
 
+    fn new_queue(&self) -> BackgroundTasks {
+        self.runner.queue()
+    }
+
     fn spawn_run(self: Arc<Self>, tasks: BackgroundTasks, mut report: RequestReport) {
-        let executor = self.runner.executor();
-        executor.spawn(Box::pin({
-            let shared = Arc::clone(&self);
-            async move {
-                report.run = shared.runner.run(tasks).await;
+        // Task spans nest under this one, so a failure in a log points at the request.
+        let span = tracing::info_span!(
+            "background_tasks",
+            method = %report.method,
+            path = report.path(),
+        );
+        let shared = Arc::clone(&self);
+        span.in_scope(|| {
+            self.runner.spawn(tasks, move |run| {
+                report.run = run;
                 deliver(&shared.settings, report);
-            }
-        }));
+            });
+        });
+    }
+
+    fn discard(&self, tasks: BackgroundTasks) -> RunReport {
+        self.runner.discard(tasks)
     }
 }
 
@@ -103,7 +122,7 @@ impl Pending {
         if decision == Decision::Ran {
             dispatch.spawn_run(tasks, report);
         } else {
-            report.run = tasks.discard();
+            report.run = dispatch.discard(tasks);
             if !report.run.tasks().is_empty() {
                 deliver(settings, report);
             }

@@ -102,7 +102,7 @@ where
         if request.extensions().get::<BackgroundTasks>().is_some() {
             return ResponseFuture::new(self.inner.call(request), None);
         }
-        let tasks = BackgroundTasks::new();
+        let tasks = self.dispatch.new_queue();
         request.extensions_mut().insert(tasks.clone());
         let pending = Pending {
             tasks,
