@@ -47,9 +47,12 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use background_tasks::{BoxError, Executor};
+use event_listener::Event;
 use futures_core::Stream;
 use futures_io::{AsyncRead, AsyncWrite};
 use http::{Request, Response};
@@ -222,6 +225,7 @@ where
         incoming,
         service,
         executor,
+        watch: None,
     }
 }
 
@@ -234,6 +238,8 @@ pin_project! {
         incoming: I,
         service: S,
         executor: E,
+        // Set by `with_graceful_shutdown`: connections listen to it and are counted by it.
+        watch: Option<Arc<Watch>>,
     }
 }
 
@@ -265,15 +271,123 @@ where
                 Poll::Ready(Some(Err(error))) => return Poll::Ready(Err(error)),
             };
             let connection = serve_connection(io, this.service.clone());
+            let watch = this.watch.clone();
+            if let Some(watch) = &watch {
+                watch.connections.fetch_add(1, Ordering::SeqCst);
+            }
             this.executor.spawn(Box::pin(async move {
-                if let Err(error) = connection.await {
+                let result = match &watch {
+                    Some(watch) => watch.serve(connection).await,
+                    None => connection.await,
+                };
+                if let Err(error) = result {
                     tracing::debug!(%error, "http connection failed");
+                }
+                if let Some(watch) = watch {
+                    watch.connections.fetch_sub(1, Ordering::SeqCst);
+                    watch.changed.notify(usize::MAX);
                 }
             }));
         }
         // Let the connections just spawned (and everything else) run before accepting more.
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+}
+
+impl<I, IO, S, B, E> Serve<I, S, E>
+where
+    I: Stream<Item = io::Result<IO>>,
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+    E: Executor,
+{
+    /// Serves until `signal` resolves, then shuts down gracefully: stops accepting (the listener
+    /// stream is dropped), lets every connection finish the response it is sending and close
+    /// (hyper's `graceful_shutdown`), and resolves once the last one has.
+    ///
+    /// Then shut the background tasks down with
+    /// [`Runner::shutdown`](background_tasks::Runner::shutdown) on the layer's runner: every
+    /// response is complete by then, so every queue has been handed over.
+    ///
+    /// # Errors
+    ///
+    /// As [`serve`]: an error from accepting that is not about a single connection.
+    pub async fn with_graceful_shutdown<F>(mut self, signal: F) -> io::Result<()>
+    where
+        F: Future<Output = ()>,
+    {
+        let watch = Arc::new(Watch::default());
+        self.watch = Some(Arc::clone(&watch));
+        {
+            let mut serve = std::pin::pin!(self);
+            let mut signal = std::pin::pin!(signal);
+            let ended = std::future::poll_fn(|cx| {
+                if signal.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(None);
+                }
+                serve.as_mut().poll(cx).map(Some)
+            })
+            .await;
+            if let Some(Err(error)) = ended {
+                return Err(error);
+            }
+        } // the listener stream is dropped here: no new connection is accepted
+        watch.closing.store(true, Ordering::SeqCst);
+        watch.changed.notify(usize::MAX);
+        watch
+            .until(|watch| watch.connections.load(Ordering::SeqCst) == 0)
+            .await;
+        Ok(())
+    }
+}
+
+/// What a gracefully shutting-down server shares with its connections.
+#[derive(Debug, Default)]
+struct Watch {
+    closing: AtomicBool,
+    connections: AtomicUsize,
+    // Notified when `closing` is set and whenever a connection ends.
+    changed: Event,
+}
+
+impl Watch {
+    async fn until(&self, done: impl Fn(&Self) -> bool) {
+        loop {
+            // Listen before checking, so a change between the two is not missed.
+            let listener = self.changed.listen();
+            if done(self) {
+                return;
+            }
+            listener.await;
+        }
+    }
+
+    /// Serves `connection`, asking it to finish gracefully once the server is closing.
+    async fn serve<IO, S, B>(&self, connection: Connection<IO, S>) -> Result<(), hyper::Error>
+    where
+        TowerToHyperService<S>: HttpService<Incoming, ResBody = B>,
+        <TowerToHyperService<S> as HttpService<Incoming>>::Error: Into<BoxError>,
+        IO: AsyncRead + AsyncWrite + Unpin,
+        B: Body + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let mut connection = std::pin::pin!(connection);
+        let mut closing = std::pin::pin!(self.until(|watch| watch.closing.load(Ordering::SeqCst)));
+        let mut asked = false;
+        std::future::poll_fn(|cx| {
+            if !asked && closing.as_mut().poll(cx).is_ready() {
+                asked = true;
+                connection.as_mut().graceful_shutdown();
+            }
+            connection.as_mut().poll(cx)
+        })
+        .await
     }
 }
 

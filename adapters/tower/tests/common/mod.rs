@@ -230,6 +230,11 @@ impl Client {
         }
     }
 
+    /// The connection, to read it to its end.
+    pub(crate) fn into_stream(self) -> TcpStream {
+        self.reader.into_inner()
+    }
+
     /// Sends a request without a body.
     pub(crate) fn send(&mut self, method: &str, target: &str) {
         let request = format!("{method} {target} HTTP/1.1\r\nHost: test\r\n\r\n");
