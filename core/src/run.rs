@@ -492,10 +492,11 @@ async fn run_queue<E: Executor + ?Sized>(
                 let span = tracing::info_span!("background_task", task = %label, kind = "async");
                 guard.in_flight = Some(label);
                 let ended = run_async(future, executor, config.task_timeout)
-                    .instrument(span)
+                    .instrument(span.clone())
                     .await;
                 let label = guard.in_flight.take().expect("set before the await");
-                record(&tasks, config, label, ended);
+                // The error hook runs inside the task's span, so its log line names the task.
+                span.in_scope(|| record(&tasks, config, label, ended));
             }
             Next::Sync => {
                 let batch = {
@@ -588,11 +589,10 @@ fn run_sync_batch(tasks: &BackgroundTasks, config: &Config) {
             unreachable!("popped because sync")
         };
         let span = tracing::info_span!("background_task", task = %label, kind = "sync");
+        let _entered = span.enter();
         let started = config.task_timeout.map(|_| Instant::now());
-        let mut result = ended(
-            span.in_scope(|| catch_unwind(AssertUnwindSafe(work)))
-                .map_err(|p| panic_message(p.as_ref())),
-        );
+        let mut result =
+            ended(catch_unwind(AssertUnwindSafe(work)).map_err(|p| panic_message(p.as_ref())));
         if let (Some(limit), Some(started), Ended::Returned(Ok(()))) =
             (config.task_timeout, started, &result)
         {
