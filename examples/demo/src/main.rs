@@ -1,86 +1,199 @@
 //! Run with: cargo run -p background-tasks-example-demo
 //!
-//! Runs one queue on each runtime, FastAPI style: a sync `write_notification` (blocking pool), an
-//! async cleanup (the runtime's workers), a task that adds another while the queue runs, and a
-//! failing task whose error is reported with its label. Prints the order and the thread of each.
+//! The main demo. For each runtime in turn (axum on tokio; hyper on smol and on async-std through
+//! `background_tasks_tower::server::serve`), it starts a server on 127.0.0.1 (a free port), sends
+//! one real request with its own HTTP/1.1 client, and prints a timeline: when the server had the
+//! complete response, when the client had it, then when each background task started and ended,
+//! and on which thread. The request queues three tasks, FastAPI style:
+//!
+//! - `write_log("found query: rust")`, a sync task added by the `get_query` dependency;
+//! - `write_log("message to ada@example.com")`, a sync task added by the handler;
+//! - `async_cleanup("upload.tmp")`, an async task that sleeps on the runtime's timer.
+//!
+//! Sync tasks run on the runtime's blocking pool, async ones on its workers, one at a time, in the
+//! order they were added, and only once the response is complete: its last byte handed to the
+//! server. That is the layer's promise, and the timeline shows it every time. The client reads the
+//! bytes a few microseconds later; whether that is before the first task starts depends on how the
+//! OS schedules the threads (on loopback it nearly always is), and the summary line says which.
 
-use std::sync::Arc;
-use std::time::Instant;
+mod axum_app;
+mod client;
+mod hyper_app;
+mod timeline;
 
-use background_tasks::{BackgroundTasks, Executor, FailurePolicy, Runner, Task};
+use std::error::Error;
+use std::future::IntoFuture;
+use std::net::SocketAddr;
+use std::sync::{Mutex, mpsc};
+use std::thread;
+use std::time::Duration;
+
+use background_tasks::Outcome;
 use background_tasks_async_std::AsyncStdExecutor;
 use background_tasks_smol::SmolExecutor;
 use background_tasks_tokio::TokioExecutor;
+use background_tasks_tower::{BackgroundTasksLayer, RequestReport, server};
+use timeline::{Event, Timeline};
 
-fn write_notification(start: Instant, email: &str, message: &str) {
-    println!(
-        "  {:>7.3} ms  write_notification({email}, {message:?}) on thread {:?}",
-        start.elapsed().as_secs_f64() * 1e3,
-        std::thread::current().name().unwrap_or("unnamed"),
-    );
+/// How long `async_cleanup` sleeps (FastAPI's example sleeps 5 s).
+const CLEANUP: Duration = Duration::from_millis(100);
+/// The failure bound of every wait: the demo never sleeps to synchronise.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// The request sent to every server.
+const TARGET: &str = "/send-notification/ada@example.com?q=rust";
+
+type Result<T> = std::result::Result<T, Box<dyn Error>>;
+
+/// What the server thread hands back: its address, and the layer's report for each request once
+/// its tasks have run.
+struct Server {
+    addr: SocketAddr,
+    reports: mpsc::Receiver<RequestReport>,
 }
 
-async fn async_cleanup(start: Instant, filename: String) {
-    println!(
-        "  {:>7.3} ms  async_cleanup({filename}) on thread {:?}",
-        start.elapsed().as_secs_f64() * 1e3,
-        std::thread::current().name().unwrap_or("unnamed"),
-    );
-}
-
-/// The same queue for every runtime: what a handler and its dependency would have added.
-fn queue(start: Instant) -> BackgroundTasks {
-    let tasks = BackgroundTasks::new();
-    tasks.add_task(move || write_notification(start, "ada@example.com", "some notification"));
-    tasks.add_async_task(async_cleanup(start, "upload.tmp".into()));
-    let same_queue = tasks.clone();
-    tasks.add_task(move || {
-        write_notification(start, "bob@example.com", "queued first");
-        // Added while the queue runs: it runs after everything already queued.
-        same_queue.add_task(move || write_notification(start, "bob@example.com", "added late"));
+/// A layer on `executor` whose reports go to a channel: how the demo knows the tasks are done.
+fn layer<E: background_tasks::Executor>(
+    executor: E,
+) -> (BackgroundTasksLayer<E>, mpsc::Receiver<RequestReport>) {
+    let (sent, reports) = mpsc::channel();
+    let sent = Mutex::new(sent);
+    let layer = BackgroundTasksLayer::new(executor).on_report(move |report| {
+        let _ = sent.lock().unwrap().send(report);
     });
-    tasks.add(
-        Task::sync(|| Err::<(), _>("smtp server refused the message")).with_label("send_receipt"),
-    );
-    tasks.add_async_task(async_cleanup(start, "thumbnail.tmp".into()));
-    tasks
+    (layer, reports)
 }
 
-async fn demo<E: Executor>(name: &str, executor: E) {
-    println!("{name}:");
-    let start = Instant::now();
-    let runner = Runner::new(executor)
-        .policy(FailurePolicy::ContinueOnError)
-        .on_error(|label, error| println!("  error hook: {label}: {error}"));
-    let report = runner.run(queue(start)).await;
-    for task in report.tasks() {
-        println!("  report: {:<16} {:?}", short(&task.label), task.outcome);
-    }
-    println!();
-}
-
-fn short(label: &str) -> &str {
-    label
-        .rsplit("::")
-        .find(|part| !part.starts_with('{'))
-        .unwrap_or(label)
-}
-
-fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+/// axum on a tokio runtime driven by the thread "tokio-runtime"; its blocking pool's threads are
+/// named "tokio-blocking".
+fn start_tokio(timeline: Timeline) -> Result<Server> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    runtime.block_on(demo(
-        "tokio",
-        TokioExecutor::from_handle(runtime.handle().clone()),
-    ));
+        .thread_name("tokio-blocking")
+        .build()?;
+    let (layer, reports) = layer(TokioExecutor::from_handle(runtime.handle().clone()));
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let addr = listener.local_addr()?;
+    let app = axum_app::app(timeline, layer);
+    thread::Builder::new()
+        .name("tokio-runtime".into())
+        .spawn(move || runtime.block_on(axum::serve(listener, app).into_future()))?;
+    Ok(Server { addr, reports })
+}
 
-    let ex = Arc::new(smol::Executor::new());
-    smol::block_on(ex.run(demo("smol", SmolExecutor::from(ex.clone()))));
+/// hyper on smol: the accept loop on the thread "smol-server", connections and queues on smol's
+/// global executor.
+fn start_smol(timeline: Timeline) -> Result<Server> {
+    let (layer, reports) = layer(SmolExecutor::new());
+    let listener = smol::block_on(smol::net::TcpListener::bind("127.0.0.1:0"))?;
+    let addr = listener.local_addr()?;
+    let service = hyper_app::service(timeline, layer);
+    thread::Builder::new()
+        .name("smol-server".into())
+        .spawn(move || {
+            smol::block_on(server::serve(
+                listener.incoming(),
+                service,
+                SmolExecutor::new(),
+            ))
+        })?;
+    Ok(Server { addr, reports })
+}
 
-    async_std::task::block_on(demo(
-        "async-std (discontinued by its authors; prefer smol)",
-        AsyncStdExecutor::new(),
-    ));
+/// hyper on async-std: the accept loop on the thread "async-std-server", connections and queues
+/// on async-std's runtime.
+fn start_async_std(timeline: Timeline) -> Result<Server> {
+    let (layer, reports) = layer(AsyncStdExecutor::new());
+    let listener = async_std::task::block_on(async_std::net::TcpListener::bind("127.0.0.1:0"))?;
+    let addr = listener.local_addr()?;
+    let service = hyper_app::service(timeline, layer);
+    thread::Builder::new()
+        .name("async-std-server".into())
+        .spawn(move || {
+            async_std::task::block_on(server::serve(
+                listener.incoming(),
+                service,
+                AsyncStdExecutor::new(),
+            ))
+        })?;
+    Ok(Server { addr, reports })
+}
+
+/// Starts a server, sends the request, waits for the tasks (the layer's report) and prints the
+/// timeline.
+fn demo(title: &str, start: fn(Timeline) -> Result<Server>) -> Result<()> {
+    let timeline = Timeline::default();
+    let server = start(timeline.clone())?;
+    println!("{title}, on {}", server.addr);
+    client::post(server.addr, TARGET, &timeline)?;
+    let report = server.reports.recv_timeout(TIMEOUT)?;
+
+    let (mut sent, mut received, mut first_task) = (None, None, None);
+    for event in timeline.events() {
+        match event {
+            Event::Sent { at } => {
+                sent = Some(at);
+                println!("  t={:>6}            server: response complete", ms(at));
+            }
+            Event::Response { at, status, body } => {
+                received = Some(at);
+                println!("  t={:>6}            client: {status} {body}", ms(at));
+            }
+            Event::Task {
+                started,
+                ended,
+                call,
+                kind,
+                added_by,
+                thread,
+            } => {
+                first_task.get_or_insert(started);
+                println!(
+                    "  t={:>6} -> {:>6}  {kind:<5}  {call:<38}  by {added_by:<22}  on {thread}",
+                    ms(started),
+                    ms(ended),
+                );
+            }
+        }
+    }
+    let (Some(sent), Some(received), Some(first_task)) = (sent, received, first_task) else {
+        return Err(format!("{title}: events are missing: {:?}", timeline.events()).into());
+    };
+    let client = if received <= first_task {
+        format!("the client had it {} ms before", ms(first_task - received))
+    } else {
+        // Tasks wait for the response, not for the client's thread to be scheduled.
+        format!(
+            "the client's thread read it {} ms after",
+            ms(received - first_task)
+        )
+    };
+    let succeeded = report.run().count(|outcome| *outcome == Outcome::Succeeded);
+    println!(
+        "  => response complete {} ms before the first task started, {client}; \
+         {succeeded}/{} tasks succeeded\n",
+        ms(first_task - sent),
+        report.run().tasks().len(),
+    );
+    Ok(())
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.2}", duration.as_secs_f64() * 1e3)
+}
+
+fn main() -> Result<()> {
+    println!(
+        "background-tasks demo: on each runtime, POST {TARGET} from a client of our own.\n\
+         t = ms since the request was sent; a task's line reads started -> ended.\n"
+    );
+    demo("axum on tokio", start_tokio)?;
+    demo(
+        "hyper on smol (background_tasks_tower::server::serve)",
+        start_smol,
+    )?;
+    demo(
+        "hyper on async-std (server::serve; async-std is discontinued by its authors: prefer smol)",
+        start_async_std,
+    )?;
+    Ok(())
 }

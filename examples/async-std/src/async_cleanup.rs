@@ -1,0 +1,115 @@
+//! FastAPI's third example, "Using async functions": `POST /process/{filename}` answers at once;
+//! `async_cleanup` then sleeps (5 s by default) on async-std's timer and reports
+//! `Cleaned up {filename}`.
+//!
+//! ```python
+//! async def async_cleanup(filename: str):
+//!     await asyncio.sleep(5)  # Simulate long-running async work
+//!     print(f"Cleaned up {filename}")
+//!
+//! @app.post("/process/{filename}")
+//! async def process_file(filename: str, background_tasks: BackgroundTasks):
+//!     background_tasks.add_task(async_cleanup, filename)
+//!     return {"message": "Processing started"}
+//! ```
+//!
+//! Besides printing the line, as FastAPI does, `async_cleanup` appends it to the log file (with
+//! async-std's async file I/O), so that you and the tests can see that it ran.
+
+use std::convert::Infallible;
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_std::io::WriteExt;
+use background_tasks_async_std::AsyncStdExecutor;
+use background_tasks_tower::BackgroundTasksLayer;
+use background_tasks_tower::body::ResponseBody;
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use tower::{Layer, Service, service_fn};
+
+use crate::Settings;
+use crate::routing::{Body, Rejection, background_tasks, json, path_param};
+
+/// Sleeps for `delay` on async-std's timer (simulating long-running async work), then prints
+/// `Cleaned up {filename}` and appends that line to `log_file`.
+///
+/// An async function: `add_async_task` has the executor await it, without tying up a thread while
+/// it sleeps.
+///
+/// # Errors
+///
+/// When the log file cannot be opened or written; the layer reports the error with the task's
+/// label.
+pub async fn async_cleanup(log_file: PathBuf, filename: String, delay: Duration) -> io::Result<()> {
+    async_std::task::sleep(delay).await; // Simulate long-running async work
+    let line = format!("Cleaned up {filename}");
+    println!("{line}");
+    let mut log = async_std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_file)
+        .await?;
+    log.write_all(format!("{line}\n").as_bytes()).await?;
+    // Async files write in the background: flush to know the line is in the file.
+    log.flush().await
+}
+
+/// `POST /process/{filename}`: queues [`async_cleanup`] and answers
+/// `{"message":"Processing started"}`.
+fn process_file<B>(
+    settings: &Settings,
+    request: &Request<B>,
+    filename: String,
+) -> Result<Response<Body>, Rejection> {
+    let background_tasks = background_tasks(request)?;
+    background_tasks.add_async_task(async_cleanup(
+        settings.log_file.clone(),
+        filename,
+        settings.cleanup_delay,
+    ));
+    Ok(json(StatusCode::OK, r#"{"message":"Processing started"}"#))
+}
+
+async fn route(
+    settings: Arc<Settings>,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let response = path_param(&request, &Method::POST, "/process/")
+        .and_then(|filename| process_file(&settings, &request, filename));
+    Ok(response.unwrap_or_else(Rejection::into_response))
+}
+
+/// The example's service: its route behind `layer`, which runs each request's tasks after its
+/// response. Serve it with [`serve`](crate::serve) or [`run`](crate::run).
+///
+/// # Examples
+///
+/// ```no_run
+/// use background_tasks_example_async_std::{Settings, async_cleanup, run};
+/// use background_tasks_async_std::AsyncStdExecutor;
+/// use background_tasks_tower::BackgroundTasksLayer;
+///
+/// let settings = Settings::default();
+/// let layer = BackgroundTasksLayer::new(AsyncStdExecutor::new());
+/// async_std::task::block_on(run(&settings, async_cleanup::service(&settings, layer)))
+/// # .unwrap();
+/// ```
+pub fn service(
+    settings: &Settings,
+    layer: BackgroundTasksLayer<AsyncStdExecutor>,
+) -> impl Service<
+    Request<Incoming>,
+    Response = Response<ResponseBody<Body>>,
+    Error = Infallible,
+    Future: Send,
+> + Clone
++ Send
++ use<> {
+    let settings = Arc::new(settings.clone());
+    layer.layer(service_fn(move |request| {
+        route(Arc::clone(&settings), request)
+    }))
+}

@@ -1,0 +1,19 @@
+//! Run with: cargo run -p background-tasks-example-async-std --bin async_std_async_cleanup
+//!
+//! FastAPI's third example: an async task that sleeps 5 s on async-std's timer after the response.
+//! Then: `curl -X POST http://127.0.0.1:8000/process/report.csv   # then, 5 s later: cat log.txt`
+//!
+//! async-std is discontinued by its authors: prefer `background-tasks-example-smol`.
+//!
+//! Settings: `EXAMPLE_ADDR` (default 127.0.0.1:8000), `EXAMPLE_LOG_FILE` (default log.txt),
+//! `EXAMPLE_CLEANUP_MS` (default 5000).
+
+use background_tasks_async_std::AsyncStdExecutor;
+use background_tasks_example_async_std::{Settings, async_cleanup, run};
+use background_tasks_tower::BackgroundTasksLayer;
+
+fn main() -> std::io::Result<()> {
+    let settings = Settings::from_env()?;
+    let layer = BackgroundTasksLayer::new(AsyncStdExecutor::new());
+    async_std::task::block_on(run(&settings, async_cleanup::service(&settings, layer)))
+}

@@ -1,0 +1,109 @@
+//! FastAPI's first example, "Schedule a task in a path operation": `POST
+//! /send-notification/{email}` answers at once and appends
+//! `notification for {email}: some notification` to the log afterwards.
+//!
+//! ```python
+//! def write_notification(email: str, message: str = ""):
+//!     with open("log.txt", mode="a") as email_file:
+//!         content = f"notification for {email}: {message}\n"
+//!         email_file.write(content)
+//!
+//! @app.post("/send-notification/{email}")
+//! async def send_notification(email: str, background_tasks: BackgroundTasks):
+//!     background_tasks.add_task(write_notification, email, message="some notification")
+//!     return {"message": "Notification sent in the background"}
+//! ```
+
+use std::convert::Infallible;
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use background_tasks_async_std::AsyncStdExecutor;
+use background_tasks_tower::BackgroundTasksLayer;
+use background_tasks_tower::body::ResponseBody;
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use tower::{Layer, Service, service_fn};
+
+use crate::Settings;
+use crate::routing::{Body, Rejection, background_tasks, json, path_param};
+
+/// Appends `notification for {email}: {message}` to `log_file`.
+///
+/// A plain sync function with blocking file I/O, as FastAPI's `def`: `add_task` runs it on
+/// async-std's blocking pool, never on an executor thread.
+///
+/// # Errors
+///
+/// When the file cannot be opened or written; the layer reports the error with the task's label.
+pub fn write_notification(log_file: &Path, email: &str, message: &str) -> io::Result<()> {
+    let mut email_file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_file)?;
+    let content = format!("notification for {email}: {message}\n");
+    email_file.write_all(content.as_bytes())
+}
+
+/// `POST /send-notification/{email}`: queues [`write_notification`] and answers
+/// `{"message":"Notification sent in the background"}`.
+fn send_notification<B>(
+    settings: &Settings,
+    request: &Request<B>,
+    email: String,
+) -> Result<Response<Body>, Rejection> {
+    let background_tasks = background_tasks(request)?;
+    let log_file = settings.log_file.clone();
+    background_tasks.add_task(move || write_notification(&log_file, &email, "some notification"));
+    Ok(json(
+        StatusCode::OK,
+        r#"{"message":"Notification sent in the background"}"#,
+    ))
+}
+
+async fn route(
+    settings: Arc<Settings>,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let response = path_param(&request, &Method::POST, "/send-notification/")
+        .and_then(|email| send_notification(&settings, &request, email));
+    Ok(response.unwrap_or_else(Rejection::into_response))
+}
+
+/// The example's service: its route behind `layer`, which runs each request's tasks after its
+/// response. Serve it with [`serve`](crate::serve) or [`run`](crate::run).
+///
+/// # Examples
+///
+/// ```no_run
+/// use background_tasks_example_async_std::{Settings, send_notification, serve};
+/// use background_tasks_async_std::AsyncStdExecutor;
+/// use background_tasks_tower::BackgroundTasksLayer;
+///
+/// async_std::task::block_on(async {
+///     let settings = Settings::default();
+///     let layer = BackgroundTasksLayer::new(AsyncStdExecutor::new());
+///     let service = send_notification::service(&settings, layer);
+///     let listener = async_std::net::TcpListener::bind(settings.addr).await?;
+///     serve(listener, service).await
+/// })
+/// # .unwrap();
+/// ```
+pub fn service(
+    settings: &Settings,
+    layer: BackgroundTasksLayer<AsyncStdExecutor>,
+) -> impl Service<
+    Request<Incoming>,
+    Response = Response<ResponseBody<Body>>,
+    Error = Infallible,
+    Future: Send,
+> + Clone
++ Send
++ use<> {
+    let settings = Arc::new(settings.clone());
+    layer.layer(service_fn(move |request| {
+        route(Arc::clone(&settings), request)
+    }))
+}

@@ -1,0 +1,82 @@
+//! FastAPI's three BackgroundTasks examples, ported to axum on tokio.
+//!
+//! Each module is one example of FastAPI's "Background Tasks" page, with the same route, the same
+//! response and the same lines appended to `log.txt`; each has a binary that serves it:
+//!
+//! | FastAPI example | module | run with |
+//! |---|---|---|
+//! | Schedule a task in a path operation | [`send_notification`] | `cargo run -p background-tasks-example-axum --bin axum_send_notification` |
+//! | Schedule tasks within dependencies | [`dependency`] | `cargo run -p background-tasks-example-axum --bin axum_dependency` |
+//! | Using async functions | [`async_cleanup`] | `cargo run -p background-tasks-example-axum --bin axum_async_cleanup` |
+//!
+//! Then, from another terminal:
+//!
+//! ```text
+//! curl -X POST http://127.0.0.1:8000/send-notification/ada@example.com
+//! cat log.txt
+//! ```
+//!
+//! The wiring is the same in all three: `BackgroundTasksLayer` gives every request a queue,
+//! [`BackgroundTasks`](background_tasks::BackgroundTasks) is the handler's extractor (FastAPI's
+//! `background_tasks: BackgroundTasks` parameter), and the tasks run, in order, once the response
+//! has been sent. Sync functions (`write_notification`, `write_log`) run on tokio's blocking pool;
+//! the async one (`async_cleanup`) is awaited on the runtime.
+//!
+//! [`Settings`] come from the environment: `EXAMPLE_ADDR` (default `127.0.0.1:8000`),
+//! `EXAMPLE_LOG_FILE` (default `log.txt`), `EXAMPLE_CLEANUP_MS` (default 5000).
+//!
+//! # Examples
+//!
+//! What each binary's `main` does:
+//!
+//! ```no_run
+//! use background_tasks_example_axum::{Settings, run, send_notification};
+//! use background_tasks_tokio::TokioExecutor;
+//! use background_tasks_tower::BackgroundTasksLayer;
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let settings = Settings::from_env()?;
+//!     let layer = BackgroundTasksLayer::new(TokioExecutor::new());
+//!     run(&settings, send_notification::app(&settings, layer)).await
+//! }
+//! ```
+
+pub mod async_cleanup;
+pub mod dependency;
+pub mod send_notification;
+mod settings;
+
+use std::io;
+
+use axum::Router;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use tokio::net::TcpListener;
+
+pub use settings::Settings;
+
+/// Binds `settings.addr`, prints the address it listens on (useful with port 0), and serves `app`.
+///
+/// # Errors
+///
+/// When the address cannot be bound, or the listener fails.
+pub async fn run(settings: &Settings, app: Router) -> io::Result<()> {
+    let listener = TcpListener::bind(settings.addr).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    serve(listener, app).await
+}
+
+/// Serves `app` on `listener` until the listener fails: `axum::serve`, as any axum app.
+///
+/// # Errors
+///
+/// When the listener fails.
+pub async fn serve(listener: TcpListener, app: Router) -> io::Result<()> {
+    axum::serve(listener, app).await
+}
+
+/// A `200 OK` with a JSON body written by hand, as FastAPI returns a dict.
+fn json(body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}

@@ -1,0 +1,77 @@
+//! [`Settings`]: where the examples listen, where their tasks log, how long the cleanup sleeps.
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// What the examples can be told from the environment; [`Default`] is FastAPI's setup.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use background_tasks_example_axum::Settings;
+///
+/// let settings = Settings::default();
+/// assert_eq!(settings.addr.to_string(), "127.0.0.1:8000");
+/// assert_eq!(settings.log_file.to_str(), Some("log.txt"));
+/// assert_eq!(settings.cleanup_delay, Duration::from_secs(5));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Where to listen: `EXAMPLE_ADDR`, default `127.0.0.1:8000`. Port 0 picks a free port.
+    pub addr: SocketAddr,
+    /// The file the tasks append to: `EXAMPLE_LOG_FILE`, default `log.txt` in the working
+    /// directory, as in FastAPI's examples.
+    pub log_file: PathBuf,
+    /// How long `async_cleanup` sleeps on tokio's timer: `EXAMPLE_CLEANUP_MS` milliseconds,
+    /// default 5000, as FastAPI's `asyncio.sleep(5)`.
+    pub cleanup_delay: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            log_file: PathBuf::from("log.txt"),
+            cleanup_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Settings {
+    /// The defaults, overridden by `EXAMPLE_ADDR`, `EXAMPLE_LOG_FILE` and `EXAMPLE_CLEANUP_MS`
+    /// where they are set.
+    ///
+    /// # Errors
+    ///
+    /// [`io::ErrorKind::InvalidInput`] when `EXAMPLE_ADDR` is not a socket address or
+    /// `EXAMPLE_CLEANUP_MS` not a whole number of milliseconds.
+    pub fn from_env() -> io::Result<Self> {
+        let mut settings = Self::default();
+        if let Some(addr) = parse_var("EXAMPLE_ADDR", "a socket address like 127.0.0.1:8000")? {
+            settings.addr = addr;
+        }
+        if let Some(log_file) = std::env::var_os("EXAMPLE_LOG_FILE") {
+            settings.log_file = log_file.into();
+        }
+        if let Some(ms) = parse_var("EXAMPLE_CLEANUP_MS", "a number of milliseconds like 5000")? {
+            settings.cleanup_delay = Duration::from_millis(ms);
+        }
+        Ok(settings)
+    }
+}
+
+fn parse_var<T: FromStr>(name: &str, expected: &str) -> io::Result<Option<T>> {
+    let Ok(value) = std::env::var(name) else {
+        return Ok(None);
+    };
+    value.parse().map(Some).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{name}={value:?} is not {expected}; fix or unset it"),
+        )
+    })
+}
