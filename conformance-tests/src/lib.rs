@@ -31,10 +31,19 @@
 //! ```
 //!
 //! The checks are also plain generic functions in [`checks`], for a test that wants one alone.
+//!
+//! # HTTP
+//!
+//! With the `http` feature, the `http` module proves the HTTP clauses (C1, C8 to C12) with
+//! `background-tasks-tower`'s layer served on your runtime over real TCP: implement
+//! `http::HttpHarness` (serve a boxed tower service on a listener the suite binds) and call
+//! `http_conformance_suite!` once more.
 
 pub mod checks;
 mod doubles;
 mod harness;
+#[cfg(feature = "http")]
+pub mod http;
 mod lifecycle;
 
 pub use doubles::{CancellingExecutor, RecordingExecutor};
@@ -80,9 +89,51 @@ macro_rules! conformance_suite {
     };
 }
 
+/// Emits the HTTP suite for an [`http::HttpHarness`] as a module of `#[test]` functions (feature
+/// `http`).
+///
+/// `http_conformance_suite!(smol_http, Global)` creates `mod smol_http` with one test per check
+/// in [`http::checks`], each under the same watchdog as [`conformance_suite!`].
+#[cfg(feature = "http")]
+#[macro_export]
+macro_rules! http_conformance_suite {
+    ($module:ident, $harness:ty) => {
+        mod $module {
+            $crate::__tests! {
+                @http $harness;
+                c01_dependency_and_handler_tasks_run_in_order,
+                c08_paused_client_delays_tasks_until_it_reads_the_rest,
+                c08_content_length_body_runs_tasks_after_its_last_frame,
+                c08_chunked_stream_runs_tasks_after_its_end,
+                c08_full_body_runs_tasks,
+                c08_empty_body_runs_tasks,
+                c08_no_content_runs_tasks,
+                c08_head_request_runs_tasks,
+                c09_each_response_is_complete_before_its_tasks_start,
+                c10_waiting_tasks_delay_neither_the_connection_nor_others,
+                c11_client_leaving_mid_body_still_runs_tasks_by_default,
+                c11_skip_discards_tasks_when_the_client_leaves_mid_body,
+                c11_client_leaving_while_the_handler_works_is_a_disconnect,
+                c12_error_statuses_run_tasks_by_default,
+                c12_success_only_discards_tasks_of_error_responses,
+                c12_panicking_handler_runs_none_of_its_tasks,
+            }
+        }
+    };
+}
+
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __tests {
+    // Listed first: a plain call's first token is a type, never `@`, so it falls through.
+    (@http $harness:ty; $($check:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                $crate::watchdog($crate::CHECK_LIMIT, $crate::http::checks::$check::<$harness>);
+            }
+        )*
+    };
     ($harness:ty; $($check:ident),* $(,)?) => {
         $(
             #[test]

@@ -50,6 +50,26 @@ pub(crate) struct State {
     pub(crate) lifecycle: Option<Arc<Lifecycle>>,
 }
 
+impl Drop for State {
+    fn drop(&mut self) {
+        // The last handle is gone and nobody ran or discarded the queue: say so, rather than let
+        // its tasks vanish. (The HTTP layer always runs or discards; this catches hand-made queues.)
+        if self.phase == Phase::Open && !self.queue.is_empty() {
+            let tasks = self.queue.len();
+            if let Some(lifecycle) = &self.lifecycle {
+                let outcome = Outcome::Abandoned(String::new());
+                lifecycle.counters.settled(&outcome, tasks);
+            }
+            let labels: Vec<&str> = self.queue.iter().map(Task::label).collect();
+            tracing::warn!(
+                tasks,
+                ?labels,
+                "a BackgroundTasks queue was dropped without being run; its tasks never ran"
+            );
+        }
+    }
+}
+
 impl State {
     /// Records a task's outcome in the report and the runner's counters.
     pub(crate) fn settle(&mut self, report: TaskReport) {

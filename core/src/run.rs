@@ -213,6 +213,11 @@ impl<E: Executor> Runner<E> {
         }
     }
 
+    /// Whether [`shutdown`](Self::shutdown) has been called on this runner or a clone.
+    pub fn is_shutting_down(&self) -> bool {
+        self.lifecycle().is_closed()
+    }
+
     /// A snapshot of the counters of every queue this runner (or a clone) ran, discarded or made.
     pub fn metrics(&self) -> Metrics {
         self.lifecycle().counters.snapshot()

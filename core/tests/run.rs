@@ -101,6 +101,18 @@ fn c07_closing_an_empty_queue_refuses_later_tasks() {
 }
 
 #[test]
+fn c07_a_queue_dropped_without_a_run_counts_its_tasks_as_abandoned() {
+    let runner = Runner::new(Inline);
+    let tasks = runner.queue();
+    tasks.add_task(|| ());
+    tasks.add_async_task(async {});
+    drop(tasks); // never run nor discarded: a warning is logged and the counters say so
+    let metrics = runner.metrics();
+    assert_eq!((metrics.queued, metrics.abandoned), (2, 2));
+    assert_eq!(metrics.settled(), metrics.queued);
+}
+
+#[test]
 fn c12_discarding_reports_every_task_and_closes_the_queue() {
     let tasks = BackgroundTasks::new();
     tasks.add(Task::sync(|| ()).with_label("email"));

@@ -1,10 +1,23 @@
-//! The conformance suite on async-std's global runtime.
+//! The conformance suites on async-std's global runtime: the executor checks, and the HTTP checks
+//! served by `background_tasks_tower::server::serve` on async-std's `TcpListener`.
 
+use std::net::TcpListener as StdTcpListener;
+use std::sync::Mutex;
+
+use async_std::net::TcpListener;
+use async_std::task::JoinHandle;
 use background_tasks_async_std::AsyncStdExecutor;
-use background_tasks_conformance::{Harness, conformance_suite};
+use background_tasks_conformance::http::{HttpHarness, HttpService};
+use background_tasks_conformance::{Harness, conformance_suite, http_conformance_suite};
+use background_tasks_tower::server;
 
 /// async-std's global runtime, started with one async worker thread.
-struct AsyncStd;
+///
+/// That worker runs spawned tasks without anyone blocking on the runtime, so the server needs no
+/// thread of its own; it runs the accept loop, every connection and every async task.
+struct AsyncStd {
+    servers: Mutex<Vec<JoinHandle<()>>>,
+}
 
 impl Harness for AsyncStd {
     type Executor = AsyncStdExecutor;
@@ -17,7 +30,9 @@ impl Harness for AsyncStd {
                 .with_min_threads(1)
                 .with_max_threads(1),
         );
-        Self
+        Self {
+            servers: Mutex::default(),
+        }
     }
 
     fn executor(&self) -> AsyncStdExecutor {
@@ -29,4 +44,27 @@ impl Harness for AsyncStd {
     }
 }
 
+impl HttpHarness for AsyncStd {
+    fn serve(&self, listener: StdTcpListener, service: HttpService) {
+        let server = async_std::task::spawn(async move {
+            let listener = TcpListener::from(listener);
+            // A failed accept ends this server only; the check then fails on its client's side.
+            let _ = server::serve(listener.incoming(), service, AsyncStdExecutor::new()).await;
+        });
+        self.servers.lock().unwrap().push(server);
+    }
+}
+
+impl Drop for AsyncStd {
+    fn drop(&mut self) {
+        // Dropping a JoinHandle detaches the task: cancel the accept loops instead. Connections
+        // end with their clients.
+        for server in self.servers.get_mut().unwrap().drain(..) {
+            async_std::task::block_on(server.cancel());
+        }
+    }
+}
+
 conformance_suite!(async_std_global, super::AsyncStd);
+
+http_conformance_suite!(async_std_global_http, super::AsyncStd);

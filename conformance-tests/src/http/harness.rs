@@ -1,0 +1,129 @@
+//! [`HttpHarness`]: what the HTTP checks need from a runtime, and the service type they hand it.
+
+use std::convert::Infallible;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+
+use background_tasks::BoxError;
+use http::{Request, Response};
+use http_body::Body;
+use http_body_util::BodyExt;
+use http_body_util::combinators::UnsyncBoxBody;
+use hyper::body::{Bytes, Incoming};
+use socket2::{Domain, Socket, Type};
+use tower::util::BoxCloneService;
+use tower::{Service, ServiceExt};
+
+use crate::Harness;
+
+/// The response body of an [`HttpService`]: any body, boxed, so that every check serves one type.
+pub type HttpBody = UnsyncBoxBody<Bytes, BoxError>;
+
+/// The service an HTTP check hands to [`HttpHarness::serve`]: `BackgroundTasksLayer` (with the
+/// settings under test) around the check's own router, boxed. It is `Clone + Send`, as hyper's
+/// servers need to serve it on many connections from any thread.
+pub type HttpService = BoxCloneService<Request<Incoming>, Response<HttpBody>, Infallible>;
+
+/// A runtime that can also serve HTTP: the [`Harness`] under test, plus a server on it.
+///
+/// The HTTP checks build `BackgroundTasksLayer::new(harness.executor())` around a router of their
+/// own, bind a [`local_listener`], and ask the harness to serve the result there. They then talk
+/// to it from the check's thread with a blocking client, so the server must make progress on its
+/// own threads: a runtime that only runs while someone blocks on it (tokio's current-thread
+/// runtime, an explicit `smol::Executor`) needs a thread that drives it while the server lives.
+///
+/// # Examples
+///
+/// On smol, with the crate's `server` feature:
+///
+/// ```ignore
+/// use background_tasks_conformance::http::{HttpHarness, HttpService};
+/// use background_tasks_smol::SmolExecutor;
+///
+/// impl HttpHarness for Global {
+///     fn serve(&self, listener: std::net::TcpListener, service: HttpService) {
+///         let listener = smol::net::TcpListener::try_from(listener).unwrap();
+///         let server = background_tasks_tower::server::serve(
+///             listener.incoming(), service, SmolExecutor::new());
+///         // Kept in the harness: dropping it stops accepting.
+///         self.servers.lock().unwrap().push(smol::spawn(async move { let _ = server.await; }));
+///     }
+/// }
+/// ```
+pub trait HttpHarness: Harness {
+    /// Serves `service` with HTTP/1.1 (keep-alive) on connections accepted from `listener`, on
+    /// this runtime, until the harness is dropped.
+    ///
+    /// `listener` is bound to 127.0.0.1 with a small send buffer and set non-blocking (see
+    /// [`local_listener`]); convert it with your runtime's `TcpListener::from_std` or `TryFrom`.
+    /// The server may speak more than HTTP/1.1 (HTTP/2 with prior knowledge, say), as long as an
+    /// HTTP/1.1 client gets HTTP/1.1.
+    ///
+    /// # Panics
+    ///
+    /// May panic if the runtime cannot take the listener; the check then fails.
+    fn serve(&self, listener: TcpListener, service: HttpService);
+}
+
+/// The send buffer the suite asks for on the server's sockets (the kernel may round it up).
+const SEND_BUFFER: usize = 16 * 1024;
+
+/// The receive buffer of [`Client::connect_small_window`](crate::http::Client::connect_small_window).
+pub(crate) const RECEIVE_BUFFER: usize = 16 * 1024;
+
+/// A listener on 127.0.0.1 with a port chosen by the system, non-blocking, whose accepted sockets
+/// have a small send buffer.
+///
+/// The small buffer is what makes a paused client observable: once the client stops reading, the
+/// server's writes stop after a few dozen KiB instead of the megabytes the kernel would otherwise
+/// buffer on loopback, so a large response body cannot reach its end behind the client's back.
+///
+/// # Panics
+///
+/// If the socket cannot be created or bound.
+pub fn local_listener() -> TcpListener {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("creating a TCP socket");
+    // Accepted sockets inherit the listener's buffer sizes.
+    socket
+        .set_send_buffer_size(SEND_BUFFER)
+        .expect("setting the send buffer size");
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    socket.bind(&addr.into()).expect("binding 127.0.0.1:0");
+    socket.listen(128).expect("listening");
+    socket
+        .set_nonblocking(true)
+        .expect("making the listener non-blocking");
+    socket.into()
+}
+
+/// Boxes `service` into an [`HttpService`], boxing its response body too.
+///
+/// # Examples
+///
+/// ```
+/// use std::convert::Infallible;
+///
+/// use background_tasks_conformance::http::boxed_service;
+/// use http::{Request, Response};
+/// use hyper::body::Incoming;
+///
+/// let hello = tower::service_fn(|_: Request<Incoming>| async {
+///     Ok::<_, Infallible>(Response::new(http_body_util::Full::from("hello")))
+/// });
+/// let service = boxed_service(hello);
+/// # let _ = service;
+/// ```
+pub fn boxed_service<S, B>(service: S) -> HttpService
+where
+    S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    BoxCloneService::new(
+        service
+            .map_response(|response| response.map(|body| body.map_err(Into::into).boxed_unsync())),
+    )
+}

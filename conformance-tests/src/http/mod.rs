@@ -1,0 +1,48 @@
+//! The HTTP suite (feature `http`): `BackgroundTasksLayer` served on the runtime under test, over
+//! real TCP on 127.0.0.1, talked to by a real client.
+//!
+//! The executor checks in [`checks`](crate::checks) prove that a queue runs correctly once it is
+//! handed over; these prove *when* the layer hands it over and what the client sees meanwhile
+//! (C1, C8 to C12). Each check builds its own service, `BackgroundTasksLayer::new(executor)` with
+//! the settings under test around a small `tower::service_fn` router, and asks the runtime's
+//! [`HttpHarness`] to serve it. The router, the layer and the client are the same on every
+//! runtime; only the server and the executor change, so a check that passes on tokio and fails on
+//! smol points at the smol side.
+//!
+//! Ordering is read off a server-side [`Events`] log (a handler ran, a body ended, a task
+//! started), and the layer's [`RequestReport`](background_tasks_tower::RequestReport)s are
+//! collected by [`Reports`]. Nothing sleeps: a check waits for an event, and every wait has a
+//! failure bound ([`WAIT_LIMIT`]) so a broken layer fails instead of hanging.
+//!
+//! # Examples
+//!
+//! In your crate's `tests/conformance.rs`, next to [`conformance_suite!`](crate::conformance_suite):
+//!
+//! ```ignore
+//! use background_tasks_conformance::http::{HttpHarness, HttpService};
+//! use background_tasks_conformance::http_conformance_suite;
+//!
+//! impl HttpHarness for MyRuntime {
+//!     fn serve(&self, listener: std::net::TcpListener, service: HttpService) {
+//!         let listener = my_runtime::net::TcpListener::from_std(listener);
+//!         self.spawn_until_dropped(background_tasks_tower::server::serve(
+//!             listener.incoming(),
+//!             service,
+//!             self.executor(),
+//!         ));
+//!     }
+//! }
+//!
+//! http_conformance_suite!(my_runtime_http, MyRuntime);
+//! ```
+
+mod body;
+pub mod checks;
+mod client;
+mod events;
+mod harness;
+
+pub use body::Chunks;
+pub use client::{Client, Head};
+pub use events::{Events, Reports, WAIT_LIMIT};
+pub use harness::{HttpBody, HttpHarness, HttpService, boxed_service, local_listener};
