@@ -106,3 +106,27 @@ pub(crate) fn recv<T>(receiver: &mpsc::Receiver<T>, what: &str) -> T {
 pub(crate) fn assert_unwind_safe<F: FnOnce() -> R, R>(f: F) -> std::thread::Result<R> {
     catch_unwind(AssertUnwindSafe(f))
 }
+
+/// A seeded pseudo-random generator (splitmix64), so that a check drawing random work draws the
+/// same work on every run and a failure can be replayed from its seed.
+#[derive(Debug, Clone)]
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    pub(crate) fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (the modulo bias is negligible for the small `n` the checks use).
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+}

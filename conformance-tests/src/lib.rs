@@ -35,9 +35,10 @@
 //! # HTTP
 //!
 //! With the `http` feature, the `http` module proves the HTTP clauses (C1, C8 to C12) with
-//! `background-tasks-tower`'s layer served on your runtime over real TCP: implement
-//! `http::HttpHarness` (serve a boxed tower service on a listener the suite binds) and call
-//! `http_conformance_suite!` once more.
+//! `background-tasks-tower`'s layer served on your runtime over real TCP, and puts the whole
+//! stack under load (20,000 requests with failing tasks and clients hanging up; a shutdown while
+//! queues run and wait): implement `http::HttpHarness` (serve a boxed tower service on a listener
+//! the suite binds) and call `http_conformance_suite!` once more.
 
 pub mod checks;
 mod doubles;
@@ -61,6 +62,7 @@ macro_rules! conformance_suite {
                 $harness;
                 c01_clones_share_one_queue,
                 c02_sync_and_async_tasks_return_unit_or_result,
+                c03_a_queue_of_100000_tasks_runs_in_order_with_one_report_each,
                 c04_one_task_at_a_time,
                 c04_a_queue_runs_at_most_once,
                 c04_fifo_order_across_sync_and_async,
@@ -117,6 +119,9 @@ macro_rules! http_conformance_suite {
                 c12_error_statuses_run_tasks_by_default,
                 c12_success_only_discards_tasks_of_error_responses,
                 c12_panicking_handler_runs_none_of_its_tasks,
+                c14_every_task_runs_exactly_once_under_load,
+                c16_shutdown_under_load_waits_for_every_queue,
+                c16_shutdown_under_load_abandons_exactly_what_never_ran,
             }
         }
     };

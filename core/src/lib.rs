@@ -79,13 +79,13 @@ mod lifecycle;
 mod queue;
 mod report;
 mod run;
+mod scope;
 mod task;
 
-#[cfg(feature = "axum")]
-pub use axum::MissingBackgroundTasks;
 pub use executor::{BlockingError, BlockingJob, BoxFuture, Executor};
 pub use lifecycle::{Metrics, ShutdownReport};
 pub use queue::{AddTaskError, BackgroundTasks};
 pub use report::{Outcome, RunReport, TaskError, TaskReport};
 pub use run::{ErrorHook, FailurePolicy, Runner};
+pub use scope::{MissingBackgroundTasks, RequestScope};
 pub use task::{BoxError, Task, TaskResult};

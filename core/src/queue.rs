@@ -46,6 +46,9 @@ pub(crate) struct State {
     // Filled by the runner and, for sync batches, by the blocking pool thread.
     pub(crate) reports: Vec<TaskReport>,
     pub(crate) failed: bool,
+    // Tasks a shutdown deadline abandoned while the task before them was still running: reported
+    // after that task, so the report stays in queue order.
+    pub(crate) abandoned_after_current: Vec<TaskReport>,
     // The counters and shutdown state of the runner that made or runs this queue.
     pub(crate) lifecycle: Option<Arc<Lifecycle>>,
 }
@@ -77,6 +80,13 @@ impl State {
             lifecycle.counters.settled(&report.outcome, 1);
         }
         self.reports.push(report);
+    }
+
+    /// The report so far, in queue order, leaving the state empty.
+    pub(crate) fn take_report(&mut self) -> RunReport {
+        let mut tasks = std::mem::take(&mut self.reports);
+        tasks.append(&mut self.abandoned_after_current);
+        RunReport { tasks }
     }
 }
 

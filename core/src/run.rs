@@ -230,6 +230,10 @@ impl<E: Executor> Runner<E> {
         async move { lifecycle.idle().await }
     }
 
+    pub(crate) fn lifecycle_handle(&self) -> Option<Arc<Lifecycle>> {
+        self.config.lifecycle.clone()
+    }
+
     fn lifecycle(&self) -> &Arc<Lifecycle> {
         self.config
             .lifecycle
@@ -258,9 +262,7 @@ impl<E: Executor + Clone> Runner<E> {
                 &self.config,
                 "refused: the runner is shutting down and starts no new queue",
             );
-            let report = RunReport {
-                tasks: std::mem::take(&mut tasks.shared.lock().reports),
-            };
+            let report = tasks.shared.lock().take_report();
             on_done(report);
             return;
         }
@@ -449,9 +451,7 @@ async fn run_queue<E: Executor + ?Sized>(
             // A shutdown deadline closed it while it waited for a slot: its tasks are reported.
             Phase::Abandoned => {
                 guard.armed = false;
-                return RunReport {
-                    tasks: std::mem::take(&mut state.reports),
-                };
+                return state.take_report();
             }
             phase => panic!(
                 "a BackgroundTasks queue runs at most once, but this one {}",
@@ -535,9 +535,7 @@ async fn run_queue<E: Executor + ?Sized>(
             }
         }
     }
-    RunReport {
-        tasks: std::mem::take(&mut tasks.shared.lock().reports),
-    }
+    tasks.shared.lock().take_report()
 }
 
 async fn run_async<E: Executor + ?Sized>(
@@ -664,32 +662,49 @@ fn abandon_for_shutdown(tasks: &BackgroundTasks, config: &Config) -> (usize, boo
         (state.queue.drain(..).collect::<Vec<Task>>(), running)
     };
     let count = left.len();
-    settle_abandoned(
-        tasks,
+    let reports = abandoned_reports(
         config,
         left,
         "the shutdown deadline passed before it started",
     );
+    let mut state = tasks.shared.lock();
+    for report in reports {
+        if running {
+            // Counted now, reported after the task that is still running.
+            if let Some(lifecycle) = &state.lifecycle {
+                lifecycle.counters.settled(&report.outcome, 1);
+            }
+            state.abandoned_after_current.push(report);
+        } else {
+            state.settle(report);
+        }
+    }
     (count, running)
 }
 
 fn settle_abandoned(tasks: &BackgroundTasks, config: &Config, left: Vec<Task>, reason: &str) {
-    let mut reports = Vec::with_capacity(left.len());
-    for task in left {
-        report_error(
-            config,
-            &task.label,
-            &TaskError::Abandoned(reason.to_owned()),
-        );
-        reports.push(TaskReport {
-            label: task.label,
-            outcome: Outcome::Abandoned(reason.to_owned()),
-        });
-    }
+    let reports = abandoned_reports(config, left, reason);
     let mut state = tasks.shared.lock();
     for report in reports {
         state.settle(report);
     }
+}
+
+/// Reports each task to the error hook as abandoned, and makes its report entry.
+fn abandoned_reports(config: &Config, left: Vec<Task>, reason: &str) -> Vec<TaskReport> {
+    left.into_iter()
+        .map(|task| {
+            report_error(
+                config,
+                &task.label,
+                &TaskError::Abandoned(reason.to_owned()),
+            );
+            TaskReport {
+                label: task.label,
+                outcome: Outcome::Abandoned(reason.to_owned()),
+            }
+        })
+        .collect()
 }
 
 fn report_error(config: &Config, label: &str, error: &TaskError) {

@@ -41,12 +41,8 @@ where
     addr
 }
 
-fn queue(request: &Request<Incoming>) -> BackgroundTasks {
-    request
-        .extensions()
-        .get::<BackgroundTasks>()
-        .unwrap()
-        .clone()
+fn queue() -> BackgroundTasks {
+    BackgroundTasks::current().expect("BackgroundTasksLayer makes the request's queue current")
 }
 
 fn boxed(
@@ -139,10 +135,10 @@ fn c08_tasks_start_after_the_stream_ends<H: HttpHarness>() {
     let addr = serve(&harness, layer, move |request| {
         let log = e.clone();
         if request.uri().path() == "/probe" {
-            queue(&request).add_async_task(async move { log.push("probe task ran") });
+            queue().add_async_task(async move { log.push("probe task ran") });
             return text("probed");
         }
-        queue(&request).add_async_task(async move { log.push("held task started") });
+        queue().add_async_task(async move { log.push("held task started") });
         let gate = gate.lock().unwrap().take().unwrap();
         Response::new(boxed(Chunks::new(&e, "held", 4, 1024).held_by(gate)))
     });
@@ -182,11 +178,11 @@ fn c01_dependency_and_handler_tasks_run_in_order<H: HttpHarness>() {
             .and_then(|query| query.split('&').find_map(|p| p.strip_prefix("q=")));
         if let Some(q) = q {
             let (log, message) = (l.clone(), format!("found query: {q}"));
-            queue(&request).add_task(move || log.push(message));
+            queue().add_task(move || log.push(message));
         }
         let email = &request.uri().path()["/send-notification/".len()..];
         let (log, message) = (l.clone(), format!("message to {email}"));
-        queue(&request).add_task(move || log.push(message));
+        queue().add_task(move || log.push(message));
         text(r#"{"message":"Message sent"}"#)
     });
 

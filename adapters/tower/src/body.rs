@@ -96,7 +96,11 @@ impl<B: Body> Body for ResponseBody<B> {
         let Some(state) = this.state.as_mut() else {
             return inner.poll_frame(cx);
         };
-        let poll = match catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll_frame(cx))) {
+        // A body that streams from the handler's work may still queue tasks.
+        let scope = &mut state.pending.scope;
+        let poll = match catch_unwind(AssertUnwindSafe(|| {
+            scope.enter(|| inner.as_mut().poll_frame(cx))
+        })) {
             Ok(poll) => poll,
             Err(panic) => {
                 state.failed = true;

@@ -9,7 +9,7 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use background_tasks::{BackgroundTasks, Executor, Outcome, RunReport, Runner};
+use background_tasks::{BackgroundTasks, Executor, Outcome, RequestScope, RunReport, Runner};
 use http::uri::PathAndQuery;
 use http::{Method, StatusCode};
 
@@ -37,8 +37,9 @@ pub(crate) struct Shared<E> {
 pub(crate) trait Dispatch: Send + Sync + 'static {
     fn settings(&self) -> &Settings;
 
-    /// A fresh queue for a request, counted in the runner's metrics and refused after shutdown.
-    fn new_queue(&self) -> BackgroundTasks;
+    /// A request's scope: its queue, once created, counts in the runner's metrics and refuses
+    /// tasks after a shutdown.
+    fn scope(&self) -> RequestScope;
 
     /// Spawns the run of a non-empty queue, then reports it.
     fn spawn_run(self: Arc<Self>, tasks: BackgroundTasks, report: RequestReport);
@@ -52,8 +53,8 @@ impl<E: Executor + Clone> Dispatch for Shared<E> {
         &self.settings
     }
 
-    fn new_queue(&self) -> BackgroundTasks {
-        self.runner.queue()
+    fn scope(&self) -> RequestScope {
+        RequestScope::for_runner(&self.runner)
     }
 
     fn spawn_run(self: Arc<Self>, tasks: BackgroundTasks, mut report: RequestReport) {
@@ -79,7 +80,8 @@ impl<E: Executor + Clone> Dispatch for Shared<E> {
 
 /// One request's queue and what its report needs, from `call` until the request ends.
 pub(crate) struct Pending {
-    pub(crate) tasks: BackgroundTasks,
+    // The request's queue, created only if the handler (or an extractor, or the body) asks for it.
+    pub(crate) scope: RequestScope,
     pub(crate) dispatch: Arc<dyn Dispatch>,
     pub(crate) method: Method,
     pub(crate) path: Option<PathAndQuery>,
@@ -99,11 +101,15 @@ impl Pending {
     /// queue.
     pub(crate) fn finish(self, status: Option<StatusCode>, ending: Ending) {
         let Self {
-            tasks,
+            mut scope,
             dispatch,
             method,
             path,
         } = self;
+        // Nobody asked for the queue: it was never created, and there is nothing to do.
+        let Some(tasks) = scope.take_tasks() else {
+            return;
+        };
         let settings = dispatch.settings();
         let decision = decide(settings, status, ending);
         // Closing an empty queue is one lock: late additions are then refused, and a task added
@@ -133,7 +139,7 @@ impl Pending {
 impl fmt::Debug for Pending {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pending")
-            .field("tasks", &self.tasks)
+            .field("scope", &self.scope)
             .field("method", &self.method)
             .field("path", &self.path)
             .finish_non_exhaustive()

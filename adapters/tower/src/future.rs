@@ -65,7 +65,11 @@ where
         let mut inner = this.inner;
         // Zero-cost unless the handler panics: then its tasks are discarded here, whatever catches
         // the panic further up (tower-http's `CatchPanicLayer` keeps this future alive until later).
-        let output = match catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
+        let pending = &mut *this.pending;
+        let output = match catch_unwind(AssertUnwindSafe(|| match pending {
+            Some(pending) => pending.scope.enter(|| inner.as_mut().poll(cx)),
+            None => inner.as_mut().poll(cx),
+        })) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(output)) => output,
             Err(panic) => {

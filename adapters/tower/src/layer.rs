@@ -15,8 +15,10 @@ use crate::service::BackgroundTasksService;
 /// [`BackgroundTasks`](background_tasks::BackgroundTasks) queue and runs it on `E` once the
 /// response body has been sent.
 ///
-/// The queue is in the request's extensions (with the `axum` feature, `BackgroundTasks` is an
-/// extractor that clones it). When the response body reaches its end the queue is handed to
+/// While the inner service works on the request, the queue is
+/// [`BackgroundTasks::current`](background_tasks::BackgroundTasks::current) (with the `axum`
+/// feature, `BackgroundTasks` is an extractor that hands it out); it is created only when
+/// something asks for it, so a request that queues nothing allocates nothing. When the response body reaches its end the queue is handed to
 /// [`Executor::spawn`] as a task of its own, so neither the response nor the connection waits for
 /// it.
 ///

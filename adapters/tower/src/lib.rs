@@ -42,8 +42,9 @@
 //! # }
 //! ```
 //!
-//! With any tower service, the queue is in the request's extensions. Here the response body is
-//! collected by hand, as a server would send it; the task starts only once it has ended:
+//! With any tower service, `BackgroundTasks::current()` is the request's queue while the service
+//! works on it. Here the response body is collected by hand, as a server would send it; the task
+//! starts only once it has ended:
 //!
 //! ```
 //! use std::convert::Infallible;
@@ -59,7 +60,8 @@
 //! # async fn main() {
 //! let (sent, mut emails) = tokio::sync::mpsc::unbounded_channel();
 //! let handler = service_fn(move |request: Request<()>| {
-//!     let tasks = request.extensions().get::<BackgroundTasks>().unwrap().clone();
+//!     let tasks = BackgroundTasks::current().unwrap();
+//!     let _ = request;
 //!     let sent = sent.clone();
 //!     async move {
 //!         tasks.add_task(move || sent.send("welcome email").unwrap());

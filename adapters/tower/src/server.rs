@@ -29,7 +29,8 @@
 //! # }
 //! # fn service_fn<F>(f: F) -> ServiceFn<F> { ServiceFn(f) }
 //! fn handler(request: Request<hyper::body::Incoming>) -> Response<String> {
-//!     let tasks = request.extensions().get::<BackgroundTasks>().expect("the layer is installed");
+//!     let tasks = BackgroundTasks::current().expect("BackgroundTasksLayer is installed");
+//!     let _ = request;
 //!     tasks.add_task(|| println!("runs once the response is sent"));
 //!     Response::new("hello".to_owned())
 //! }

@@ -6,7 +6,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use background_tasks::BackgroundTasks;
 use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
@@ -16,13 +15,16 @@ use crate::finish::{Dispatch, Pending};
 use crate::future::ResponseFuture;
 use crate::report::Ending;
 
-/// Gives every request a fresh [`BackgroundTasks`] queue (a clone of it in the request's
-/// extensions), calls the inner service, and runs the queue once the response body has ended.
+/// Gives every request its own [`BackgroundTasks`](background_tasks::BackgroundTasks) queue, calls the inner service, and runs the
+/// queue once the response body has ended.
 ///
-/// Built by [`BackgroundTasksLayer`](crate::BackgroundTasksLayer); see there for the settings.
+/// The queue is
+/// [`BackgroundTasks::current`](background_tasks::BackgroundTasks::current) while the inner service works on the request (its
+/// `call`, its future, its response body), and is created only when something asks for it, so a
+/// request that queues nothing costs no allocation. Built by
+/// [`BackgroundTasksLayer`](crate::BackgroundTasksLayer); see there for the settings.
 ///
-/// A request that already carries a queue (the layer is installed twice, say) keeps it, and the
-/// outer layer alone runs it.
+/// Installed twice, the inner layer's queue is the current one inside it, and it runs it.
 ///
 /// # Examples
 ///
@@ -48,8 +50,9 @@ use crate::report::Ending;
 /// #         std::task::Poll::Ready(Ok(()))
 /// #     }
 /// #     fn call(&mut self, request: http::Request<String>) -> Self::Future {
-/// #         // A handler finds the queue in the request's extensions.
-/// #         let tasks = request.extensions().get::<BackgroundTasks>().unwrap();
+/// #         // A handler reaches its request's queue while the layer runs it.
+/// #         let tasks = BackgroundTasks::current().unwrap();
+/// #         let _ = request;
 /// #         tasks.add_task(|| println!("after the response"));
 /// #         std::future::ready(Ok(http::Response::new("done".to_owned())))
 /// #     }
@@ -98,20 +101,20 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        if request.extensions().get::<BackgroundTasks>().is_some() {
-            return ResponseFuture::new(self.inner.call(request), None);
-        }
-        let tasks = self.dispatch.new_queue();
-        request.extensions_mut().insert(tasks.clone());
-        let pending = Pending {
-            tasks,
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let mut pending = Pending {
+            scope: self.dispatch.scope(),
             dispatch: Arc::clone(&self.dispatch),
             method: request.method().clone(),
             path: request.uri().path_and_query().cloned(),
         };
-        // A service that panics in `call` (before returning its future) may have queued tasks.
-        match catch_unwind(AssertUnwindSafe(|| self.inner.call(request))) {
+        // A service doing its work in `call` (a plain `service_fn` closure) reaches the queue here,
+        // one doing it in its future in `ResponseFuture::poll`. A service that panics in `call`
+        // may have queued tasks already.
+        let inner = &mut self.inner;
+        match catch_unwind(AssertUnwindSafe(|| {
+            pending.scope.enter(|| inner.call(request))
+        })) {
             Ok(future) => ResponseFuture::new(future, Some(pending)),
             Err(panic) => {
                 pending.finish(None, Ending::Panicked);

@@ -78,9 +78,9 @@ fn c16_smol_serve_shuts_down_gracefully_and_drains_tasks() {
     let runner = Runner::new(SmolExecutor::new());
     let handler = {
         let events = events.clone();
-        service_fn(move |request: Request<hyper::body::Incoming>| {
-            let tasks = request.extensions().get::<BackgroundTasks>().unwrap();
-            queue_gated_task(tasks, &events, gate.lock().unwrap().take().unwrap());
+        service_fn(move |_request: Request<hyper::body::Incoming>| {
+            let tasks = BackgroundTasks::current().unwrap();
+            queue_gated_task(&tasks, &events, gate.lock().unwrap().take().unwrap());
             async { Ok::<_, Infallible>(Response::new("sent".to_owned())) }
         })
     };

@@ -22,7 +22,7 @@ fn c08_async_std_serve_runs_tasks_after_the_response() {
         service_fn(move |request: Request<Incoming>| {
             let events = events.clone();
             async move {
-                let tasks = request.extensions().get::<BackgroundTasks>().unwrap();
+                let tasks = BackgroundTasks::current().unwrap();
                 events.push(format!("handler {}", request.uri().path()));
                 let e = events.clone();
                 tasks.add_async_task(async move { e.push("task started") });

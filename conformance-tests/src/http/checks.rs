@@ -31,6 +31,12 @@ use crate::http::{
     boxed_service, local_listener,
 };
 
+pub use crate::http::load::{
+    c14_every_task_runs_exactly_once_under_load,
+    c16_shutdown_under_load_abandons_exactly_what_never_ran,
+    c16_shutdown_under_load_waits_for_every_queue,
+};
+
 const CHUNK: usize = 64 * 1024;
 
 /// 16 MiB: far more than the small socket buffers and hyper's write buffer hold between them, so
@@ -47,7 +53,11 @@ fn serve_service<H: HttpHarness>(harness: &H, service: HttpService) -> SocketAdd
 
 /// Serves `handler` behind `layer`. The handler runs in the service's `call`, builds the response
 /// there and hands it back in a ready future, as most handlers effectively do.
-fn serve<H, F>(harness: &H, layer: BackgroundTasksLayer<H::Executor>, handler: F) -> SocketAddr
+pub(super) fn serve<H, F>(
+    harness: &H,
+    layer: BackgroundTasksLayer<H::Executor>,
+    handler: F,
+) -> SocketAddr
 where
     H: HttpHarness,
     F: Fn(Request<Incoming>) -> Response<HttpBody> + Clone + Send + 'static,
@@ -75,37 +85,36 @@ where
     serve_service(harness, boxed_service(layer.layer(router)))
 }
 
-/// The request's queue, as an extractor (a FastAPI "dependency") would take it.
-fn queue(request: &Request<Incoming>) -> BackgroundTasks {
-    request
-        .extensions()
-        .get::<BackgroundTasks>()
-        .expect("BackgroundTasksLayer puts the request's queue in its extensions")
-        .clone()
+/// The request's queue, as an extractor (a FastAPI "dependency") would take it: the layer makes
+/// it current while the handler works.
+pub(super) fn queue() -> BackgroundTasks {
+    BackgroundTasks::try_current().unwrap_or_else(|missing| panic!("{missing}"))
 }
 
-fn boxed<B: Body<Data = Bytes, Error = Infallible> + Send + 'static>(body: B) -> HttpBody {
+pub(super) fn boxed<B: Body<Data = Bytes, Error = Infallible> + Send + 'static>(
+    body: B,
+) -> HttpBody {
     body.map_err(|never| match never {}).boxed_unsync()
 }
 
-fn respond(status: StatusCode, body: HttpBody) -> Response<HttpBody> {
+pub(super) fn respond(status: StatusCode, body: HttpBody) -> Response<HttpBody> {
     let mut response = Response::new(body);
     *response.status_mut() = status;
     response
 }
 
-fn text(text: &'static str) -> Response<HttpBody> {
+pub(super) fn text(text: &'static str) -> Response<HttpBody> {
     respond(StatusCode::OK, boxed(Full::from(text)))
 }
 
-fn chunks(body: Chunks) -> Response<HttpBody> {
+pub(super) fn chunks(body: Chunks) -> Response<HttpBody> {
     respond(StatusCode::OK, boxed(body))
 }
 
 /// Any path a check does not route: queues a task that logs `"{path} task ran"`.
 fn probe(request: &Request<Incoming>, events: &Events) -> Response<HttpBody> {
     let (events, ran) = (events.clone(), format!("{} task ran", request.uri().path()));
-    queue(request).add_async_task(async move { events.push(ran) });
+    queue().add_async_task(async move { events.push(ran) });
     text("probed")
 }
 
@@ -173,7 +182,7 @@ pub fn c01_dependency_and_handler_tasks_run_in_order<H: HttpHarness>() {
 
     /// FastAPI's `get_query(background_tasks, q)`.
     fn get_query(request: &Request<Incoming>, log: &Events) -> Option<String> {
-        let tasks = queue(request);
+        let tasks = queue();
         let q = request
             .uri()
             .query()
@@ -201,7 +210,7 @@ pub fn c01_dependency_and_handler_tasks_run_in_order<H: HttpHarness>() {
             .expect("the only route")
             .to_owned();
         let (log, message) = (l.clone(), format!("message to {email}"));
-        queue(&request).add_task(move || write_log(&log, message));
+        queue().add_task(move || write_log(&log, message));
         text(r#"{"message":"Message sent"}"#)
     });
 
@@ -245,7 +254,7 @@ pub fn c08_paused_client_delays_tasks_until_it_reads_the_rest<H: HttpHarness>() 
             return probe(&request, &e);
         }
         let log = e.clone();
-        queue(&request).add_async_task(async move { log.push("big task started") });
+        queue().add_async_task(async move { log.push("big task started") });
         chunks(Chunks::new(&e, "big", BIG_CHUNKS, CHUNK))
     });
 
@@ -291,7 +300,7 @@ fn tasks_wait_for_a_held_body<H: HttpHarness>(streamed: bool) {
             return probe(&request, &e);
         }
         let log = e.clone();
-        queue(&request).add_async_task(async move { log.push("held task started") });
+        queue().add_async_task(async move { log.push("held task started") });
         let body = Chunks::new(&e, "held", 4, 1024).held_by(gate.take());
         chunks(if streamed { body.streamed() } else { body })
     });
@@ -343,10 +352,10 @@ fn tasks_run_after<H: HttpHarness>(
     let (events, reports) = (Events::default(), Reports::default());
     let layer = BackgroundTasksLayer::new(harness.executor()).on_report(reports.hook());
     let e = events.clone();
-    let addr = serve(&harness, layer, move |request| {
+    let addr = serve(&harness, layer, move |_request| {
         e.push("handler");
         let log = e.clone();
-        queue(&request).add_async_task(async move { log.push("task started") });
+        queue().add_async_task(async move { log.push("task started") });
         respond(&e)
     });
 
@@ -409,7 +418,7 @@ pub fn c09_each_response_is_complete_before_its_tasks_start<H: HttpHarness>() {
     let addr = serve(&harness, layer, move |request| {
         let i: usize = request.uri().path()[1..].parse().expect("/{i}");
         let log = e.clone();
-        queue(&request).add_async_task(async move { log.push(format!("{i} task started")) });
+        queue().add_async_task(async move { log.push(format!("{i} task started")) });
         // One exact chunk (as `Full`), four exact chunks, a chunked stream.
         let body = match i % 3 {
             0 => Chunks::new(&e, i.to_string(), 1, 1024),
@@ -453,7 +462,7 @@ pub fn c10_waiting_tasks_delay_neither_the_connection_nor_others<H: HttpHarness>
         match request.uri().path() {
             "/block" => {
                 let blocked = blocked.take();
-                queue(&request).add_task(move || {
+                queue().add_task(move || {
                     log.push("blocking task started");
                     // The bound only ends a failing check; the check releases it.
                     let _ = blocked.recv_timeout(WAIT_LIMIT);
@@ -462,7 +471,7 @@ pub fn c10_waiting_tasks_delay_neither_the_connection_nor_others<H: HttpHarness>
             }
             "/wait" => {
                 let waiting = waiting.take();
-                queue(&request).add_async_task(async move {
+                queue().add_async_task(async move {
                     log.push("waiting task started");
                     let _ = waiting.await;
                     log.push("waiting task ended");
@@ -509,7 +518,7 @@ fn serve_big<H: HttpHarness>(
             return probe(&request, &e);
         }
         let log = e.clone();
-        queue(&request).add_async_task(async move { log.push("big task started") });
+        queue().add_async_task(async move { log.push("big task started") });
         chunks(Chunks::new(&e, "big", BIG_CHUNKS, CHUNK))
     });
     (addr, events, reports)
@@ -577,8 +586,8 @@ pub fn c11_client_leaving_while_the_handler_works_is_a_disconnect<H: HttpHarness
             .on_disconnect(on_disconnect)
             .on_report(reports.hook());
         let e = events.clone();
-        let addr = serve_async(&harness, layer, move |request| {
-            let (events, tasks) = (e.clone(), queue(&request));
+        let addr = serve_async(&harness, layer, move |_request| {
+            let (events, tasks) = (e.clone(), queue());
             async move {
                 let log = events.clone();
                 tasks.add_async_task(async move { log.push("task started") });
@@ -624,7 +633,7 @@ fn serve_statuses<H: HttpHarness>(
     let addr = serve(harness, layer, move |request| {
         let code: u16 = request.uri().path()[1..].parse().expect("/{code}");
         let (log, entry) = (e.clone(), format!("task for {code}"));
-        queue(&request).add_task(move || log.push(entry));
+        queue().add_task(move || log.push(entry));
         let status = StatusCode::from_u16(code).expect("a status code");
         respond(status, boxed(Full::from(status.to_string())))
     });
@@ -685,7 +694,7 @@ pub fn c12_panicking_handler_runs_none_of_its_tasks<H: HttpHarness>() {
     let layer = BackgroundTasksLayer::new(harness.executor()).on_report(reports.hook());
     let e = events.clone();
     let router = service_fn(move |request: Request<Incoming>| {
-        let (path, tasks) = (request.uri().path().to_owned(), queue(&request));
+        let (path, tasks) = (request.uri().path().to_owned(), queue());
         let (log, ran) = (e.clone(), format!("{path} task ran"));
         tasks.add_async_task(async move { log.push(ran) });
         if path == "/panic-in-call" {

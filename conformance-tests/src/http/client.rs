@@ -158,15 +158,26 @@ impl Client {
         );
         let mut body = Vec::new();
         loop {
-            let size_line = self.read_line();
-            let size = usize::from_str_radix(&size_line, 16)
-                .unwrap_or_else(|_| panic!("not a chunk size: {size_line:?}"));
-            body.extend(self.read_bytes(size));
-            assert_eq!(self.read_line(), "", "a chunk must end with CRLF");
-            if size == 0 {
+            let chunk = self.read_chunk();
+            if chunk.is_empty() {
                 return body;
             }
+            body.extend(chunk);
         }
+    }
+
+    /// Reads one chunk of a chunked body and returns its data (empty for the last chunk).
+    ///
+    /// # Panics
+    ///
+    /// If the chunk is malformed or the connection fails.
+    pub fn read_chunk(&mut self) -> Vec<u8> {
+        let size_line = self.read_line();
+        let size = usize::from_str_radix(&size_line, 16)
+            .unwrap_or_else(|_| panic!("not a chunk size: {size_line:?}"));
+        let data = self.read_bytes(size);
+        assert_eq!(self.read_line(), "", "a chunk must end with CRLF");
+        data
     }
 
     /// Sends a request without a body and reads the whole response.

@@ -14,6 +14,12 @@
 //! collected by [`Reports`]. Nothing sleeps: a check waits for an event, and every wait has a
 //! failure bound ([`WAIT_LIMIT`]) so a broken layer fails instead of hanging.
 //!
+//! Three checks put the whole stack under load: 20,000 requests over 64 keep-alive connections
+//! with failing and panicking tasks and clients hanging up mid-body, every task accounted for
+//! exactly once (`c14_every_task_runs_exactly_once_under_load`); and a graceful shutdown while
+//! queues run and wait behind `max_running`, with a generous deadline and with one that passes
+//! (`c16_shutdown_under_load_*`). Their work is drawn from a fixed seed, so a failure replays.
+//!
 //! # Examples
 //!
 //! In your crate's `tests/conformance.rs`, next to [`conformance_suite!`](crate::conformance_suite):
@@ -41,6 +47,7 @@ pub mod checks;
 mod client;
 mod events;
 mod harness;
+mod load;
 
 pub use body::Chunks;
 pub use client::{Client, Head};

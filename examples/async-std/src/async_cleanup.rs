@@ -59,12 +59,8 @@ pub async fn async_cleanup(log_file: PathBuf, filename: String, delay: Duration)
 
 /// `POST /process/{filename}`: queues [`async_cleanup`] and answers
 /// `{"message":"Processing started"}`.
-fn process_file<B>(
-    settings: &Settings,
-    request: &Request<B>,
-    filename: String,
-) -> Result<Response<Body>, Rejection> {
-    let background_tasks = background_tasks(request)?;
+fn process_file(settings: &Settings, filename: String) -> Result<Response<Body>, Rejection> {
+    let background_tasks = background_tasks()?;
     background_tasks.add_async_task(async_cleanup(
         settings.log_file.clone(),
         filename,
@@ -78,7 +74,7 @@ async fn route(
     request: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
     let response = path_param(&request, &Method::POST, "/process/")
-        .and_then(|filename| process_file(&settings, &request, filename));
+        .and_then(|filename| process_file(&settings, filename));
     Ok(response.unwrap_or_else(Rejection::into_response))
 }
 

@@ -16,7 +16,7 @@ use crate::timeline::{TimedBody, Timeline, async_cleanup, write_log};
 
 /// FastAPI's `get_query` dependency: queues `write_log("found query: {q}")` when `q` is given.
 fn get_query<B>(request: &Request<B>, timeline: &Timeline) -> Option<String> {
-    let background_tasks = request.extensions().get::<BackgroundTasks>()?;
+    let background_tasks = BackgroundTasks::current()?;
     let q = request
         .uri()
         .query()?
@@ -44,10 +44,8 @@ fn send_notification<E: Executor>(
         *response.status_mut() = StatusCode::NOT_FOUND;
         return response;
     };
-    let background_tasks = request
-        .extensions()
-        .get::<BackgroundTasks>()
-        .expect("service() installs BackgroundTasksLayer");
+    let background_tasks =
+        BackgroundTasks::current().expect("service() installs BackgroundTasksLayer");
     let _q = get_query(request, timeline);
     let (log, message) = (timeline.clone(), format!("message to {email}"));
     background_tasks.add_task(move || write_log(&log, "handler", message));

@@ -62,13 +62,13 @@ pub fn write_log(log_file: &Path, message: &str) -> io::Result<()> {
 
 /// FastAPI's `get_query` dependency: the query's `q`, if any; when it is given (and not empty:
 /// Python's `if q:`), it queues `write_log("found query: {q}\n")` on the request's queue, which
-/// it takes from `request.extensions()`.
+/// it takes with `BackgroundTasks::current()`, as an extractor would.
 ///
 /// # Errors
 ///
 /// [`Rejection::MissingBackgroundTasks`] when the request has no queue.
 pub fn get_query<B>(request: &Request<B>, log_file: &Path) -> Result<Option<String>, Rejection> {
-    let background_tasks = background_tasks(request)?;
+    let background_tasks = background_tasks()?;
     let q = query_param(request, "q");
     if let Some(q) = q.as_deref().filter(|q| !q.is_empty()) {
         let message = format!("found query: {q}\n");
@@ -86,7 +86,7 @@ fn send_notification<B>(
     email: String,
 ) -> Result<Response<Body>, Rejection> {
     let _q = get_query(request, &settings.log_file)?;
-    let background_tasks = background_tasks(request)?;
+    let background_tasks = background_tasks()?;
     let message = format!("message to {email}\n");
     let log_file = settings.log_file.clone();
     background_tasks.add_task(move || write_log(&log_file, &message));

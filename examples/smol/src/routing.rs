@@ -102,12 +102,8 @@ pub(crate) fn query_param<B>(request: &Request<B>, name: &str) -> Option<String>
 /// # Errors
 ///
 /// [`Rejection::MissingBackgroundTasks`] when the layer is missing.
-pub(crate) fn background_tasks<B>(request: &Request<B>) -> Result<BackgroundTasks, Rejection> {
-    request
-        .extensions()
-        .get::<BackgroundTasks>()
-        .cloned()
-        .ok_or(Rejection::MissingBackgroundTasks)
+pub(crate) fn background_tasks() -> Result<BackgroundTasks, Rejection> {
+    BackgroundTasks::current().ok_or(Rejection::MissingBackgroundTasks)
 }
 
 /// A response with a JSON body written by hand, as FastAPI returns a dict.

@@ -49,12 +49,8 @@ pub fn write_notification(log_file: &Path, email: &str, message: &str) -> io::Re
 
 /// `POST /send-notification/{email}`: queues [`write_notification`] and answers
 /// `{"message":"Notification sent in the background"}`.
-fn send_notification<B>(
-    settings: &Settings,
-    request: &Request<B>,
-    email: String,
-) -> Result<Response<Body>, Rejection> {
-    let background_tasks = background_tasks(request)?;
+fn send_notification(settings: &Settings, email: String) -> Result<Response<Body>, Rejection> {
+    let background_tasks = background_tasks()?;
     let log_file = settings.log_file.clone();
     background_tasks.add_task(move || write_notification(&log_file, &email, "some notification"));
     Ok(json(
@@ -68,7 +64,7 @@ async fn route(
     request: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
     let response = path_param(&request, &Method::POST, "/send-notification/")
-        .and_then(|email| send_notification(&settings, &request, email));
+        .and_then(|email| send_notification(&settings, email));
     Ok(response.unwrap_or_else(Rejection::into_response))
 }
 
