@@ -10,11 +10,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use background_tasks::{BackgroundTasks, Executor, Outcome, RequestScope, RunReport, Runner};
-use http::uri::PathAndQuery;
 use http::{Method, StatusCode};
 
 use crate::layer::{OnDisconnect, Statuses};
-use crate::report::{Decision, Ending, RequestReport};
+use crate::report::{Decision, Ending, RequestPath, RequestReport};
 
 /// The hook set with `BackgroundTasksLayer::on_report`.
 pub(crate) type ReportHook = Arc<dyn Fn(RequestReport) + Send + Sync + 'static>;
@@ -84,7 +83,7 @@ pub(crate) struct Pending {
     pub(crate) scope: RequestScope,
     pub(crate) dispatch: Arc<dyn Dispatch>,
     pub(crate) method: Method,
-    pub(crate) path: Option<PathAndQuery>,
+    pub(crate) path: RequestPath,
 }
 
 impl Pending {

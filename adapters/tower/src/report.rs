@@ -3,7 +3,6 @@
 use std::fmt;
 
 use background_tasks::RunReport;
-use http::uri::PathAndQuery;
 use http::{Method, StatusCode};
 
 /// What became of one request's queue: which request, how its response ended, whether the tasks
@@ -44,7 +43,7 @@ use http::{Method, StatusCode};
 #[derive(Debug, Clone)]
 pub struct RequestReport {
     pub(crate) method: Method,
-    pub(crate) path: Option<PathAndQuery>,
+    pub(crate) path: RequestPath,
     pub(crate) status: Option<StatusCode>,
     pub(crate) ending: Ending,
     pub(crate) decision: Decision,
@@ -59,7 +58,7 @@ impl RequestReport {
 
     /// The request's path, without the query (which may hold secrets).
     pub fn path(&self) -> &str {
-        self.path.as_ref().map_or("/", PathAndQuery::path)
+        self.path.as_str()
     }
 
     /// The response's status, or `None` when the handler produced no response.
@@ -156,5 +155,47 @@ impl fmt::Display for Decision {
             }
             Self::NoResponse => "discarded: the handler produced no response",
         })
+    }
+}
+
+/// A request's path (without its query, which may hold secrets), copied out of the request so that
+/// the report outlives it: inline when short, as almost every path is, so that requests pay no
+/// allocation for a report they will most likely never need.
+#[derive(Clone)]
+pub(crate) enum RequestPath {
+    Inline { bytes: [u8; INLINE_PATH], len: u8 },
+    Heap(Box<str>),
+}
+
+const INLINE_PATH: usize = 62;
+
+impl RequestPath {
+    pub(crate) fn new(path: &str) -> Self {
+        if path.len() <= INLINE_PATH {
+            let mut bytes = [0; INLINE_PATH];
+            bytes[..path.len()].copy_from_slice(path.as_bytes());
+            Self::Inline {
+                bytes,
+                len: path.len() as u8,
+            }
+        } else {
+            Self::Heap(path.into())
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // Copied whole from a `&str`, so the bytes are valid UTF-8.
+            Self::Inline { bytes, len } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or("/")
+            }
+            Self::Heap(path) => path,
+        }
+    }
+}
+
+impl fmt::Debug for RequestPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }

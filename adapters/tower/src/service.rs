@@ -13,7 +13,7 @@ use tower_service::Service;
 use crate::body::ResponseBody;
 use crate::finish::{Dispatch, Pending};
 use crate::future::ResponseFuture;
-use crate::report::Ending;
+use crate::report::{Ending, RequestPath};
 
 /// Gives every request its own [`BackgroundTasks`](background_tasks::BackgroundTasks) queue, calls the inner service, and runs the
 /// queue once the response body has ended.
@@ -106,7 +106,7 @@ where
             scope: self.dispatch.scope(),
             dispatch: Arc::clone(&self.dispatch),
             method: request.method().clone(),
-            path: request.uri().path_and_query().cloned(),
+            path: RequestPath::new(request.uri().path()),
         };
         // A service doing its work in `call` (a plain `service_fn` closure) reaches the queue here,
         // one doing it in its future in `ResponseFuture::poll`. A service that panics in `call`
