@@ -1,0 +1,133 @@
+//! Run with: cargo run --release -p background-tasks-benches --bin load_server -- tokio one-sync
+//!
+//! The server that `benches/load.py` puts under load: one [`Scenario`] on one runtime, on
+//! loopback. Axum's `Router` serves `GET /` (the scenario's work) and `GET /stats` (the counters as
+//! JSON); tokio serves it with `axum::serve`, smol and async-std with
+//! `background_tasks_tower::server::serve`.
+//!
+//! ```text
+//! load_server <tokio|smol|async-std> <scenario> [ADDR]      (ADDR defaults to 127.0.0.1:0)
+//! ```
+//!
+//! Its first line on stdout is `listening on http://ADDR`. It stops when its stdin closes, after
+//! printing `stats {...}`: what `/stats` would answer at that moment.
+
+use std::io::{self, BufRead, Write};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use background_tasks::Executor;
+use background_tasks_async_std::AsyncStdExecutor;
+use background_tasks_benches::{App, AsyncStd, Placement, Scenario, Smol, Tokio};
+use background_tasks_smol::SmolExecutor;
+use background_tasks_tokio::TokioExecutor;
+use background_tasks_tower::server;
+
+const USAGE: &str = "usage: load_server <tokio|smol|async-std> <scenario> [ADDR]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (runtime, scenario, addr) = match parse(&args) {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            eprintln!("{message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let served = match runtime.as_str() {
+        "tokio" => serve_tokio(scenario, addr),
+        "smol" => serve_smol(scenario, addr),
+        "async-std" => serve_async_std(scenario, addr),
+        _ => unreachable!("checked by parse"),
+    };
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("load_server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse(args: &[String]) -> Result<(String, Scenario, SocketAddr), String> {
+    let [runtime, scenario, rest @ ..] = args else {
+        return Err("load_server needs a runtime and a scenario".to_owned());
+    };
+    if !["tokio", "smol", "async-std"].contains(&runtime.as_str()) {
+        return Err(format!(
+            "unknown runtime `{runtime}`; use tokio, smol or async-std"
+        ));
+    }
+    let scenario = scenario.parse::<Scenario>().map_err(|e| e.to_string())?;
+    let addr = match rest {
+        [] => SocketAddr::from(([127, 0, 0, 1], 0)),
+        [addr] => addr
+            .parse()
+            .map_err(|_| format!("`{addr}` is not a socket address like 127.0.0.1:8080"))?,
+        _ => return Err("too many arguments".to_owned()),
+    };
+    Ok((runtime.clone(), scenario, addr))
+}
+
+/// Prints the address, then stops the process (after printing the stats) when stdin closes.
+fn announce<E: Executor + Clone>(addr: SocketAddr, app: Arc<App<E>>) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    writeln!(stdout, "listening on http://{addr}")?;
+    stdout.flush()?;
+    std::thread::spawn(move || {
+        // Until EOF (or an error): whoever started us is gone or done.
+        for line in io::stdin().lock().lines() {
+            if line.is_err() {
+                break;
+            }
+        }
+        println!("stats {}", app.stats().to_json());
+        std::process::exit(0);
+    });
+    Ok(())
+}
+
+fn serve_tokio(scenario: Scenario, addr: SocketAddr) -> io::Result<()> {
+    // As `#[tokio::main]`: one worker per core this process may run on (one under `taskset -c 0`).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let app = Arc::new(App::new::<Tokio>(
+            scenario,
+            TokioExecutor::new(),
+            Placement::InsideRouter,
+        ));
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        announce(listener.local_addr()?, Arc::clone(&app))?;
+        axum::serve(listener, app.router()).await
+    })
+}
+
+fn serve_smol(scenario: Scenario, addr: SocketAddr) -> io::Result<()> {
+    smol::block_on(async {
+        // smol's global executor runs the connections (`SMOL_THREADS` threads, 1 by default).
+        let app = Arc::new(App::new::<Smol>(
+            scenario,
+            SmolExecutor::new(),
+            Placement::InsideRouter,
+        ));
+        let listener = smol::net::TcpListener::bind(addr).await?;
+        announce(listener.local_addr()?, Arc::clone(&app))?;
+        server::serve(listener.incoming(), app.router(), SmolExecutor::new()).await
+    })
+}
+
+fn serve_async_std(scenario: Scenario, addr: SocketAddr) -> io::Result<()> {
+    async_std::task::block_on(async {
+        let app = Arc::new(App::new::<AsyncStd>(
+            scenario,
+            AsyncStdExecutor::new(),
+            Placement::InsideRouter,
+        ));
+        let listener = async_std::net::TcpListener::bind(addr).await?;
+        announce(listener.local_addr()?, Arc::clone(&app))?;
+        server::serve(listener.incoming(), app.router(), AsyncStdExecutor::new()).await
+    })
+}

@@ -1,0 +1,155 @@
+//! [`Counters`] kept by a benchmarked server, their [`Stats`] snapshot, and the [`Counting`]
+//! executor wrapper.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor, Metrics};
+
+/// What a benchmarked server counts, the same way in every [`Scenario`](crate::Scenario).
+///
+/// All counters are relaxed atomics: one `fetch_add` each, on a server pinned to one core.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Requests to `/` the handler has seen.
+    pub requests: AtomicU64,
+    /// Trivial tasks the handlers asked for (queued, or spawned by hand).
+    pub queued: AtomicU64,
+    /// Trivial tasks that have run.
+    pub completed: AtomicU64,
+    /// Futures spawned: by the layer's runner (through [`Counting`]) or by a hand-written handler.
+    pub spawns: AtomicU64,
+    /// Jobs sent to a blocking pool: by the runner (through [`Counting`]) or by hand.
+    pub blocking_trips: AtomicU64,
+}
+
+impl Counters {
+    /// Counts one more of `counter`.
+    pub fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A snapshot, with the layer runner's metrics when there is one.
+    pub fn snapshot(&self, runner: Option<Metrics>) -> Stats {
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        Stats {
+            requests: load(&self.requests),
+            queued: load(&self.queued),
+            completed: load(&self.completed),
+            spawns: load(&self.spawns),
+            blocking_trips: load(&self.blocking_trips),
+            runner_queued: runner.map_or(0, |m| m.queued),
+            runner_settled: runner.map_or(0, |m| m.settled()),
+            runner_busy: runner.map_or(0, |m| m.running + m.waiting),
+        }
+    }
+}
+
+/// A snapshot of [`Counters`], as `/stats` returns it (one JSON object) and the load script reads
+/// it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Requests to `/` the handler has seen.
+    pub requests: u64,
+    /// Trivial tasks asked for.
+    pub queued: u64,
+    /// Trivial tasks that have run.
+    pub completed: u64,
+    /// Futures spawned for background work.
+    pub spawns: u64,
+    /// Jobs sent to a blocking pool for background work.
+    pub blocking_trips: u64,
+    /// Tasks the layer's runner counted as queued (0 without the layer).
+    pub runner_queued: u64,
+    /// Tasks the layer's runner has an outcome for (0 without the layer).
+    pub runner_settled: u64,
+    /// Queues the layer's runner is running or has waiting (0 without the layer).
+    pub runner_busy: u64,
+}
+
+impl Stats {
+    /// Whether every task asked for has run and the runner has nothing left.
+    pub fn is_drained(&self) -> bool {
+        self.completed >= self.queued && self.runner_busy == 0
+    }
+
+    /// The counters as one line of JSON.
+    pub fn to_json(&self) -> String {
+        format!(
+            "{{\"requests\":{},\"queued\":{},\"completed\":{},\"spawns\":{},\"blocking_trips\":{},\
+             \"runner_queued\":{},\"runner_settled\":{},\"runner_busy\":{}}}",
+            self.requests,
+            self.queued,
+            self.completed,
+            self.spawns,
+            self.blocking_trips,
+            self.runner_queued,
+            self.runner_settled,
+            self.runner_busy,
+        )
+    }
+}
+
+/// An [`Executor`] that counts the spawns and blocking trips it forwards to `E`.
+///
+/// The cost is one relaxed `fetch_add` per spawn or trip; the hand-written scenarios pay the same
+/// to count theirs.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::Ordering;
+/// use background_tasks::BackgroundTasks;
+/// use background_tasks_benches::{Counters, Counting};
+/// use background_tasks_tokio::TokioExecutor;
+///
+/// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// let counters = Arc::new(Counters::default());
+/// runtime.block_on(async {
+///     let executor = Counting::new(TokioExecutor::new(), counters.clone());
+///     let tasks = BackgroundTasks::new();
+///     tasks.add_task(|| ());
+///     tasks.add_task(|| ());
+///     tasks.run(&executor).await;
+/// });
+/// assert_eq!(counters.blocking_trips.load(Ordering::Relaxed), 1, "one trip for both");
+/// ```
+#[derive(Clone)]
+pub struct Counting<E> {
+    inner: E,
+    counters: Arc<Counters>,
+}
+
+impl<E> Counting<E> {
+    /// Counts what `inner` is given into `counters`.
+    pub fn new(inner: E, counters: Arc<Counters>) -> Self {
+        Self { inner, counters }
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for Counting<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Counting")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: Executor> Executor for Counting<E> {
+    fn spawn(&self, future: BoxFuture<()>) {
+        Counters::bump(&self.counters.spawns);
+        self.inner.spawn(future);
+    }
+
+    fn spawn_blocking(&self, job: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
+        Counters::bump(&self.counters.blocking_trips);
+        self.inner.spawn_blocking(job)
+    }
+
+    fn sleep(&self, duration: Duration) -> Option<BoxFuture<()>> {
+        self.inner.sleep(duration)
+    }
+}
