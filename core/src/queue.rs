@@ -82,6 +82,12 @@ impl State {
         self.reports.push(report);
     }
 
+    /// Records a task that ran: its outcome may stop the queue.
+    pub(crate) fn settle_task(&mut self, report: TaskReport) {
+        self.failed |= report.outcome.is_failure();
+        self.settle(report);
+    }
+
     /// The report so far, in queue order, leaving the state empty.
     pub(crate) fn take_report(&mut self) -> RunReport {
         let mut tasks = std::mem::take(&mut self.reports);
@@ -105,6 +111,15 @@ impl BackgroundTasks {
     /// An empty queue. Creating it allocates the shared handle and nothing else.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A queue counted by a runner's lifecycle from its first task.
+    pub(crate) fn counted_by(lifecycle: Option<Arc<Lifecycle>>) -> Self {
+        let mut state = State::default();
+        state.lifecycle = lifecycle;
+        Self {
+            shared: Arc::new(Mutex::new(state)),
+        }
     }
 
     /// Queues a sync function: it will run on the executor's blocking pool, never on an async

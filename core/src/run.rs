@@ -177,9 +177,7 @@ impl<E: Executor> Runner<E> {
     /// task, and refuses tasks once the runner [shuts down](Self::shutdown). The HTTP layer makes
     /// each request's queue this way.
     pub fn queue(&self) -> BackgroundTasks {
-        let tasks = BackgroundTasks::new();
-        tasks.shared.lock().lifecycle = self.config.lifecycle.clone();
-        tasks
+        BackgroundTasks::counted_by(self.config.lifecycle.clone())
     }
 
     /// Drains `tasks` in order and reports what happened to each.
@@ -472,9 +470,15 @@ async fn run_queue<E: Executor + ?Sized>(
     }
     // From here, cancelling the run (dropping this future) abandons what is left, loudly.
     guard.started = true;
+    // The last async task's outcome, settled under the same lock that picks the next task: one
+    // lock per task instead of two (they cost more than the rest of the bookkeeping together).
+    let mut concluded: Option<TaskReport> = None;
     loop {
         let next = {
             let mut state = tasks.shared.lock();
+            if let Some(report) = concluded.take() {
+                state.settle_task(report);
+            }
             if state.failed && config.policy == FailurePolicy::StopOnError {
                 state.phase = Phase::Finished;
                 Next::Done(state.queue.drain(..).collect())
@@ -501,7 +505,7 @@ async fn run_queue<E: Executor + ?Sized>(
                     .await;
                 let label = guard.in_flight.take().expect("set before the await");
                 // The error hook runs inside the task's span, so its log line names the task.
-                span.in_scope(|| record(&tasks, config, label, ended));
+                concluded = Some(span.in_scope(|| conclude(config, label, ended)));
             }
             Next::Sync => {
                 let batch = {
@@ -576,9 +580,13 @@ fn ended(result: Result<Result<(), BoxError>, String>) -> Ended {
 /// stops the queue. Runs on a blocking-pool thread: one trip for the whole run of sync tasks,
 /// including sync tasks that these tasks add.
 fn run_sync_batch(tasks: &BackgroundTasks, config: &Config) {
+    let mut concluded: Option<TaskReport> = None;
     loop {
         let task = {
             let mut state = tasks.shared.lock();
+            if let Some(report) = concluded.take() {
+                state.settle_task(report);
+            }
             if state.failed && config.policy == FailurePolicy::StopOnError {
                 return;
             }
@@ -607,11 +615,13 @@ fn run_sync_batch(tasks: &BackgroundTasks, config: &Config) {
                 ));
             }
         }
-        record(tasks, config, label, result);
+        concluded = Some(conclude(config, label, result));
     }
 }
 
-fn record(tasks: &BackgroundTasks, config: &Config, label: Cow<'static, str>, ended: Ended) {
+/// Turns how a task ended into its report entry, telling the error hook of a failure. Runs
+/// outside the queue's lock, since the hook is the user's code.
+fn conclude(config: &Config, label: Cow<'static, str>, ended: Ended) -> TaskReport {
     let outcome = match ended {
         Ended::Returned(Ok(())) => Outcome::Succeeded,
         Ended::Returned(Err(error)) => {
@@ -630,9 +640,7 @@ fn record(tasks: &BackgroundTasks, config: &Config, label: Cow<'static, str>, en
             outcome
         }
     };
-    let mut state = tasks.shared.lock();
-    state.failed |= outcome.is_failure();
-    state.settle(TaskReport { label, outcome });
+    TaskReport { label, outcome }
 }
 
 /// Reports every task still queued as abandoned and closes the queue.

@@ -23,11 +23,8 @@ struct Inner {
 
 impl Inner {
     fn tasks(&mut self) -> &BackgroundTasks {
-        self.tasks.get_or_insert_with(|| {
-            let tasks = BackgroundTasks::new();
-            tasks.shared.lock().lifecycle = self.lifecycle.clone();
-            tasks
-        })
+        self.tasks
+            .get_or_insert_with(|| BackgroundTasks::counted_by(self.lifecycle.clone()))
     }
 }
 
