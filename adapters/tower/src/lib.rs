@@ -102,8 +102,8 @@
 //!   task gets a [`RequestReport`], handed to [`BackgroundTasksLayer::on_report`] or, by default,
 //!   logged as a `tracing` event when something did not succeed.
 //!
-//! A request that queues nothing costs its queue's handle and one extension; nothing is spawned
-//! or reported for it.
+//! A request that queues nothing costs no allocation: its queue is created the first time
+//! something asks for it. Nothing is spawned or reported for it.
 //!
 //! # Features
 //!

@@ -172,7 +172,7 @@ fn outcomes(report: &RequestReport) -> Vec<Outcome> {
 }
 
 /// C1: FastAPI's second example over HTTP. A "dependency" (a function taking the request's queue
-/// from its extensions, as an extractor does) adds a `write_log` task when `?q=` is given; the
+/// with `BackgroundTasks::current`, as an extractor does) adds a `write_log` task when `?q=` is given; the
 /// handler adds one of its own; the lines are written in that order, and only the handler's
 /// without `q`.
 pub fn c01_dependency_and_handler_tasks_run_in_order<H: HttpHarness>() {

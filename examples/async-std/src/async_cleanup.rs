@@ -19,19 +19,20 @@
 use std::convert::Infallible;
 use std::io;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_std::io::WriteExt;
 use background_tasks_async_std::AsyncStdExecutor;
+use background_tasks_example_support::routing::{
+    Body, Rejection, background_tasks, json, post_service,
+};
 use background_tasks_tower::BackgroundTasksLayer;
 use background_tasks_tower::body::ResponseBody;
 use hyper::body::Incoming;
-use hyper::{Method, Request, Response, StatusCode};
-use tower::{Layer, Service, service_fn};
+use hyper::{Request, Response, StatusCode};
+use tower::Service;
 
 use crate::Settings;
-use crate::routing::{Body, Rejection, background_tasks, json, path_param};
 
 /// Sleeps for `delay` on async-std's timer (simulating long-running async work), then prints
 /// `Cleaned up {filename}` and appends that line to `log_file`.
@@ -69,15 +70,6 @@ fn process_file(settings: &Settings, filename: String) -> Result<Response<Body>,
     Ok(json(StatusCode::OK, r#"{"message":"Processing started"}"#))
 }
 
-async fn route(
-    settings: Arc<Settings>,
-    request: Request<Incoming>,
-) -> Result<Response<Body>, Infallible> {
-    let response = path_param(&request, &Method::POST, "/process/")
-        .and_then(|filename| process_file(&settings, filename));
-    Ok(response.unwrap_or_else(Rejection::into_response))
-}
-
 /// The example's service: its route behind `layer`, which runs each request's tasks after its
 /// response. Serve it with [`serve`](crate::serve) or [`run`](crate::run).
 ///
@@ -90,7 +82,8 @@ async fn route(
 ///
 /// let settings = Settings::default();
 /// let layer = BackgroundTasksLayer::new(AsyncStdExecutor::new());
-/// async_std::task::block_on(run(&settings, async_cleanup::service(&settings, layer)))
+/// let runner = layer.runner().clone();
+/// async_std::task::block_on(run(&settings, async_cleanup::service(&settings, layer), runner))
 /// # .unwrap();
 /// ```
 pub fn service(
@@ -104,8 +97,10 @@ pub fn service(
 > + Clone
 + Send
 + use<> {
-    let settings = Arc::new(settings.clone());
-    layer.layer(service_fn(move |request| {
-        route(Arc::clone(&settings), request)
-    }))
+    post_service(
+        settings,
+        layer,
+        "/process/",
+        |settings, _request, filename| process_file(settings, filename),
+    )
 }

@@ -33,17 +33,18 @@ use std::convert::Infallible;
 use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::path::Path;
-use std::sync::Arc;
 
 use background_tasks_async_std::AsyncStdExecutor;
+use background_tasks_example_support::routing::{
+    Body, Rejection, background_tasks, json, post_service, query_param,
+};
 use background_tasks_tower::BackgroundTasksLayer;
 use background_tasks_tower::body::ResponseBody;
 use hyper::body::Incoming;
-use hyper::{Method, Request, Response, StatusCode};
-use tower::{Layer, Service, service_fn};
+use hyper::{Request, Response, StatusCode};
+use tower::Service;
 
 use crate::Settings;
-use crate::routing::{Body, Rejection, background_tasks, json, path_param, query_param};
 
 /// Appends `message` (which ends with its own newline) to `log_file`.
 ///
@@ -93,15 +94,6 @@ fn send_notification<B>(
     Ok(json(StatusCode::OK, r#"{"message":"Message sent"}"#))
 }
 
-async fn route(
-    settings: Arc<Settings>,
-    request: Request<Incoming>,
-) -> Result<Response<Body>, Infallible> {
-    let response = path_param(&request, &Method::POST, "/send-notification/")
-        .and_then(|email| send_notification(&settings, &request, email));
-    Ok(response.unwrap_or_else(Rejection::into_response))
-}
-
 /// The example's service: its route behind `layer`, which runs each request's tasks after its
 /// response. Serve it with [`serve`](crate::serve) or [`run`](crate::run).
 ///
@@ -114,7 +106,8 @@ async fn route(
 ///
 /// let settings = Settings::default();
 /// let layer = BackgroundTasksLayer::new(AsyncStdExecutor::new());
-/// async_std::task::block_on(run(&settings, dependency::service(&settings, layer)))
+/// let runner = layer.runner().clone();
+/// async_std::task::block_on(run(&settings, dependency::service(&settings, layer), runner))
 /// # .unwrap();
 /// ```
 pub fn service(
@@ -128,8 +121,5 @@ pub fn service(
 > + Clone
 + Send
 + use<> {
-    let settings = Arc::new(settings.clone());
-    layer.layer(service_fn(move |request| {
-        route(Arc::clone(&settings), request)
-    }))
+    post_service(settings, layer, "/send-notification/", send_notification)
 }

@@ -44,36 +44,55 @@
 //! fn main() -> std::io::Result<()> {
 //!     let settings = Settings::from_env()?;
 //!     let layer = BackgroundTasksLayer::new(AsyncStdExecutor::new());
-//!     async_std::task::block_on(run(&settings, send_notification::service(&settings, layer)))
+//!     let runner = layer.runner().clone();
+//!     async_std::task::block_on(run(&settings, send_notification::service(&settings, layer), runner))
 //! }
 //! ```
 
 pub mod async_cleanup;
 pub mod dependency;
-mod routing;
 pub mod send_notification;
-mod settings;
 
 use std::io;
 
+use async_signal::{Signal, Signals};
 use async_std::net::TcpListener;
-use background_tasks::BoxError;
+use async_std::stream::StreamExt;
+use background_tasks::{BoxError, Runner};
 use background_tasks_async_std::AsyncStdExecutor;
+pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
 use background_tasks_tower::server;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use tower::Service;
 
-pub use routing::{Body, Rejection};
-pub use settings::Settings;
+/// The examples' settings, which each binary reads with [`Settings::from_env`]; by default:
+///
+/// ```
+/// use std::time::Duration;
+/// use background_tasks_example_async_std::Settings;
+///
+/// let settings = Settings::default();
+/// assert_eq!(settings.addr.to_string(), "127.0.0.1:8000");
+/// assert_eq!(settings.log_file.to_str(), Some("log.txt"));
+/// assert_eq!(settings.cleanup_delay, Duration::from_secs(5));
+/// ```
+pub use background_tasks_example_support::Settings;
+pub use background_tasks_example_support::routing::{Body, Rejection};
 
 /// Binds `settings.addr`, prints the address it listens on (useful with port 0), and serves
-/// `service`.
+/// `service` until Ctrl-C (or SIGTERM); then shuts down gracefully: stops accepting, lets
+/// responses finish, and drains the background tasks with `runner` (the layer's), for up to
+/// [`SHUTDOWN_DEADLINE`].
 ///
 /// # Errors
 ///
-/// When the address cannot be bound, or the listener fails.
-pub async fn run<S, B>(settings: &Settings, service: S) -> io::Result<()>
+/// When the address cannot be bound, the signals cannot be listened to, or the listener fails.
+pub async fn run<S, B>(
+    settings: &Settings,
+    service: S,
+    runner: Runner<AsyncStdExecutor>,
+) -> io::Result<()>
 where
     S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
@@ -83,8 +102,22 @@ where
     B::Error: Into<BoxError>,
 {
     let listener = TcpListener::bind(settings.addr).await?;
-    println!("listening on http://{}", listener.local_addr()?);
-    serve(listener, service).await
+    println!(
+        "listening on http://{} (Ctrl-C stops)",
+        listener.local_addr()?
+    );
+    let mut signals = Signals::new([Signal::Int, Signal::Term])?;
+    server::serve(listener.incoming(), service, AsyncStdExecutor::new())
+        .with_graceful_shutdown(async move {
+            let _ = signals.next().await;
+        })
+        .await?;
+    let report = runner.shutdown(SHUTDOWN_DEADLINE).await;
+    println!(
+        "{}",
+        background_tasks_example_support::shutdown_summary(&report)
+    );
+    Ok(())
 }
 
 /// Serves `service` on `listener` with `background_tasks_tower::server::serve`: HTTP/1.1 on

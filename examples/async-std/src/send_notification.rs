@@ -18,17 +18,18 @@ use std::convert::Infallible;
 use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::path::Path;
-use std::sync::Arc;
 
 use background_tasks_async_std::AsyncStdExecutor;
+use background_tasks_example_support::routing::{
+    Body, Rejection, background_tasks, json, post_service,
+};
 use background_tasks_tower::BackgroundTasksLayer;
 use background_tasks_tower::body::ResponseBody;
 use hyper::body::Incoming;
-use hyper::{Method, Request, Response, StatusCode};
-use tower::{Layer, Service, service_fn};
+use hyper::{Request, Response, StatusCode};
+use tower::Service;
 
 use crate::Settings;
-use crate::routing::{Body, Rejection, background_tasks, json, path_param};
 
 /// Appends `notification for {email}: {message}` to `log_file`.
 ///
@@ -59,15 +60,6 @@ fn send_notification(settings: &Settings, email: String) -> Result<Response<Body
     ))
 }
 
-async fn route(
-    settings: Arc<Settings>,
-    request: Request<Incoming>,
-) -> Result<Response<Body>, Infallible> {
-    let response = path_param(&request, &Method::POST, "/send-notification/")
-        .and_then(|email| send_notification(&settings, email));
-    Ok(response.unwrap_or_else(Rejection::into_response))
-}
-
 /// The example's service: its route behind `layer`, which runs each request's tasks after its
 /// response. Serve it with [`serve`](crate::serve) or [`run`](crate::run).
 ///
@@ -81,6 +73,7 @@ async fn route(
 /// async_std::task::block_on(async {
 ///     let settings = Settings::default();
 ///     let layer = BackgroundTasksLayer::new(AsyncStdExecutor::new());
+///     let runner = layer.runner().clone();
 ///     let service = send_notification::service(&settings, layer);
 ///     let listener = async_std::net::TcpListener::bind(settings.addr).await?;
 ///     serve(listener, service).await
@@ -98,8 +91,10 @@ pub fn service(
 > + Clone
 + Send
 + use<> {
-    let settings = Arc::new(settings.clone());
-    layer.layer(service_fn(move |request| {
-        route(Arc::clone(&settings), request)
-    }))
+    post_service(
+        settings,
+        layer,
+        "/send-notification/",
+        |settings, _request, email| send_notification(settings, email),
+    )
 }

@@ -84,7 +84,8 @@ async fn process_file(
 /// # async fn example() -> std::io::Result<()> {
 /// let settings = Settings::default();
 /// let layer = BackgroundTasksLayer::new(TokioExecutor::new());
-/// run(&settings, async_cleanup::app(&settings, layer)).await
+/// let runner = layer.runner().clone();
+/// run(&settings, async_cleanup::app(&settings, layer), runner).await
 /// # }
 /// ```
 pub fn app(settings: &Settings, layer: BackgroundTasksLayer<TokioExecutor>) -> Router {

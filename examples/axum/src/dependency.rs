@@ -126,7 +126,8 @@ async fn send_notification(
 /// # async fn example() -> std::io::Result<()> {
 /// let settings = Settings::default();
 /// let layer = BackgroundTasksLayer::new(TokioExecutor::new());
-/// run(&settings, dependency::app(&settings, layer)).await
+/// let runner = layer.runner().clone();
+/// run(&settings, dependency::app(&settings, layer), runner).await
 /// # }
 /// ```
 pub fn app(settings: &Settings, layer: BackgroundTasksLayer<TokioExecutor>) -> Router {

@@ -38,33 +38,66 @@
 //! async fn main() -> std::io::Result<()> {
 //!     let settings = Settings::from_env()?;
 //!     let layer = BackgroundTasksLayer::new(TokioExecutor::new());
-//!     run(&settings, send_notification::app(&settings, layer)).await
+//!     let runner = layer.runner().clone();
+//!     run(&settings, send_notification::app(&settings, layer), runner).await
 //! }
 //! ```
 
 pub mod async_cleanup;
 pub mod dependency;
 pub mod send_notification;
-mod settings;
 
 use std::io;
 
 use axum::Router;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use background_tasks::Runner;
+pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
+use background_tasks_tokio::TokioExecutor;
 use tokio::net::TcpListener;
 
-pub use settings::Settings;
+/// The examples' settings, which each binary reads with [`Settings::from_env`]; by default:
+///
+/// ```
+/// use std::time::Duration;
+/// use background_tasks_example_axum::Settings;
+///
+/// let settings = Settings::default();
+/// assert_eq!(settings.addr.to_string(), "127.0.0.1:8000");
+/// assert_eq!(settings.log_file.to_str(), Some("log.txt"));
+/// assert_eq!(settings.cleanup_delay, Duration::from_secs(5));
+/// ```
+pub use background_tasks_example_support::Settings;
 
-/// Binds `settings.addr`, prints the address it listens on (useful with port 0), and serves `app`.
+/// Binds `settings.addr`, prints the address it listens on (useful with port 0), and serves `app`
+/// until Ctrl-C; then shuts down gracefully: stops accepting, lets responses finish, and drains
+/// the background tasks with `runner` (the layer's), for up to [`SHUTDOWN_DEADLINE`].
 ///
 /// # Errors
 ///
 /// When the address cannot be bound, or the listener fails.
-pub async fn run(settings: &Settings, app: Router) -> io::Result<()> {
+pub async fn run(
+    settings: &Settings,
+    app: Router,
+    runner: Runner<TokioExecutor>,
+) -> io::Result<()> {
     let listener = TcpListener::bind(settings.addr).await?;
-    println!("listening on http://{}", listener.local_addr()?);
-    serve(listener, app).await
+    println!(
+        "listening on http://{} (Ctrl-C stops)",
+        listener.local_addr()?
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    let report = runner.shutdown(SHUTDOWN_DEADLINE).await;
+    println!(
+        "{}",
+        background_tasks_example_support::shutdown_summary(&report)
+    );
+    Ok(())
 }
 
 /// Serves `app` on `listener` until the listener fails: `axum::serve`, as any axum app.

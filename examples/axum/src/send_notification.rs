@@ -71,6 +71,7 @@ async fn send_notification(
 /// # async fn example() -> std::io::Result<()> {
 /// let settings = Settings::default();
 /// let layer = BackgroundTasksLayer::new(TokioExecutor::new());
+/// let runner = layer.runner().clone();
 /// let app = send_notification::app(&settings, layer);
 /// let listener = tokio::net::TcpListener::bind(settings.addr).await?;
 /// axum::serve(listener, app).await

@@ -1,6 +1,6 @@
 //! The demo's endpoint as a plain tower service, for hyper on smol and on async-std: routed by
-//! hand; `get_query` is the dependency, a function that takes the queue from the request's
-//! extensions.
+//! hand; `get_query` is the dependency, a function that takes the request's queue with
+//! `BackgroundTasks::current()`.
 
 use std::convert::Infallible;
 

@@ -15,5 +15,10 @@ use background_tasks_tower::BackgroundTasksLayer;
 fn main() -> std::io::Result<()> {
     let settings = Settings::from_env()?;
     let layer = BackgroundTasksLayer::new(AsyncStdExecutor::new());
-    async_std::task::block_on(run(&settings, send_notification::service(&settings, layer)))
+    let runner = layer.runner().clone();
+    async_std::task::block_on(run(
+        &settings,
+        send_notification::service(&settings, layer),
+        runner,
+    ))
 }

@@ -16,5 +16,6 @@ use background_tasks_tower::BackgroundTasksLayer;
 async fn main() -> std::io::Result<()> {
     let settings = Settings::from_env()?;
     let layer = BackgroundTasksLayer::new(TokioExecutor::new());
-    run(&settings, dependency::app(&settings, layer)).await
+    let runner = layer.runner().clone();
+    run(&settings, dependency::app(&settings, layer), runner).await
 }

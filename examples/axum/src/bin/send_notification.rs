@@ -14,5 +14,6 @@ use background_tasks_tower::BackgroundTasksLayer;
 async fn main() -> std::io::Result<()> {
     let settings = Settings::from_env()?;
     let layer = BackgroundTasksLayer::new(TokioExecutor::new());
-    run(&settings, send_notification::app(&settings, layer)).await
+    let runner = layer.runner().clone();
+    run(&settings, send_notification::app(&settings, layer), runner).await
 }

@@ -1,29 +1,18 @@
-//! Shared by the example's tests: a temporary log file, the example served on 127.0.0.1:0 on a
-//! tokio runtime of its own, the layer's reports on a channel, and a blocking HTTP/1.1 client
-//! written by hand over `std::net::TcpStream`.
-#![allow(dead_code)]
+//! Shared by the example's tests: the example served on 127.0.0.1:0 on a tokio runtime of its
+//! own. The rest (a temporary log file, the layer's reports on a channel, a blocking HTTP/1.1
+//! client) is `background_tasks_example_support::client`.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, mpsc};
+use std::ops::Deref;
 use std::time::Duration;
 
 use axum::Router;
 use background_tasks_example_axum::{Settings, serve};
+use background_tasks_example_support::client::TestServer;
 use background_tasks_tokio::TokioExecutor;
-use background_tasks_tower::{BackgroundTasksLayer, RequestReport};
-
-/// The failure bound of every wait: never a way to synchronise, only to fail instead of hanging.
-pub(crate) const TIMEOUT: Duration = Duration::from_secs(10);
+use background_tasks_tower::BackgroundTasksLayer;
 
 /// One example served for one test, with its log file in a fresh temporary directory.
-pub(crate) struct Server {
-    pub(crate) addr: SocketAddr,
-    pub(crate) settings: Settings,
-    reports: mpsc::Receiver<RequestReport>,
-    runtime: Option<tokio::runtime::Runtime>,
-}
+pub(crate) struct Server(TestServer);
 
 impl Server {
     /// Serves the app that `app` builds, its layer reporting to this server's channel.
@@ -31,143 +20,29 @@ impl Server {
         cleanup_delay: Duration,
         app: impl FnOnce(&Settings, BackgroundTasksLayer<TokioExecutor>) -> Router,
     ) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "background-tasks-example-axum-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let settings = Settings {
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            log_file: dir.join("log.txt"),
-            cleanup_delay,
-        };
-
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let (sent, reports) = mpsc::channel();
-        let sent = Mutex::new(sent);
-        let layer = BackgroundTasksLayer::new(TokioExecutor::from_handle(runtime.handle().clone()))
-            .on_report(move |report| {
-                let _ = sent.lock().unwrap().send(report);
-            });
-        let app = app(&settings, layer);
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind(settings.addr))
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        runtime.spawn(serve(listener, app));
-        Self {
-            addr,
-            settings,
-            reports,
-            runtime: Some(runtime),
-        }
-    }
-
-    /// The layer's report for the next request that queued tasks, sent once they have all run.
-    ///
-    /// # Panics
-    ///
-    /// After [`TIMEOUT`] without one.
-    pub(crate) fn next_report(&self) -> RequestReport {
-        self.reports
-            .recv_timeout(TIMEOUT)
-            .expect("no report from the layer in time")
-    }
-
-    /// The log file's contents ("" while it does not exist).
-    pub(crate) fn log(&self) -> String {
-        std::fs::read_to_string(&self.settings.log_file).unwrap_or_default()
-    }
-
-    pub(crate) fn client(&self) -> Client {
-        Client::connect(self.addr)
+        let executor = TokioExecutor::from_handle(runtime.handle().clone());
+        let server = TestServer::start("axum", cleanup_delay, executor, |settings, layer| {
+            let app = app(settings, layer);
+            let listener = runtime
+                .block_on(tokio::net::TcpListener::bind(settings.addr))
+                .unwrap();
+            let addr = listener.local_addr().unwrap();
+            runtime.spawn(serve(listener, app));
+            addr
+        });
+        Self(server.on_drop(move || runtime.shutdown_background()))
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-        if let Some(dir) = self.settings.log_file.parent() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-}
+impl Deref for Server {
+    type Target = TestServer;
 
-/// A response as the client read it.
-#[derive(Debug)]
-pub(crate) struct Reply {
-    pub(crate) status: u16,
-    pub(crate) content_type: Option<String>,
-    pub(crate) body: String,
-}
-
-/// A blocking HTTP/1.1 client over one keep-alive connection.
-pub(crate) struct Client {
-    reader: BufReader<TcpStream>,
-}
-
-impl Client {
-    pub(crate) fn connect(addr: SocketAddr) -> Self {
-        let stream = TcpStream::connect(addr).unwrap();
-        stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-        Self {
-            reader: BufReader::new(stream),
-        }
-    }
-
-    /// Sends a request without a body and reads the whole response (`Content-Length` bodies only,
-    /// which is what the examples send).
-    pub(crate) fn request(&mut self, method: &str, target: &str) -> Reply {
-        let request =
-            format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n");
-        self.reader.get_mut().write_all(request.as_bytes()).unwrap();
-
-        let mut line = String::new();
-        self.reader.read_line(&mut line).unwrap();
-        let status = line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("not a status line: {line:?}"));
-        let (mut content_type, mut length) = (None, 0);
-        loop {
-            line.clear();
-            self.reader.read_line(&mut line).unwrap();
-            let Some((name, value)) = line.trim_end().split_once(':') else {
-                break;
-            };
-            match name.to_ascii_lowercase().as_str() {
-                "content-type" => content_type = Some(value.trim().to_owned()),
-                "content-length" => length = value.trim().parse().unwrap(),
-                _ => {}
-            }
-        }
-        let mut body = vec![0; length];
-        self.reader.read_exact(&mut body).unwrap();
-        Reply {
-            status,
-            content_type,
-            body: String::from_utf8(body).unwrap(),
-        }
-    }
-
-    /// `POST target`, expecting `200 OK` with `json` as the body.
-    pub(crate) fn post_ok(&mut self, target: &str, json: &str) {
-        let response = self.request("POST", target);
-        assert_eq!(response.status, 200, "{response:?}");
-        assert_eq!(
-            response.content_type.as_deref(),
-            Some("application/json"),
-            "{response:?}"
-        );
-        assert_eq!(response.body, json);
+    fn deref(&self) -> &TestServer {
+        &self.0
     }
 }

@@ -15,5 +15,10 @@ use background_tasks_tower::BackgroundTasksLayer;
 fn main() -> std::io::Result<()> {
     let settings = Settings::from_env()?;
     let layer = BackgroundTasksLayer::new(SmolExecutor::new());
-    smol::block_on(run(&settings, dependency::service(&settings, layer)))
+    let runner = layer.runner().clone();
+    smol::block_on(run(
+        &settings,
+        dependency::service(&settings, layer),
+        runner,
+    ))
 }

@@ -8,17 +8,7 @@ use std::time::Duration;
 
 /// What the examples can be told from the environment; [`Default`] is FastAPI's setup.
 ///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// use background_tasks_example_smol::Settings;
-///
-/// let settings = Settings::default();
-/// assert_eq!(settings.addr.to_string(), "127.0.0.1:8000");
-/// assert_eq!(settings.log_file.to_str(), Some("log.txt"));
-/// assert_eq!(settings.cleanup_delay, Duration::from_secs(5));
-/// ```
+/// Each example crate re-exports it, with an example of its defaults under its own name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     /// Where to listen: `EXAMPLE_ADDR`, default `127.0.0.1:8000`. Port 0 picks a free port.
@@ -26,8 +16,8 @@ pub struct Settings {
     /// The file the tasks append to: `EXAMPLE_LOG_FILE`, default `log.txt` in the working
     /// directory, as in FastAPI's examples.
     pub log_file: PathBuf,
-    /// How long `async_cleanup` sleeps on smol's timer: `EXAMPLE_CLEANUP_MS` milliseconds,
-    /// default 5000, as FastAPI's `asyncio.sleep(5)`.
+    /// How long `async_cleanup` sleeps on the runtime's timer: `EXAMPLE_CLEANUP_MS`
+    /// milliseconds, default 5000, as FastAPI's `asyncio.sleep(5)`.
     pub cleanup_delay: Duration,
 }
 

@@ -1,12 +1,23 @@
 //! Routing by hand, for a server without a router: match `POST {prefix}{param}`, read a query
 //! parameter, take the request's queue, answer JSON the way FastAPI does.
+//!
+//! The hyper-based examples (smol, async-std) build each example's service with
+//! [`post_service`]: the example keeps its handler and its route's prefix, this module does the
+//! matching and the answers FastAPI gives when nothing matches.
 
+use std::convert::Infallible;
 use std::fmt;
+use std::sync::Arc;
 
-use background_tasks::BackgroundTasks;
+use background_tasks::{BackgroundTasks, Executor};
+use background_tasks_tower::BackgroundTasksLayer;
+use background_tasks_tower::body::ResponseBody;
 use http_body_util::Full;
-use hyper::body::Bytes;
+use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode, header};
+use tower::{Layer, Service, service_fn};
+
+use crate::Settings;
 
 /// The body of the examples' responses: a JSON string, sent with its `Content-Length`.
 pub type Body = Full<Bytes>;
@@ -71,7 +82,7 @@ impl std::error::Error for Rejection {}
 /// # Errors
 ///
 /// [`Rejection::NotFound`], or [`Rejection::MethodNotAllowed`] when only the method differs.
-pub(crate) fn path_param<B>(
+pub fn path_param<B>(
     request: &Request<B>,
     method: &Method,
     prefix: &str,
@@ -90,7 +101,7 @@ pub(crate) fn path_param<B>(
 
 /// The first value of the query parameter `name`, decoded as a form (`+` is a space); `None`
 /// when the query does not have it.
-pub(crate) fn query_param<B>(request: &Request<B>, name: &str) -> Option<String> {
+pub fn query_param<B>(request: &Request<B>, name: &str) -> Option<String> {
     request.uri().query()?.split('&').find_map(|pair| {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         (percent_decode(key, true) == name).then(|| percent_decode(value, true))
@@ -102,12 +113,12 @@ pub(crate) fn query_param<B>(request: &Request<B>, name: &str) -> Option<String>
 /// # Errors
 ///
 /// [`Rejection::MissingBackgroundTasks`] when the layer is missing.
-pub(crate) fn background_tasks() -> Result<BackgroundTasks, Rejection> {
+pub fn background_tasks() -> Result<BackgroundTasks, Rejection> {
     BackgroundTasks::current().ok_or(Rejection::MissingBackgroundTasks)
 }
 
 /// A response with a JSON body written by hand, as FastAPI returns a dict.
-pub(crate) fn json(status: StatusCode, body: &'static str) -> Response<Body> {
+pub fn json(status: StatusCode, body: &'static str) -> Response<Body> {
     let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
     *response.status_mut() = status;
     response.headers_mut().insert(
@@ -115,6 +126,73 @@ pub(crate) fn json(status: StatusCode, body: &'static str) -> Response<Body> {
         header::HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// A service answering `POST {prefix}{param}` with `handler(settings, request, param)` (the
+/// parameter percent-decoded), behind `layer`, which runs each request's tasks after its response.
+/// Any other request, or a [`Rejection`] from the handler, gets the answer FastAPI would give.
+///
+/// The handler runs while the service's future is polled, inside the layer's scope, so it can
+/// take the request's queue with [`background_tasks()`].
+///
+/// # Examples
+///
+/// ```
+/// use background_tasks_example_support::Settings;
+/// use background_tasks_example_support::routing::{Body, Rejection, json, post_service};
+/// # use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor};
+/// # #[derive(Debug, Clone)] struct MyExecutor;
+/// # impl Executor for MyExecutor {
+/// #     fn spawn(&self, _: BoxFuture<()>) {}
+/// #     fn spawn_blocking(&self, _: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
+/// #         Box::pin(async { Ok(()) })
+/// #     }
+/// # }
+/// use background_tasks_tower::BackgroundTasksLayer;
+/// use hyper::body::Incoming;
+/// use hyper::{Request, Response, StatusCode};
+///
+/// // `POST /hello/{name}`
+/// fn hello(
+///     _settings: &Settings,
+///     _request: &Request<Incoming>,
+///     _name: String,
+/// ) -> Result<Response<Body>, Rejection> {
+///     Ok(json(StatusCode::OK, r#"{"message":"hello"}"#))
+/// }
+///
+/// let layer = BackgroundTasksLayer::new(MyExecutor);
+/// let _service = post_service(&Settings::default(), layer, "/hello/", hello);
+/// ```
+pub fn post_service<E, H>(
+    settings: &Settings,
+    layer: BackgroundTasksLayer<E>,
+    prefix: &'static str,
+    handler: H,
+) -> impl Service<
+    Request<Incoming>,
+    Response = Response<ResponseBody<Body>>,
+    Error = Infallible,
+    Future: Send,
+> + Clone
++ Send
++ use<E, H>
+where
+    E: Executor + Clone,
+    H: Fn(&Settings, &Request<Incoming>, String) -> Result<Response<Body>, Rejection>
+        + Clone
+        + Send
+        + 'static,
+{
+    let settings = Arc::new(settings.clone());
+    layer.layer(service_fn(move |request: Request<Incoming>| {
+        let (settings, handler) = (Arc::clone(&settings), handler.clone());
+        async move {
+            let response = path_param(&request, &Method::POST, prefix)
+                .and_then(|param| handler(&settings, &request, param));
+            Ok::<_, Infallible>(response.unwrap_or_else(Rejection::into_response))
+        }
+    }))
 }
 
 /// Decodes `%XX` escapes (and `+` as a space in a query). Malformed escapes are kept as they are

@@ -1,0 +1,72 @@
+//! The plumbing the BackgroundTasks examples share, so that each example crate (axum, smol,
+//! async-std) keeps only its FastAPI port: its handlers, its tasks and its runtime's calls.
+//!
+//! - [`Settings`]: where the examples listen, where their tasks log, how long the cleanup sleeps,
+//!   read from the environment.
+//! - [`routing`]: routing by hand for the hyper-based examples (smol, async-std), which have no
+//!   router: path and query parameters, JSON responses, the [`Rejection`](routing::Rejection)
+//!   FastAPI would answer with, and [`post_service`](routing::post_service).
+//! - `client` (with the `client` feature, for the examples' tests): a blocking HTTP/1.1 client
+//!   and a test server with a temporary log file.
+//! - [`SHUTDOWN_DEADLINE`] and [`shutdown_summary`]: how the examples end on Ctrl-C.
+
+pub mod routing;
+mod settings;
+
+#[cfg(feature = "client")]
+pub mod client;
+
+pub use settings::Settings;
+
+use std::time::Duration;
+
+use background_tasks::ShutdownReport;
+
+/// How long the examples' graceful shutdown lets queued background tasks finish.
+pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(30);
+
+/// One line saying what a graceful shutdown did with the background tasks.
+///
+/// # Examples
+///
+/// ```
+/// # use background_tasks::{BackgroundTasks, BlockingError, BlockingJob, BoxFuture, Executor, Runner};
+/// # #[derive(Debug, Clone)] struct Inline;
+/// # impl Executor for Inline {
+/// #     fn spawn(&self, _: BoxFuture<()>) {}
+/// #     fn spawn_blocking(&self, job: BlockingJob) -> BoxFuture<Result<(), BlockingError>> { job(); Box::pin(async { Ok(()) }) }
+/// # }
+/// # let runner = Runner::new(Inline);
+/// # let mut shutdown = std::pin::pin!(runner.shutdown(std::time::Duration::ZERO));
+/// # let report = loop {
+/// #     if let std::task::Poll::Ready(r) = shutdown.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) { break r; }
+/// # };
+/// let line = background_tasks_example_support::shutdown_summary(&report);
+/// assert!(line.starts_with("background tasks drained"));
+/// ```
+pub fn shutdown_summary(report: &ShutdownReport) -> String {
+    let metrics = &report.metrics;
+    let mut line = format!(
+        "background tasks {}: {} queued, {} succeeded, {} failed, {} panicked, {} skipped, {} timed out, {} discarded, {} abandoned",
+        if report.is_complete() {
+            "drained"
+        } else {
+            "cut off by the shutdown deadline"
+        },
+        metrics.queued,
+        metrics.succeeded,
+        metrics.failed,
+        metrics.panicked,
+        metrics.skipped,
+        metrics.timed_out,
+        metrics.discarded,
+        metrics.abandoned,
+    );
+    if report.still_running > 0 {
+        line += &format!(
+            "; {} still running (sync tasks cannot be stopped)",
+            report.still_running
+        );
+    }
+    line
+}
