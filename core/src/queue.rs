@@ -131,9 +131,9 @@ impl BackgroundTasks {
     ///
     /// # Panics
     ///
-    /// If the queue has already finished running or was discarded: the task could not run, and
-    /// dropping it silently would lose work. Use [`try_add`](Self::try_add) to get the task back
-    /// instead.
+    /// If the queue can no longer run the task (it finished running, was discarded, or its runner
+    /// is shutting down and it has not started): dropping the task silently would lose work. Use
+    /// [`try_add`](Self::try_add) to get the task back instead.
     ///
     /// # Examples
     ///
@@ -163,7 +163,7 @@ impl BackgroundTasks {
     ///
     /// # Panics
     ///
-    /// If the queue has already finished running or was discarded, as for [`add_task`](Self::add_task).
+    /// If the queue can no longer run the task, as for [`add_task`](Self::add_task).
     ///
     /// # Examples
     ///
@@ -189,7 +189,7 @@ impl BackgroundTasks {
     ///
     /// # Panics
     ///
-    /// If the queue has already finished running or was discarded, as for [`add_task`](Self::add_task).
+    /// If the queue can no longer run the task, as for [`add_task`](Self::add_task).
     pub fn add(&self, task: Task) {
         if let Err(error) = self.try_add(task) {
             panic!("{error}");
@@ -200,7 +200,8 @@ impl BackgroundTasks {
     ///
     /// # Errors
     ///
-    /// [`AddTaskError`] holding the task when the queue already finished running or was discarded.
+    /// [`AddTaskError`] holding the task when the queue already finished running, was discarded,
+    /// or has not started and its runner is shutting down.
     ///
     /// # Examples
     ///
