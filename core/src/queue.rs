@@ -82,6 +82,15 @@ impl State {
         self.reports.push(report);
     }
 
+    /// Counts a queue made elsewhere in `lifecycle`'s metrics from now on, its waiting tasks as
+    /// queued; a queue already counted somewhere keeps its counters.
+    pub(crate) fn count_in(&mut self, lifecycle: Option<&Arc<Lifecycle>>) {
+        if let (None, Some(lifecycle)) = (&self.lifecycle, lifecycle) {
+            lifecycle.counters.queued(self.queue.len());
+            self.lifecycle = Some(Arc::clone(lifecycle));
+        }
+    }
+
     /// Records a task that ran: its outcome may stop the queue.
     pub(crate) fn settle_task(&mut self, report: TaskReport) {
         self.failed |= report.outcome.is_failure();

@@ -203,11 +203,8 @@ impl<E: Executor> Runner<E> {
     /// Counts `tasks` in this runner's metrics if it was made elsewhere.
     fn attach(&self, tasks: &BackgroundTasks) {
         let mut state = tasks.shared.lock();
-        if state.lifecycle.is_none() && state.phase == Phase::Open {
-            if let Some(lifecycle) = &self.config.lifecycle {
-                lifecycle.counters.queued(state.queue.len());
-                state.lifecycle = Some(lifecycle.clone());
-            }
+        if state.phase == Phase::Open {
+            state.count_in(self.config.lifecycle.as_ref());
         }
     }
 
@@ -461,12 +458,7 @@ async fn run_queue<E: Executor + ?Sized>(
             ),
         }
         state.phase = Phase::Running;
-        if state.lifecycle.is_none() {
-            if let Some(lifecycle) = &config.lifecycle {
-                lifecycle.counters.queued(state.queue.len());
-                state.lifecycle = Some(lifecycle.clone());
-            }
-        }
+        state.count_in(config.lifecycle.as_ref());
     }
     // From here, cancelling the run (dropping this future) abandons what is left, loudly.
     guard.started = true;
