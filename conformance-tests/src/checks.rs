@@ -18,7 +18,8 @@ use proptest::test_runner::{Config, TestRunner};
 
 use crate::doubles::{CancellingExecutor, RecordingExecutor};
 use crate::harness::{
-    DELIBERATE, Harness, Rng, assert_unwind_safe, quiet_deliberate_panics, recv, yield_now,
+    DELIBERATE, End, Harness, Kind, Rng, assert_unwind_safe, quiet_deliberate_panics, recv,
+    yield_now,
 };
 pub use crate::lifecycle::{
     c16_shutdown_deadline_abandons_what_did_not_start, c16_shutdown_refuses_new_work,
@@ -325,19 +326,6 @@ pub fn c04_a_queue_runs_at_most_once<H: Harness>() {
     assert_eq!(runs.load(Ordering::SeqCst), 1);
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Sync,
-    Async,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum End {
-    Succeed,
-    Fail,
-    Panic,
-}
-
 #[derive(Debug, Clone, Copy)]
 struct Spec {
     id: usize,
@@ -382,14 +370,6 @@ fn child_id(parent: usize) -> usize {
     1000 + parent
 }
 
-fn finish(id: usize, end: End) -> Result<(), String> {
-    match end {
-        End::Succeed => Ok(()),
-        End::Fail => Err(format!("t{id} failed")),
-        End::Panic => panic!("{DELIBERATE} in t{id}"),
-    }
-}
-
 fn build_task(spec: Spec, queue: &BackgroundTasks, log: &Log) -> Task {
     let (queue, log) = (queue.clone(), log.clone());
     let Spec {
@@ -410,18 +390,20 @@ fn build_task(spec: Spec, queue: &BackgroundTasks, log: &Log) -> Task {
             queue.add(build_task(child, &queue, &log));
         }
     };
+    let label = format!("t{id}");
+    let own = label.clone();
     let task = match kind {
         Kind::Sync => Task::sync(move || {
             start();
-            finish(id, end)
+            end.finish(&own)
         }),
         Kind::Async => Task::future(async move {
             start();
             yield_now().await;
-            finish(id, end)
+            end.finish(&own)
         }),
     };
-    task.with_label(format!("t{id}"))
+    task.with_label(label)
 }
 
 /// What the contract says must happen: FIFO, children at the tail, failures stopping the queue
@@ -444,11 +426,7 @@ fn model(specs: &[Spec], policy: FailurePolicy) -> (Vec<String>, Vec<(String, Ou
                 child: None,
             });
         }
-        let outcome = match spec.end {
-            End::Succeed => Outcome::Succeeded,
-            End::Fail => Outcome::Failed(format!("t{} failed", spec.id)),
-            End::Panic => Outcome::Panicked(format!("{DELIBERATE} in t{}", spec.id)),
-        };
+        let outcome = spec.end.outcome(&label);
         failed |= outcome.is_failure();
         report.push((label, outcome));
     }

@@ -130,3 +130,38 @@ impl Rng {
         self.next_u64() % n
     }
 }
+
+/// A planned task's kind, for checks that draw queues at random.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Sync,
+    Async,
+}
+
+/// How a planned task ends, and so what its report must say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum End {
+    Succeed,
+    Fail,
+    Panic,
+}
+
+impl End {
+    /// Ends the task labelled `label` as planned: its return value, or a deliberate panic.
+    pub(crate) fn finish(self, label: &str) -> Result<(), String> {
+        match self {
+            Self::Succeed => Ok(()),
+            Self::Fail => Err(format!("{label} failed")),
+            Self::Panic => panic!("{DELIBERATE} in {label}"),
+        }
+    }
+
+    /// The outcome a run must report for the task labelled `label` once it ran.
+    pub(crate) fn outcome(self, label: &str) -> background_tasks::Outcome {
+        match self {
+            Self::Succeed => background_tasks::Outcome::Succeeded,
+            Self::Fail => background_tasks::Outcome::Failed(format!("{label} failed")),
+            Self::Panic => background_tasks::Outcome::Panicked(format!("{DELIBERATE} in {label}")),
+        }
+    }
+}

@@ -24,7 +24,7 @@ use http::{Request, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 
-use crate::harness::{DELIBERATE, Rng, quiet_deliberate_panics};
+use crate::harness::{End, Kind, Rng, quiet_deliberate_panics};
 use crate::http::checks::{boxed, chunks, queue, respond, serve, text};
 use crate::http::{Chunks, Client, Events, HttpHarness, Reports, WAIT_LIMIT};
 use crate::yield_now;
@@ -37,19 +37,6 @@ const CONNECTIONS: usize = 64;
 
 /// The seed of the requests' plans: change it to draw other work, quote it to replay a failure.
 const SEED: u64 = 0x5eed_0c14;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Sync,
-    Async,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum End {
-    Succeed,
-    Fail,
-    Panic,
-}
 
 /// What one request asks of the server, sent in its target: `/r/{id}?cut={0|1}&tasks={pairs}`,
 /// one pair of letters per task (`s`ync or `a`sync, then o`k`, `f`ail or `p`anic).
@@ -152,9 +139,7 @@ impl Plan {
         (0..self.tasks.len())
             .map(|index| match self.tasks[index].1 {
                 _ if index >= runs => Outcome::Skipped,
-                End::Succeed => Outcome::Succeeded,
-                End::Fail => Outcome::Failed(failure(self.id, index)),
-                End::Panic => Outcome::Panicked(panic_message(self.id, index)),
+                end => end.outcome(&label(self.id, index)),
             })
             .collect()
     }
@@ -167,12 +152,12 @@ impl Plan {
             let task = match kind {
                 Kind::Sync => Task::sync(move || {
                     ran.record(id, index);
-                    finish(id, index, end)
+                    end.finish(&label(id, index))
                 }),
                 Kind::Async => Task::future(async move {
                     ran.record(id, index);
                     yield_now().await;
-                    finish(id, index, end)
+                    end.finish(&label(id, index))
                 }),
             };
             tasks.add(task.with_label(label(id, index)));
@@ -182,22 +167,6 @@ impl Plan {
 
 fn label(id: usize, index: usize) -> String {
     format!("r{id}/{index}")
-}
-
-fn failure(id: usize, index: usize) -> String {
-    format!("r{id}/{index} failed")
-}
-
-fn panic_message(id: usize, index: usize) -> String {
-    format!("{DELIBERATE} in r{id}/{index}")
-}
-
-fn finish(id: usize, index: usize, end: End) -> Result<(), String> {
-    match end {
-        End::Succeed => Ok(()),
-        End::Fail => Err(failure(id, index)),
-        End::Panic => panic!("{}", panic_message(id, index)),
-    }
 }
 
 /// Which tasks of each request ran, in the order they started: one slot per request, so that
