@@ -149,6 +149,11 @@ impl<E: Executor> Executor for Counting<E> {
         self.inner.spawn_blocking(job)
     }
 
+    fn spawn_blocking_detached(&self, job: BlockingJob) {
+        Counters::bump(&self.counters.blocking_trips);
+        self.inner.spawn_blocking_detached(job);
+    }
+
     fn sleep(&self, duration: Duration) -> Option<BoxFuture<()>> {
         self.inner.sleep(duration)
     }

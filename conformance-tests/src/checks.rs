@@ -38,20 +38,19 @@ fn entries(log: &Log) -> Vec<String> {
     log.lock().unwrap().clone()
 }
 
-/// Spawns the run on the runner's own executor, as the HTTP layer does, and waits for its report.
+/// Hands the queue to [`Runner::spawn`], as the HTTP layer does, and waits for its report.
 fn run_spawned<H: Harness, E: Executor + Clone>(
     harness: &H,
     runner: Runner<E>,
     tasks: BackgroundTasks,
 ) -> RunReport {
     let (report, reported) = futures_channel::oneshot::channel();
-    let executor = runner.executor().clone();
-    executor.spawn(Box::pin(async move {
-        let _ = report.send(runner.run(tasks).await);
-    }));
+    runner.spawn(tasks, move |run| {
+        let _ = report.send(run);
+    });
     harness
         .block_on(reported)
-        .expect("the executor dropped a spawned run before it finished")
+        .expect("the run dropped its report instead of delivering it")
 }
 
 fn outcomes(report: &RunReport) -> Vec<(String, Outcome)> {
@@ -491,23 +490,29 @@ pub fn c05_sync_tasks_run_off_the_async_worker<H: Harness>() {
     }));
     let worker: ThreadId = harness.block_on(probed).expect("the probe ran");
 
-    let (seen, sightings) = mpsc::channel::<(Kind, ThreadId)>();
-    let tasks = BackgroundTasks::new();
-    for kind in [Kind::Async, Kind::Sync, Kind::Sync, Kind::Async, Kind::Sync] {
-        let seen = seen.clone();
-        let note = move || seen.send((kind, std::thread::current().id())).unwrap();
-        match kind {
-            Kind::Sync => tasks.add_task(note),
-            Kind::Async => tasks.add_async_task(async move { note() }),
+    // A queue starting with an async task starts on a worker, one starting with a sync task on
+    // the blocking pool: both must put each task on its own side.
+    let async_first = [Kind::Async, Kind::Sync, Kind::Sync, Kind::Async, Kind::Sync];
+    let sync_first = [Kind::Sync, Kind::Async, Kind::Sync, Kind::Sync, Kind::Async];
+    for kinds in [async_first, sync_first] {
+        let (seen, sightings) = mpsc::channel::<(Kind, ThreadId)>();
+        let tasks = BackgroundTasks::new();
+        for kind in kinds {
+            let seen = seen.clone();
+            let note = move || seen.send((kind, std::thread::current().id())).unwrap();
+            match kind {
+                Kind::Sync => tasks.add_task(note),
+                Kind::Async => tasks.add_async_task(async move { note() }),
+            }
         }
-    }
-    let report = run_spawned(&harness, Runner::new(executor), tasks);
-    assert!(report.is_success(), "{report:?}");
-    for _ in 0..5 {
-        let (kind, thread) = recv(&sightings, "a task's thread");
-        match kind {
-            Kind::Async => assert_eq!(thread, worker, "an async task ran off the executor"),
-            Kind::Sync => assert_ne!(thread, worker, "a sync task ran on the async worker"),
+        let report = run_spawned(&harness, Runner::new(executor.clone()), tasks);
+        assert!(report.is_success(), "{report:?}");
+        for _ in kinds {
+            let (kind, thread) = recv(&sightings, "a task's thread");
+            match kind {
+                Kind::Async => assert_eq!(thread, worker, "an async task ran off the executor"),
+                Kind::Sync => assert_ne!(thread, worker, "a sync task ran on the async worker"),
+            }
         }
     }
 }
@@ -559,7 +564,30 @@ pub fn c06_consecutive_sync_tasks_share_one_blocking_trip<H: Harness>() {
         2,
         "[1 2 3] [4] [5 6 7] needs exactly two blocking trips"
     );
-    assert_eq!(recorder.spawns(), 1, "only the run itself is spawned");
+    // The run starts on the blocking pool with [1 2 3]; [4] needs an async task.
+    assert_eq!(recorder.spawns(), 1, "only the run's async part is spawned");
+}
+
+/// C6: a spawned queue of sync tasks only is one trip to the blocking pool and nothing else: it
+/// starts there, as a hand-written `spawn_blocking` would, instead of going through an async task.
+pub fn c06_a_queue_of_sync_tasks_is_one_blocking_trip_and_no_spawn<H: Harness>() {
+    let harness = H::new();
+    let recorder = RecordingExecutor::new(harness.executor());
+    let log = Log::default();
+    let tasks = BackgroundTasks::new();
+    for id in 1..=3 {
+        let l = log.clone();
+        tasks.add_task(move || push(&l, id.to_string()));
+    }
+    let report = run_spawned(&harness, Runner::new(recorder.clone()), tasks);
+    assert!(report.is_success(), "{report:?}");
+    assert_eq!(entries(&log), ["1", "2", "3"]);
+    assert_eq!(recorder.blocking_trips(), 1, "one trip for the whole queue");
+    assert_eq!(
+        recorder.spawns(),
+        0,
+        "no async task for a queue without async tasks"
+    );
 }
 
 /// C7: tasks added while the queue runs, by sync and async tasks, run after the ones queued before.
@@ -831,6 +859,65 @@ pub fn c21_spawned_futures_run_detached<H: Harness>() {
                 .expect("a detached future was dropped unfinished");
         }
     });
+}
+
+/// C21: a blocking job handed over with `spawn_blocking_detached` runs, off the async worker,
+/// although nobody awaits it.
+pub fn c21_detached_blocking_jobs_run_off_the_async_worker<H: Harness>() {
+    let harness = H::new();
+    let executor = harness.executor();
+    let (probe, probed) = futures_channel::oneshot::channel();
+    executor.spawn(Box::pin(async move {
+        let _ = probe.send(std::thread::current().id());
+    }));
+    let worker: ThreadId = harness.block_on(probed).expect("the probe ran");
+    let (ran, ran_on) = mpsc::channel();
+    for _ in 0..3 {
+        let ran = ran.clone();
+        executor.spawn_blocking_detached(Box::new(move || {
+            let _ = ran.send(std::thread::current().id());
+        }));
+    }
+    for _ in 0..3 {
+        let thread = recv(&ran_on, "a detached blocking job");
+        assert_ne!(
+            thread, worker,
+            "a detached blocking job ran on the async worker"
+        );
+    }
+}
+
+/// C21: a queue that starts on the blocking pool, whose job the pool drops unrun, still reports
+/// every task, to the error hook and in the run's report.
+pub fn c21_lost_detached_jobs_report_their_tasks<H: Harness>() {
+    let harness = H::new();
+    let hooked = Log::default();
+    let runner =
+        Runner::new(CancellingExecutor::new(harness.executor())).on_error(recording_hook(&hooked));
+    let tasks = BackgroundTasks::new();
+    tasks.add(Task::sync(|| ()).with_label("a"));
+    tasks.add(Task::future(async {}).with_label("b"));
+    let report = run_spawned(&harness, runner.clone(), tasks);
+    let lost = "the run was dropped before it started".to_owned();
+    assert_eq!(
+        outcomes(&report),
+        [
+            ("a".into(), Outcome::Abandoned(lost.clone())),
+            ("b".into(), Outcome::Abandoned(lost.clone())),
+        ]
+    );
+    assert_eq!(
+        entries(&hooked),
+        [
+            format!("a: task abandoned: {lost}"),
+            format!("b: task abandoned: {lost}")
+        ]
+    );
+    let metrics = runner.metrics();
+    assert_eq!(
+        (metrics.abandoned, metrics.waiting, metrics.running),
+        (2, 0, 0)
+    );
 }
 
 /// C21: a blocking job that panics comes back as `BlockingError::Panicked` with its message.

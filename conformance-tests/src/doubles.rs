@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor};
 
@@ -50,6 +51,15 @@ impl<E: Executor> Executor for RecordingExecutor<E> {
         self.counts.blocking_trips.fetch_add(1, Ordering::SeqCst);
         self.inner.spawn_blocking(job)
     }
+
+    fn spawn_blocking_detached(&self, job: BlockingJob) {
+        self.counts.blocking_trips.fetch_add(1, Ordering::SeqCst);
+        self.inner.spawn_blocking_detached(job);
+    }
+
+    fn sleep(&self, duration: Duration) -> Option<BoxFuture<()>> {
+        self.inner.sleep(duration)
+    }
 }
 
 /// Wraps an executor whose blocking pool refuses all work: every job is dropped unrun and comes
@@ -74,5 +84,9 @@ impl<E: Executor> Executor for CancellingExecutor<E> {
     fn spawn_blocking(&self, job: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
         drop(job);
         Box::pin(async { Err(BlockingError::Cancelled) })
+    }
+
+    fn spawn_blocking_detached(&self, job: BlockingJob) {
+        drop(job);
     }
 }

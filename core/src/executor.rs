@@ -78,6 +78,25 @@ pub trait Executor: Send + Sync + 'static {
     /// instead of losing them.
     fn spawn_blocking(&self, job: BlockingJob) -> BoxFuture<Result<(), BlockingError>>;
 
+    /// Runs `job` on the blocking pool as [`spawn_blocking`](Self::spawn_blocking) does, with
+    /// nobody awaiting it: the job must run even though its end is not observed.
+    ///
+    /// A spawned queue whose first task is sync starts this way, straight on the pool, and a
+    /// sync-only queue never touches an async worker: one thread hand-off per queue, as a
+    /// hand-written fire-and-forget `spawn_blocking`, instead of two. The jobs the runner hands
+    /// over report their own fate: one dropped unrun reports its queue's tasks as abandoned.
+    ///
+    /// The default spawns a future that awaits [`spawn_blocking`](Self::spawn_blocking), which is
+    /// right for every executor and one hop slower. Override it when the pool runs a job whether
+    /// or not its handle is awaited (tokio's and async-std's do; smol's needs `detach`).
+    fn spawn_blocking_detached(&self, job: BlockingJob) {
+        let finished = self.spawn_blocking(job);
+        // The outcome is the job's own business (see above), so there is nothing to hand back.
+        self.spawn(Box::pin(async move {
+            let _ = finished.await;
+        }));
+    }
+
     /// A future that resolves once `duration` has passed, on the runtime's own timer; `None` (the
     /// default) if this executor has no timer.
     ///
@@ -99,6 +118,10 @@ impl<E: Executor + ?Sized> Executor for Arc<E> {
         (**self).spawn_blocking(job)
     }
 
+    fn spawn_blocking_detached(&self, job: BlockingJob) {
+        (**self).spawn_blocking_detached(job)
+    }
+
     fn sleep(&self, duration: Duration) -> Option<BoxFuture<()>> {
         (**self).sleep(duration)
     }
@@ -111,6 +134,10 @@ impl<E: Executor + ?Sized> Executor for Box<E> {
 
     fn spawn_blocking(&self, job: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
         (**self).spawn_blocking(job)
+    }
+
+    fn spawn_blocking_detached(&self, job: BlockingJob) {
+        (**self).spawn_blocking_detached(job)
     }
 
     fn sleep(&self, duration: Duration) -> Option<BoxFuture<()>> {

@@ -13,7 +13,7 @@ use tracing::Instrument;
 
 use crate::executor::{BoxFuture, Executor};
 use crate::lifecycle::{Lifecycle, Metrics, ShutdownReport};
-use crate::queue::{BackgroundTasks, Phase};
+use crate::queue::{BackgroundTasks, Phase, State};
 use crate::report::{Outcome, RunReport, TaskError, TaskReport};
 use crate::task::{BoxError, CatchUnwind, Task, Work, panic_message};
 
@@ -200,12 +200,15 @@ impl<E: Executor> Runner<E> {
         tasks.discard()
     }
 
-    /// Counts `tasks` in this runner's metrics if it was made elsewhere.
-    fn attach(&self, tasks: &BackgroundTasks) {
+    /// Counts `tasks` in this runner's metrics if it was made elsewhere. Returns whether its first
+    /// task is sync, under the same lock.
+    fn attach(&self, tasks: &BackgroundTasks) -> bool {
         let mut state = tasks.shared.lock();
-        if state.phase == Phase::Open {
-            state.count_in(self.config.lifecycle.as_ref());
+        if state.phase != Phase::Open {
+            return false;
         }
+        state.count_in(self.config.lifecycle.as_ref());
+        state.queue.front().is_some_and(Task::is_sync)
     }
 
     /// Whether [`shutdown`](Self::shutdown) has been called on this runner or a clone.
@@ -249,8 +252,8 @@ impl<E: Executor + Clone> Runner<E> {
     where
         F: FnOnce(RunReport) + Send + 'static,
     {
-        self.attach(&tasks);
-        let lifecycle = self.lifecycle().clone();
+        let starts_sync = self.attach(&tasks);
+        let lifecycle = self.lifecycle();
         if lifecycle.is_closed() {
             abandon(
                 &tasks,
@@ -261,28 +264,33 @@ impl<E: Executor + Clone> Runner<E> {
             on_done(report);
             return;
         }
-        // Made outside the spawned future, so that a runtime dropping it unpolled still settles
-        // the queue and the books.
-        let mut slot = Slot {
+        // Made outside the spawned future or job, so that a runtime dropping it unrun still settles
+        // the queue and the books, and still delivers a report.
+        let slot = Slot {
             id: lifecycle.register(&tasks),
             runner: self.clone(),
             tasks: Some(tasks),
             started: false,
+            on_done: Some(on_done),
         };
+        // The run carries the caller's span, so task spans nest under the request's.
+        let span = tracing::Span::current();
+        // A queue that starts with sync work starts on the blocking pool: one hand-off, not two.
+        // Under a limit it must wait for its turn like the others, which takes an async task.
+        if starts_sync && lifecycle.limit.is_none() {
+            let job = move || span.in_scope(|| slot.start_on_blocking_pool(span.clone()));
+            self.executor.spawn_blocking_detached(Box::new(job));
+            return;
+        }
         let run = async move {
-            let _permit = match &lifecycle.limit {
-                Some(limit) => Some(limit.acquire_arc().await),
-                None => None,
-            };
-            lifecycle.started();
-            slot.started = true;
-            let tasks = slot.tasks.take().expect("taken once");
-            let report = slot.runner.run(tasks).await;
-            // Reported before the queue counts as ended, so that `idle` implies reports delivered.
-            on_done(report);
+            if let Some(limit) = slot.runner.lifecycle().limit.clone() {
+                let _permit = limit.acquire_arc().await;
+                slot.run().await;
+            } else {
+                slot.run().await;
+            }
         };
-        self.executor
-            .spawn(Box::pin(run.instrument(tracing::Span::current())));
+        self.executor.spawn(Box::pin(run.instrument(span)));
     }
 
     /// Stops taking new queues, waits up to `deadline` for the running and waiting ones to end,
@@ -325,23 +333,86 @@ impl<E: Executor + Clone> Runner<E> {
 }
 
 /// A spawned queue's place in its runner's books, given back however the run ends.
-struct Slot<E: Executor> {
+struct Slot<E: Executor, F: FnOnce(RunReport)> {
     id: u64,
     runner: Runner<E>,
-    // Until the run starts: dropped unstarted, the queue is reported, not lost.
+    // Whenever no run guards the queue (before it starts, and while it moves from the blocking
+    // pool to an async task): dropped then, the queue is reported, not lost.
     tasks: Option<BackgroundTasks>,
     started: bool,
+    on_done: Option<F>,
 }
 
-impl<E: Executor> Drop for Slot<E> {
+impl<E: Executor + Clone, F: FnOnce(RunReport) + Send + 'static> Slot<E, F> {
+    fn start(&mut self) -> BackgroundTasks {
+        self.runner.lifecycle().started();
+        self.started = true;
+        self.tasks.take().expect("a queue starts once")
+    }
+
+    // Reported before the queue counts as ended (at the slot's drop), so that `idle` implies
+    // reports delivered.
+    fn done(&mut self, report: RunReport) {
+        if let Some(on_done) = self.on_done.take() {
+            on_done(report);
+        }
+    }
+
+    async fn run(mut self) {
+        let tasks = self.start();
+        let report = self.runner.run(tasks).await;
+        self.done(report);
+    }
+
+    /// Runs the queue's leading sync tasks on this blocking-pool thread, then either finishes the
+    /// queue here or, if async tasks follow, hands it to an async task.
+    fn start_on_blocking_pool(mut self, span: tracing::Span) {
+        let tasks = self.start();
+        let config = &self.runner.config;
+        let mut guard = AbandonOnDrop::new(tasks, config);
+        if let Err(report) = begin(&mut guard, config) {
+            drop(guard);
+            return self.done(report);
+        }
+        run_sync_batch(&guard.tasks, config);
+        let skipped = finish_if_done(&mut guard.tasks.shared.lock(), config);
+        guard.armed = false;
+        let tasks = guard.tasks.clone();
+        drop(guard);
+        if let Some(skipped) = skipped {
+            let report = settle_skipped(&tasks, skipped);
+            return self.done(report);
+        }
+        self.tasks = Some(tasks);
+        let executor = self.runner.executor.clone();
+        let resumed = async move {
+            let tasks = self.tasks.take().expect("handed over once");
+            let config = &self.runner.config;
+            let mut guard = AbandonOnDrop::new(tasks, config);
+            guard.started = true;
+            let report = resume(guard, &self.runner.executor, config).await;
+            self.done(report);
+        };
+        executor.spawn(Box::pin(resumed.instrument(span)));
+    }
+}
+
+impl<E: Executor, F: FnOnce(RunReport)> Drop for Slot<E, F> {
     fn drop(&mut self) {
         if let Some(tasks) = self.tasks.take() {
-            if tasks.shared.lock().phase == Phase::Open {
-                abandon(
-                    &tasks,
-                    &self.runner.config,
-                    "the run was dropped before it started",
-                );
+            let reason = match tasks.shared.lock().phase {
+                Phase::Open => Some("the run was dropped before it started"),
+                // Only while moving from the blocking pool to an async task: the queue is ours.
+                Phase::Running => Some("the run was dropped before it resumed"),
+                _ => None,
+            };
+            if let Some(reason) = reason {
+                abandon(&tasks, &self.runner.config, reason);
+            }
+            if let Some(on_done) = self.on_done.take() {
+                let report = tasks.shared.lock().take_report();
+                // A panicking report hook must not skip the books below.
+                let _ = catch_unwind(AssertUnwindSafe(|| on_done(report)));
             }
         }
         self.runner.lifecycle().ended(self.id, self.started);
@@ -423,14 +494,7 @@ pub(crate) fn drive<'a, E: Executor + ?Sized>(
 ) -> impl Future<Output = RunReport> + Send + 'a {
     // Armed before the first poll: a run spawned on a runtime that shuts down before polling it
     // must not lose its queue in silence either.
-    let guard = AbandonOnDrop {
-        tasks,
-        config,
-        in_flight: None,
-        started: false,
-        armed: true,
-    };
-    run_queue(guard, executor, config)
+    run_queue(AbandonOnDrop::new(tasks, config), executor, config)
 }
 
 async fn run_queue<E: Executor + ?Sized>(
@@ -438,30 +502,50 @@ async fn run_queue<E: Executor + ?Sized>(
     executor: &E,
     config: &Config,
 ) -> RunReport {
-    let tasks = guard.tasks.clone();
-    {
-        let mut state = tasks.shared.lock();
-        match state.phase {
-            Phase::Open => {}
-            // A shutdown deadline closed it while it waited for a slot: its tasks are reported.
-            Phase::Abandoned => {
-                guard.armed = false;
-                return state.take_report();
-            }
-            phase => panic!(
-                "a BackgroundTasks queue runs at most once, but this one {}",
-                match phase {
-                    Phase::Running => "is already running",
-                    Phase::Finished => "already ran",
-                    _ => "was discarded",
-                }
-            ),
-        }
-        state.phase = Phase::Running;
-        state.count_in(config.lifecycle.as_ref());
+    if let Err(report) = begin(&mut guard, config) {
+        return report;
     }
-    // From here, cancelling the run (dropping this future) abandons what is left, loudly.
+    resume(guard, executor, config).await
+}
+
+/// Marks the queue running, or returns its report if a shutdown deadline abandoned it while it
+/// waited for a slot.
+///
+/// # Panics
+///
+/// If the queue already ran, is running, or was discarded.
+fn begin(guard: &mut AbandonOnDrop<'_>, config: &Config) -> Result<(), RunReport> {
+    let mut state = guard.tasks.shared.lock();
+    match state.phase {
+        Phase::Open => {}
+        Phase::Abandoned => {
+            guard.armed = false;
+            return Err(state.take_report());
+        }
+        phase => panic!(
+            "a BackgroundTasks queue runs at most once, but this one {}",
+            match phase {
+                Phase::Running => "is already running",
+                Phase::Finished => "already ran",
+                _ => "was discarded",
+            }
+        ),
+    }
+    state.phase = Phase::Running;
+    state.count_in(config.lifecycle.as_ref());
+    drop(state);
+    // From here, cancelling the run (dropping its future) abandons what is left, loudly.
     guard.started = true;
+    Ok(())
+}
+
+/// Runs a started queue to its end.
+async fn resume<E: Executor + ?Sized>(
+    mut guard: AbandonOnDrop<'_>,
+    executor: &E,
+    config: &Config,
+) -> RunReport {
+    let tasks = guard.tasks.clone();
     // The last async task's outcome, settled under the same lock that picks the next task: one
     // lock per task instead of two (they cost more than the rest of the bookkeeping together).
     let mut concluded: Option<TaskReport> = None;
@@ -471,18 +555,10 @@ async fn run_queue<E: Executor + ?Sized>(
             if let Some(report) = concluded.take() {
                 state.settle_task(report);
             }
-            if state.failed && config.policy == FailurePolicy::StopOnError {
-                state.phase = Phase::Finished;
-                Next::Done(state.queue.drain(..).collect())
-            } else {
-                match state.queue.front() {
-                    None => {
-                        state.phase = Phase::Finished;
-                        Next::Done(Vec::new())
-                    }
-                    Some(task) if task.is_sync() => Next::Sync,
-                    Some(_) => Next::Async(state.queue.pop_front().expect("front exists")),
-                }
+            match finish_if_done(&mut state, config) {
+                Some(skipped) => Next::Done(skipped),
+                None if state.queue.front().is_some_and(Task::is_sync) => Next::Sync,
+                None => Next::Async(state.queue.pop_front().expect("not done, so not empty")),
             }
         };
         match next {
@@ -511,27 +587,46 @@ async fn run_queue<E: Executor + ?Sized>(
                     // The batch pops its own tasks, so whatever it did not reach is still queued.
                     guard.armed = false;
                     abandon(&tasks, config, &error.to_string());
-                    break;
+                    return tasks.shared.lock().take_report();
                 }
             }
             Next::Done(skipped) => {
                 guard.armed = false;
-                let reports: Vec<TaskReport> = skipped
-                    .into_iter()
-                    .map(|task| TaskReport {
-                        label: task.label,
-                        outcome: Outcome::Skipped,
-                    })
-                    .collect();
-                let mut state = tasks.shared.lock();
-                for report in reports {
-                    state.settle(report);
-                }
-                break;
+                return settle_skipped(&tasks, skipped);
             }
         }
     }
-    tasks.shared.lock().take_report()
+}
+
+/// Closes the queue if it has nothing left to run (or stops on a failure), returning the tasks
+/// it skips.
+fn finish_if_done(state: &mut State, config: &Config) -> Option<Vec<Task>> {
+    if state.failed && config.policy == FailurePolicy::StopOnError {
+        state.phase = Phase::Finished;
+        Some(state.queue.drain(..).collect())
+    } else if state.queue.is_empty() {
+        state.phase = Phase::Finished;
+        Some(Vec::new())
+    } else {
+        None
+    }
+}
+
+/// Reports `skipped` (dropped outside the lock: their captures may do anything) and returns the
+/// finished queue's report.
+fn settle_skipped(tasks: &BackgroundTasks, skipped: Vec<Task>) -> RunReport {
+    let reports: Vec<TaskReport> = skipped
+        .into_iter()
+        .map(|task| TaskReport {
+            label: task.label,
+            outcome: Outcome::Skipped,
+        })
+        .collect();
+    let mut state = tasks.shared.lock();
+    for report in reports {
+        state.settle(report);
+    }
+    state.take_report()
 }
 
 async fn run_async<E: Executor + ?Sized>(
@@ -731,6 +826,18 @@ struct AbandonOnDrop<'a> {
     // The async task being awaited: cancelling the run cancels it half-way.
     in_flight: Option<Cow<'static, str>>,
     armed: bool,
+}
+
+impl<'a> AbandonOnDrop<'a> {
+    fn new(tasks: BackgroundTasks, config: &'a Config) -> Self {
+        Self {
+            tasks,
+            config,
+            started: false,
+            in_flight: None,
+            armed: true,
+        }
+    }
 }
 
 impl Drop for AbandonOnDrop<'_> {

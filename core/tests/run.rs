@@ -157,3 +157,47 @@ fn c20_an_empty_queue_runs_to_an_empty_report() {
     assert!(report.tasks().is_empty());
     assert!(report.is_success());
 }
+
+/// An executor whose runtime is gone: it drops every future and job it is given, unrun.
+#[derive(Debug, Clone)]
+struct Gone;
+
+impl Executor for Gone {
+    fn spawn(&self, future: BoxFuture<()>) {
+        drop(future);
+    }
+
+    fn spawn_blocking(&self, job: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
+        drop(job);
+        Box::pin(async { Err(BlockingError::Cancelled) })
+    }
+
+    fn spawn_blocking_detached(&self, job: BlockingJob) {
+        drop(job);
+    }
+}
+
+#[test]
+fn c07_a_spawned_run_dropped_unrun_still_delivers_its_report() {
+    let runner = Runner::new(Gone);
+    // One queue starts as an async task, the other on the blocking pool: both are dropped unrun.
+    for first in [Task::future(async {}), Task::sync(|| ())] {
+        let tasks = BackgroundTasks::new();
+        tasks.add(first.with_label("first"));
+        tasks.add(Task::sync(|| ()).with_label("second"));
+        let delivered = Arc::new(Mutex::new(None));
+        let d = delivered.clone();
+        runner.spawn(tasks, move |report| *d.lock().unwrap() = Some(report));
+        let report = delivered
+            .lock()
+            .unwrap()
+            .take()
+            .expect("the report was delivered");
+        let outcomes: Vec<_> = report.tasks().iter().map(|t| t.outcome.clone()).collect();
+        let lost = Outcome::Abandoned("the run was dropped before it started".into());
+        assert_eq!(outcomes, [lost.clone(), lost]);
+    }
+    let metrics = runner.metrics();
+    assert_eq!((metrics.queued, metrics.abandoned), (4, 4));
+    assert_eq!((metrics.waiting, metrics.running), (0, 0));
+}

@@ -55,6 +55,11 @@ impl Executor for AsyncStdExecutor {
         })
     }
 
+    fn spawn_blocking_detached(&self, job: BlockingJob) {
+        // Dropping async-std's JoinHandle detaches the job; it still runs.
+        drop(async_std::task::spawn_blocking(job));
+    }
+
     /// async-std's timer.
     fn sleep(&self, duration: Duration) -> Option<BoxFuture<()>> {
         Some(Box::pin(async_std::task::sleep(duration)))

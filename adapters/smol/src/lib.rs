@@ -88,6 +88,11 @@ impl Executor for SmolExecutor {
         })
     }
 
+    fn spawn_blocking_detached(&self, job: BlockingJob) {
+        // Dropping the blocking crate's task would cancel a job not yet started: detach it instead.
+        smol::unblock(job).detach();
+    }
+
     /// smol's timer (async-io's `Timer`, driven by its reactor thread).
     fn sleep(&self, duration: Duration) -> Option<BoxFuture<()>> {
         let timer = smol::Timer::after(duration);

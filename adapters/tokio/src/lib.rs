@@ -104,6 +104,11 @@ impl Executor for TokioExecutor {
         })
     }
 
+    fn spawn_blocking_detached(&self, job: BlockingJob) {
+        // tokio runs a blocking job whether or not its JoinHandle is kept.
+        drop(self.handle.spawn_blocking(job));
+    }
+
     /// tokio's timer. The runtime must have it enabled (`enable_time` or `enable_all` on its
     /// builder); tokio panics with a message saying so otherwise.
     fn sleep(&self, duration: Duration) -> Option<BoxFuture<()>> {

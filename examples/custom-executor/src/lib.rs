@@ -193,6 +193,12 @@ impl Executor for ThreadPoolExecutor {
         let _ = self.inner.blocking_queue.send(job);
         Box::pin(JobHandle { slot })
     }
+
+    // Optional: the pool runs what it is sent whether or not anyone waits, so a queue that starts
+    // with sync tasks can go straight to it. A job the pool drops unrun reports its own tasks.
+    fn spawn_blocking_detached(&self, job: BlockingJob) {
+        let _ = self.inner.blocking_queue.send(job);
+    }
 }
 
 /// Whether the current thread is an async worker of some [`ThreadPoolExecutor`]: true inside
