@@ -2,7 +2,6 @@
 //! the queues running or waiting (for [`shutdown`](crate::Runner::shutdown)), and the limit on
 //! how many run at once.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -118,10 +117,38 @@ pub(crate) struct Lifecycle {
     pub(crate) limit: Option<Arc<Semaphore>>,
 }
 
+/// The queues spawned and not yet ended, in slots that ended queues free for later ones: a
+/// register and an end are a push and a pop, with no hashing, under one short lock.
 #[derive(Debug, Default)]
 struct Active {
-    next_id: u64,
-    queues: HashMap<u64, BackgroundTasks>,
+    queues: Vec<Option<BackgroundTasks>>,
+    free: Vec<usize>,
+    len: usize,
+}
+
+impl Active {
+    fn insert(&mut self, tasks: BackgroundTasks) -> usize {
+        self.len += 1;
+        match self.free.pop() {
+            Some(id) => {
+                self.queues[id] = Some(tasks);
+                id
+            }
+            None => {
+                self.queues.push(Some(tasks));
+                self.queues.len() - 1
+            }
+        }
+    }
+
+    fn remove(&mut self, id: usize) -> Option<BackgroundTasks> {
+        let tasks = self.queues[id].take();
+        if tasks.is_some() {
+            self.free.push(id);
+            self.len -= 1;
+        }
+        tasks
+    }
 }
 
 impl Lifecycle {
@@ -144,13 +171,9 @@ impl Lifecycle {
     }
 
     /// Registers a spawned queue as waiting; the id deregisters it.
-    pub(crate) fn register(&self, tasks: &BackgroundTasks) -> u64 {
+    pub(crate) fn register(&self, tasks: &BackgroundTasks) -> usize {
         self.counters.waiting.fetch_add(1, Ordering::Relaxed);
-        let mut active = self.active.lock();
-        let id = active.next_id;
-        active.next_id += 1;
-        active.queues.insert(id, tasks.clone());
-        id
+        self.active.lock().insert(tasks.clone())
     }
 
     pub(crate) fn started(&self) {
@@ -158,15 +181,22 @@ impl Lifecycle {
         self.counters.running.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn ended(&self, id: u64, started: bool) {
+    pub(crate) fn ended(&self, id: usize, started: bool) {
         let counter = if started {
             &self.counters.running
         } else {
             &self.counters.waiting
         };
         counter.fetch_sub(1, Ordering::Relaxed);
-        self.active.lock().queues.remove(&id);
-        self.ended.notify(usize::MAX);
+        let mut active = self.active.lock();
+        // Dropped after the lock: it may be the queue's last handle.
+        let _tasks = active.remove(id);
+        let idle = active.len == 0;
+        drop(active);
+        // Only `idle` listens, and it only cares about the last queue ending.
+        if idle {
+            self.ended.notify(usize::MAX);
+        }
     }
 
     /// Resolves once no spawned queue is waiting or running.
@@ -174,7 +204,7 @@ impl Lifecycle {
         loop {
             // Listen before checking, so an end between the check and the wait is not missed.
             let listener = self.ended.listen();
-            if self.active.lock().queues.is_empty() {
+            if self.active.lock().len == 0 {
                 return;
             }
             listener.await;
@@ -183,7 +213,13 @@ impl Lifecycle {
 
     /// The queues spawned and not yet ended.
     pub(crate) fn active(&self) -> Vec<BackgroundTasks> {
-        self.active.lock().queues.values().cloned().collect()
+        self.active
+            .lock()
+            .queues
+            .iter()
+            .flatten()
+            .cloned()
+            .collect()
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::lifecycle::Lifecycle;
-use crate::report::{Outcome, RunReport, TaskReport};
+use crate::report::{Outcome, Reports, RunReport, TaskReport};
 use crate::task::{Task, TaskResult};
 
 /// A queue of background work, run in order once its owner is done with it (after the response,
@@ -44,7 +44,7 @@ pub(crate) struct State {
     pub(crate) queue: VecDeque<Task>,
     pub(crate) phase: Phase,
     // Filled by the runner and, for sync batches, by the blocking pool thread.
-    pub(crate) reports: Vec<TaskReport>,
+    pub(crate) reports: Reports,
     pub(crate) failed: bool,
     // Tasks a shutdown deadline abandoned while the task before them was still running: reported
     // after that task, so the report stays in queue order.
@@ -100,7 +100,9 @@ impl State {
     /// The report so far, in queue order, leaving the state empty.
     pub(crate) fn take_report(&mut self) -> RunReport {
         let mut tasks = std::mem::take(&mut self.reports);
-        tasks.append(&mut self.abandoned_after_current);
+        for report in self.abandoned_after_current.drain(..) {
+            tasks.push(report);
+        }
         RunReport { tasks }
     }
 }

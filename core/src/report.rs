@@ -7,25 +7,87 @@ use std::fmt;
 use crate::task::BoxError;
 
 /// What happened to every task of one queue, in the order they were queued.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct RunReport {
-    pub(crate) tasks: Vec<TaskReport>,
+    pub(crate) tasks: Reports,
 }
 
 impl RunReport {
     /// One entry per task, in queue order.
     pub fn tasks(&self) -> &[TaskReport] {
-        &self.tasks
+        self.tasks.as_slice()
     }
 
     /// Whether every task succeeded (an empty queue counts as success).
     pub fn is_success(&self) -> bool {
-        self.tasks.iter().all(|t| t.outcome == Outcome::Succeeded)
+        self.tasks().iter().all(|t| t.outcome == Outcome::Succeeded)
     }
 
     /// How many tasks ended with `predicate` true of their outcome.
     pub fn count(&self, predicate: impl Fn(&Outcome) -> bool) -> usize {
-        self.tasks.iter().filter(|t| predicate(&t.outcome)).count()
+        self.tasks()
+            .iter()
+            .filter(|t| predicate(&t.outcome))
+            .count()
+    }
+}
+
+impl PartialEq for RunReport {
+    fn eq(&self, other: &Self) -> bool {
+        self.tasks() == other.tasks()
+    }
+}
+
+impl Eq for RunReport {}
+
+impl fmt::Debug for RunReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunReport")
+            .field("tasks", &self.tasks())
+            .finish()
+    }
+}
+
+/// A report's entries, the first kept inline: the report of a one-task queue, the common request,
+/// costs no allocation.
+#[derive(Clone, Default)]
+pub(crate) enum Reports {
+    #[default]
+    Empty,
+    One(TaskReport),
+    Many(Vec<TaskReport>),
+}
+
+impl Reports {
+    pub(crate) fn push(&mut self, report: TaskReport) {
+        match self {
+            Self::Empty => *self = Self::One(report),
+            Self::One(_) => {
+                let Self::One(first) = std::mem::take(self) else {
+                    unreachable!("matched One")
+                };
+                *self = Self::Many(vec![first, report]);
+            }
+            Self::Many(reports) => reports.push(report),
+        }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[TaskReport] {
+        match self {
+            Self::Empty => &[],
+            Self::One(report) => std::slice::from_ref(report),
+            Self::Many(reports) => reports,
+        }
+    }
+}
+
+impl FromIterator<TaskReport> for Reports {
+    fn from_iter<I: IntoIterator<Item = TaskReport>>(iter: I) -> Self {
+        let mut reports = Self::Empty;
+        for report in iter {
+            reports.push(report);
+        }
+        reports
     }
 }
 

@@ -77,7 +77,8 @@ pub type ErrorHook = Arc<dyn Fn(&str, &TaskError) + Send + Sync + 'static>;
 #[derive(Clone)]
 pub struct Runner<E> {
     executor: E,
-    config: Config,
+    // Shared: a spawn clones the runner, and one reference count is cheaper than one per field.
+    config: Arc<Config>,
 }
 
 #[derive(Clone)]
@@ -102,17 +103,17 @@ impl<E: Executor> Runner<E> {
     pub fn new(executor: E) -> Self {
         Self {
             executor,
-            config: Config {
+            config: Arc::new(Config {
                 lifecycle: Some(Arc::new(Lifecycle::new(None))),
                 ..DEFAULT_CONFIG.clone()
-            },
+            }),
         }
     }
 
     /// Sets what a queue does after a task fails.
     #[must_use = "policy returns the configured runner"]
     pub fn policy(mut self, policy: FailurePolicy) -> Self {
-        self.config.policy = policy;
+        Arc::make_mut(&mut self.config).policy = policy;
         self
     }
 
@@ -123,7 +124,7 @@ impl<E: Executor> Runner<E> {
     where
         F: Fn(&str, &TaskError) + Send + Sync + 'static,
     {
-        self.config.on_error = Some(Arc::new(hook));
+        Arc::make_mut(&mut self.config).on_error = Some(Arc::new(hook));
         self
     }
 
@@ -143,7 +144,7 @@ impl<E: Executor> Runner<E> {
             "Runner::task_timeout needs a timer, but this executor's `sleep` returns None; \
              implement `Executor::sleep` or drop the timeout"
         );
-        self.config.task_timeout = Some(timeout);
+        Arc::make_mut(&mut self.config).task_timeout = Some(timeout);
         self
     }
 
@@ -159,7 +160,7 @@ impl<E: Executor> Runner<E> {
     #[must_use = "max_running returns the configured runner"]
     pub fn max_running(mut self, queues: usize) -> Self {
         assert!(queues > 0, "Runner::max_running(0) would never run a queue");
-        self.config.lifecycle = Some(Arc::new(Lifecycle::new(Some(queues))));
+        Arc::make_mut(&mut self.config).lifecycle = Some(Arc::new(Lifecycle::new(Some(queues))));
         self
     }
 
@@ -334,7 +335,7 @@ impl<E: Executor + Clone> Runner<E> {
 
 /// A spawned queue's place in its runner's books, given back however the run ends.
 struct Slot<E: Executor, F: FnOnce(RunReport)> {
-    id: u64,
+    id: usize,
     runner: Runner<E>,
     // Whenever no run guards the queue (before it starts, and while it moves from the blocking
     // pool to an async task): dropped then, the queue is reported, not lost.

@@ -42,3 +42,43 @@ fn c03_zero_sized_closures_need_no_box() {
     let info = allocation_counter::measure(|| tasks.add_task(|| ()));
     assert_eq!(info.count_total, 0);
 }
+
+/// Runs blocking jobs inline and spawns nothing: enough to count what a run itself allocates.
+#[derive(Debug)]
+struct Inline;
+
+impl background_tasks::Executor for Inline {
+    fn spawn(&self, _: background_tasks::BoxFuture<()>) {
+        unreachable!("the run is polled by the test")
+    }
+
+    fn spawn_blocking(
+        &self,
+        job: background_tasks::BlockingJob,
+    ) -> background_tasks::BoxFuture<Result<(), background_tasks::BlockingError>> {
+        job();
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+fn poll_to_end<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
+#[test]
+fn c03_running_a_one_task_queue_allocates_nothing_for_its_report() {
+    let tasks = BackgroundTasks::new();
+    tasks.add_async_task(async {});
+    let run = tasks.run(&Inline);
+    let info = allocation_counter::measure(|| {
+        let report = poll_to_end(run);
+        assert!(report.is_success() && report.tasks().len() == 1);
+    });
+    assert_eq!(info.count_total, 0, "the report keeps one entry inline");
+}

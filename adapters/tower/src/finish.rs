@@ -41,7 +41,7 @@ pub(crate) trait Dispatch: Send + Sync + 'static {
     fn scope(&self) -> RequestScope;
 
     /// Spawns the run of a non-empty queue, then reports it.
-    fn spawn_run(self: Arc<Self>, tasks: BackgroundTasks, report: RequestReport);
+    fn spawn_run(&self, tasks: BackgroundTasks, report: RequestReport);
 
     /// Closes a queue without running it, counting its tasks as discarded.
     fn discard(&self, tasks: BackgroundTasks) -> RunReport;
@@ -56,18 +56,19 @@ impl<E: Executor + Clone> Dispatch for Shared<E> {
         RequestScope::for_runner(&self.runner)
     }
 
-    fn spawn_run(self: Arc<Self>, tasks: BackgroundTasks, mut report: RequestReport) {
+    fn spawn_run(&self, tasks: BackgroundTasks, mut report: RequestReport) {
         // Task spans nest under this one, so a failure in a log points at the request.
         let span = tracing::info_span!(
             "background_tasks",
             method = %report.method,
             path = report.path(),
         );
-        let shared = Arc::clone(&self);
+        // Only the hook travels with the run (nothing to count when there is none).
+        let on_report = self.settings.on_report.clone();
         span.in_scope(|| {
             self.runner.spawn(tasks, move |run| {
                 report.run = run;
-                deliver(&shared.settings, report);
+                deliver(on_report.as_ref(), report);
             });
         });
     }
@@ -129,7 +130,7 @@ impl Pending {
         } else {
             report.run = dispatch.discard(tasks);
             if !report.run.tasks().is_empty() {
-                deliver(settings, report);
+                deliver(settings.on_report.as_ref(), report);
             }
         }
     }
@@ -160,8 +161,8 @@ fn decide(settings: &Settings, status: Option<StatusCode>, ending: Ending) -> De
 }
 
 /// Hands `report` to the user's hook, or logs what did not succeed.
-fn deliver(settings: &Settings, report: RequestReport) {
-    let Some(hook) = &settings.on_report else {
+fn deliver(on_report: Option<&ReportHook>, report: RequestReport) {
+    let Some(hook) = on_report else {
         log(&report);
         return;
     };
