@@ -124,6 +124,9 @@ struct Active {
     queues: Vec<Option<BackgroundTasks>>,
     free: Vec<usize>,
     len: usize,
+    // `idle` futures waiting for `len` to reach zero. Read and written under the same lock as
+    // `len`, so an end never misses a waiter that found the registry busy.
+    idle_waiters: usize,
 }
 
 impl Active {
@@ -191,10 +194,10 @@ impl Lifecycle {
         let mut active = self.active.lock();
         // Dropped after the lock: it may be the queue's last handle.
         let _tasks = active.remove(id);
-        let idle = active.len == 0;
+        // Only `idle` listens, and only for the last queue ending.
+        let wake = active.len == 0 && active.idle_waiters > 0;
         drop(active);
-        // Only `idle` listens, and it only cares about the last queue ending.
-        if idle {
+        if wake {
             self.ended.notify(usize::MAX);
         }
     }
@@ -204,9 +207,14 @@ impl Lifecycle {
         loop {
             // Listen before checking, so an end between the check and the wait is not missed.
             let listener = self.ended.listen();
-            if self.active.lock().len == 0 {
-                return;
+            {
+                let mut active = self.active.lock();
+                if active.len == 0 {
+                    return;
+                }
+                active.idle_waiters += 1;
             }
+            let _waiting = IdleWaiter(self);
             listener.await;
         }
     }
@@ -220,6 +228,15 @@ impl Lifecycle {
             .flatten()
             .cloned()
             .collect()
+    }
+}
+
+/// Counts an `idle` future as waiting until it wakes or is dropped.
+struct IdleWaiter<'a>(&'a Lifecycle);
+
+impl Drop for IdleWaiter<'_> {
+    fn drop(&mut self) {
+        self.0.active.lock().idle_waiters -= 1;
     }
 }
 

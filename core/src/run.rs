@@ -283,14 +283,9 @@ impl<E: Executor + Clone> Runner<E> {
             self.executor.spawn_blocking_detached(Box::new(job));
             return;
         }
-        let run = async move {
-            if let Some(limit) = slot.runner.lifecycle().limit.clone() {
-                let _permit = limit.acquire_arc().await;
-                slot.run().await;
-            } else {
-                slot.run().await;
-            }
-        };
+        // `slot.run()` itself, not an async block around it: a block would keep the slot twice
+        // (once captured, once in the call), and the future is moved whole on every spawn.
+        let run = slot.run();
         self.executor.spawn(Box::pin(run.instrument(span)));
     }
 
@@ -360,6 +355,11 @@ impl<E: Executor + Clone, F: FnOnce(RunReport) + Send + 'static> Slot<E, F> {
     }
 
     async fn run(mut self) {
+        let limit = self.runner.lifecycle().limit.clone();
+        let _permit = match limit {
+            Some(limit) => Some(limit.acquire_arc().await),
+            None => None,
+        };
         let tasks = self.start();
         let report = self.runner.run(tasks).await;
         self.done(report);
@@ -391,7 +391,8 @@ impl<E: Executor + Clone, F: FnOnce(RunReport) + Send + 'static> Slot<E, F> {
             let config = &self.runner.config;
             let mut guard = AbandonOnDrop::new(tasks, config);
             guard.started = true;
-            let report = resume(guard, &self.runner.executor, config).await;
+            let report = resume(&mut guard, &self.runner.executor, config).await;
+            drop(guard);
             self.done(report);
         };
         executor.spawn(Box::pin(resumed.instrument(span)));
@@ -506,7 +507,7 @@ async fn run_queue<E: Executor + ?Sized>(
     if let Err(report) = begin(&mut guard, config) {
         return report;
     }
-    resume(guard, executor, config).await
+    resume(&mut guard, executor, config).await
 }
 
 /// Marks the queue running, or returns its report if a shutdown deadline abandoned it while it
@@ -542,7 +543,9 @@ fn begin(guard: &mut AbandonOnDrop<'_>, config: &Config) -> Result<(), RunReport
 
 /// Runs a started queue to its end.
 async fn resume<E: Executor + ?Sized>(
-    mut guard: AbandonOnDrop<'_>,
+    // Borrowed, not moved: the caller's future already holds the guard, and a future's size is
+    // paid in copies on every spawn.
+    guard: &mut AbandonOnDrop<'_>,
     executor: &E,
     config: &Config,
 ) -> RunReport {
