@@ -41,7 +41,7 @@ pub struct BackgroundTasks {
 #[derive(Default)]
 pub(crate) struct State {
     // `VecDeque::new` does not allocate: an empty queue costs only its handle.
-    pub(crate) queue: VecDeque<Task>,
+    pub(crate) queue: Fifo,
     pub(crate) phase: Phase,
     // Filled by the runner and, for sync batches, by the blocking pool thread.
     pub(crate) reports: Reports,
@@ -297,7 +297,7 @@ impl BackgroundTasks {
                     .counters
                     .settled(&Outcome::Discarded, state.queue.len());
             }
-            state.queue.drain(..).collect()
+            state.queue.take_all()
         };
         // Tasks are dropped outside the lock: their captures' destructors may do anything.
         let tasks = drained
@@ -374,3 +374,51 @@ impl fmt::Display for AddTaskError {
 }
 
 impl std::error::Error for AddTaskError {}
+
+/// The waiting tasks, oldest first. The first is kept inline: most requests queue one task, and
+/// then the queue needs no buffer of its own.
+#[derive(Default)]
+pub(crate) struct Fifo {
+    // When `head` is empty, so is `rest`, except just after `pop_front` took the head.
+    head: Option<Task>,
+    rest: VecDeque<Task>,
+}
+
+impl Fifo {
+    pub(crate) fn push_back(&mut self, task: Task) {
+        if self.head.is_none() && self.rest.is_empty() {
+            self.head = Some(task);
+        } else {
+            self.rest.push_back(task);
+        }
+    }
+
+    pub(crate) fn pop_front(&mut self) -> Option<Task> {
+        self.head.take().or_else(|| self.rest.pop_front())
+    }
+
+    pub(crate) fn front(&self) -> Option<&Task> {
+        self.head.as_ref().or_else(|| self.rest.front())
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.head.is_some()) + self.rest.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.head.is_none() && self.rest.is_empty()
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Task> {
+        self.head.iter().chain(&self.rest)
+    }
+
+    /// Empties the queue, oldest first.
+    pub(crate) fn take_all(&mut self) -> Vec<Task> {
+        self.head
+            .take()
+            .into_iter()
+            .chain(self.rest.drain(..))
+            .collect()
+    }
+}

@@ -376,12 +376,12 @@ impl<E: Executor + Clone, F: FnOnce(RunReport) + Send + 'static> Slot<E, F> {
             return self.done(report);
         }
         run_sync_batch(&guard.tasks, config);
-        let skipped = finish_if_done(&mut guard.tasks.shared.lock(), config);
+        let finished = finish_if_done(&mut guard.tasks.shared.lock(), config);
         guard.armed = false;
         let tasks = guard.tasks.clone();
         drop(guard);
-        if let Some(skipped) = skipped {
-            let report = settle_skipped(&tasks, skipped);
+        if let Some(finished) = finished {
+            let report = finished.into_report(&tasks);
             return self.done(report);
         }
         self.tasks = Some(tasks);
@@ -479,7 +479,7 @@ impl BackgroundTasks {
 enum Next {
     Sync,
     Async(Task),
-    Done(Vec<Task>),
+    Done(Finished),
 }
 
 /// How a task's work ended, before it becomes an [`Outcome`].
@@ -560,7 +560,7 @@ async fn resume<E: Executor + ?Sized>(
                 state.settle_task(report);
             }
             match finish_if_done(&mut state, config) {
-                Some(skipped) => Next::Done(skipped),
+                Some(finished) => Next::Done(finished),
                 None if state.queue.front().is_some_and(Task::is_sync) => Next::Sync,
                 None => Next::Async(state.queue.pop_front().expect("not done, so not empty")),
             }
@@ -594,25 +594,45 @@ async fn resume<E: Executor + ?Sized>(
                     return tasks.shared.lock().take_report();
                 }
             }
-            Next::Done(skipped) => {
+            Next::Done(finished) => {
                 guard.armed = false;
-                return settle_skipped(&tasks, skipped);
+                return finished.into_report(&tasks);
             }
         }
     }
 }
 
-/// Closes the queue if it has nothing left to run (or stops on a failure), returning the tasks
-/// it skips.
-fn finish_if_done(state: &mut State, config: &Config) -> Option<Vec<Task>> {
-    if state.failed && config.policy == FailurePolicy::StopOnError {
-        state.phase = Phase::Finished;
-        Some(state.queue.drain(..).collect())
+/// Closes the queue if it has nothing left to run (or stops on a failure).
+fn finish_if_done(state: &mut State, config: &Config) -> Option<Finished> {
+    let skipped = if state.failed && config.policy == FailurePolicy::StopOnError {
+        state.queue.take_all()
     } else if state.queue.is_empty() {
-        state.phase = Phase::Finished;
-        Some(Vec::new())
+        Vec::new()
     } else {
-        None
+        return None;
+    };
+    state.phase = Phase::Finished;
+    Some(if skipped.is_empty() {
+        // The common end: the report is complete, take it under the lock already held.
+        Finished::Report(state.take_report())
+    } else {
+        Finished::Skipping(skipped)
+    })
+}
+
+/// A queue that has nothing left to run.
+enum Finished {
+    Report(RunReport),
+    /// Tasks a failure skips, to report outside the queue's lock.
+    Skipping(Vec<Task>),
+}
+
+impl Finished {
+    fn into_report(self, tasks: &BackgroundTasks) -> RunReport {
+        match self {
+            Self::Report(report) => report,
+            Self::Skipping(skipped) => settle_skipped(tasks, skipped),
+        }
     }
 }
 
@@ -739,7 +759,7 @@ fn abandon(tasks: &BackgroundTasks, config: &Config, reason: &str) {
     let left: Vec<Task> = {
         let mut state = tasks.shared.lock();
         state.phase = Phase::Finished;
-        state.queue.drain(..).collect()
+        state.queue.take_all()
     };
     settle_abandoned(tasks, config, left, reason);
 }
@@ -758,7 +778,7 @@ fn abandon_for_shutdown(tasks: &BackgroundTasks, config: &Config) -> (usize, boo
             Phase::Running => true,
             _ => return (0, false),
         };
-        (state.queue.drain(..).collect::<Vec<Task>>(), running)
+        (state.queue.take_all(), running)
     };
     let count = left.len();
     let reports = abandoned_reports(

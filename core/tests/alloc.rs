@@ -38,9 +38,17 @@ fn c03_adding_is_amortised_constant() {
 #[test]
 fn c03_zero_sized_closures_need_no_box() {
     let tasks = BackgroundTasks::new();
+    tasks.add_task(|| ()); // kept inline
     tasks.add_task(|| ()); // the queue's first buffer
     let info = allocation_counter::measure(|| tasks.add_task(|| ()));
     assert_eq!(info.count_total, 0);
+}
+
+#[test]
+fn c03_a_queue_of_one_task_needs_no_buffer() {
+    let tasks = BackgroundTasks::new();
+    let info = allocation_counter::measure(|| tasks.add_task(|| ()));
+    assert_eq!(info.count_total, 0, "the first task is kept inline");
 }
 
 /// Runs blocking jobs inline and spawns nothing: enough to count what a run itself allocates.
