@@ -174,11 +174,11 @@ def pin(cpu):
 class Server:
     """A load_server process: started pinned, stopped by closing its stdin."""
 
-    def __init__(self, binary, runtime, scenario, cpu):
+    def __init__(self, binary, runtime, scenario, cpu, around_router=False):
         # A file, not a pipe: a server that writes much to stderr must never block on it.
         self.stderr = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
-            pin(cpu) + [str(binary), runtime, scenario],
+            pin(cpu) + [str(binary), runtime, scenario] + (["--around-router"] if around_router else []),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.stderr,
@@ -256,7 +256,7 @@ def parse_wrk(text):
 
 
 def one_run(binary, runtime, scenario, options):
-    server = Server(binary, runtime, scenario, options.server_cpu)
+    server = Server(binary, runtime, scenario, options.server_cpu, options.around_router)
     try:
         if options.warm_up > 0:
             wrk(server.url, options.warm_up, options.connections, options.threads, options.client_cpu)
@@ -509,6 +509,11 @@ def parse_args():
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated (all)")
     parser.add_argument("--server-cpu", type=int, default=0, help="CPU for the server (0)")
     parser.add_argument("--client-cpu", type=int, default=1, help="CPU for wrk (1)")
+    parser.add_argument(
+        "--around-router",
+        action="store_true",
+        help="install the layer around the Router instead of with Router::layer",
+    )
     parser.add_argument("--no-pin", action="store_true", help="do not pin with taskset")
     parser.add_argument("--no-build", action="store_true", help="use the built load_server as is")
     parser.add_argument("--no-install", action="store_true", help="do not apt-get install wrk")
@@ -579,6 +584,7 @@ def main():
             "client_cpu",
             "runtimes",
             "scenarios",
+            "around_router",
         )
     }
     document = {
@@ -592,6 +598,7 @@ def main():
     title = (
         f"load_server under wrk: {options.rounds} round{'s' if options.rounds > 1 else ''} × "
         f"{options.duration} s, {options.connections} connections"
+        + (", layer around the Router" if options.around_router else "")
     )
     (options.out_dir / "load.svg").write_text(
         svg_chart(results, options.runtimes, options.scenarios, title)

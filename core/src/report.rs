@@ -66,7 +66,10 @@ impl Reports {
                 let Self::One(first) = std::mem::take(self) else {
                     unreachable!("matched One")
                 };
-                *self = Self::Many(vec![first, report]);
+                // Vec's own first capacity for small elements: growing from two would copy more.
+                let mut reports = Vec::with_capacity(4);
+                reports.extend([first, report]);
+                *self = Self::Many(reports);
             }
             Self::Many(reports) => reports.push(report),
         }

@@ -6,8 +6,11 @@
 //! `background_tasks_tower::server::serve`.
 //!
 //! ```text
-//! load_server <tokio|smol|async-std> <scenario> [ADDR]      (ADDR defaults to 127.0.0.1:0)
+//! load_server <tokio|smol|async-std> <scenario> [--around-router] [ADDR]
 //! ```
+//!
+//! `ADDR` defaults to 127.0.0.1:0. `--around-router` installs the layer around the whole `Router`
+//! ([`Placement::AroundRouter`]) instead of through `Router::layer`.
 //!
 //! Its first line on stdout is `listening on http://ADDR`. It stops when its stdin closes, after
 //! printing `stats {...}`: what `/stats` would answer at that moment.
@@ -17,18 +20,21 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use axum::body::Body;
+use axum::extract::Request;
 use background_tasks::Executor;
 use background_tasks_async_std::AsyncStdExecutor;
 use background_tasks_benches::{App, AsyncStd, Placement, Scenario, Smol, Tokio};
 use background_tasks_smol::SmolExecutor;
 use background_tasks_tokio::TokioExecutor;
 use background_tasks_tower::server;
+use tower::{Layer, ServiceExt};
 
-const USAGE: &str = "usage: load_server <tokio|smol|async-std> <scenario> [ADDR]";
+const USAGE: &str = "usage: load_server <tokio|smol|async-std> <scenario> [--around-router] [ADDR]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (runtime, scenario, addr) = match parse(&args) {
+    let (runtime, scenario, placement, addr) = match parse(&args) {
         Ok(parsed) => parsed,
         Err(message) => {
             eprintln!("{message}\n{USAGE}");
@@ -36,9 +42,9 @@ fn main() -> ExitCode {
         }
     };
     let served = match runtime.as_str() {
-        "tokio" => serve_tokio(scenario, addr),
-        "smol" => serve_smol(scenario, addr),
-        "async-std" => serve_async_std(scenario, addr),
+        "tokio" => serve_tokio(scenario, placement, addr),
+        "smol" => serve_smol(scenario, placement, addr),
+        "async-std" => serve_async_std(scenario, placement, addr),
         _ => unreachable!("checked by parse"),
     };
     match served {
@@ -50,7 +56,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn parse(args: &[String]) -> Result<(String, Scenario, SocketAddr), String> {
+fn parse(args: &[String]) -> Result<(String, Scenario, Placement, SocketAddr), String> {
     let [runtime, scenario, rest @ ..] = args else {
         return Err("load_server needs a runtime and a scenario".to_owned());
     };
@@ -60,6 +66,10 @@ fn parse(args: &[String]) -> Result<(String, Scenario, SocketAddr), String> {
         ));
     }
     let scenario = scenario.parse::<Scenario>().map_err(|e| e.to_string())?;
+    let (placement, rest) = match rest {
+        [flag, rest @ ..] if flag == "--around-router" => (Placement::AroundRouter, rest),
+        _ => (Placement::InsideRouter, rest),
+    };
     let addr = match rest {
         [] => SocketAddr::from(([127, 0, 0, 1], 0)),
         [addr] => addr
@@ -67,7 +77,7 @@ fn parse(args: &[String]) -> Result<(String, Scenario, SocketAddr), String> {
             .map_err(|_| format!("`{addr}` is not a socket address like 127.0.0.1:8080"))?,
         _ => return Err("too many arguments".to_owned()),
     };
-    Ok((runtime.clone(), scenario, addr))
+    Ok((runtime.clone(), scenario, placement, addr))
 }
 
 /// Prints the address, then stops the process (after printing the stats) when stdin closes.
@@ -88,46 +98,60 @@ fn announce<E: Executor + Clone>(addr: SocketAddr, app: Arc<App<E>>) -> io::Resu
     Ok(())
 }
 
-fn serve_tokio(scenario: Scenario, addr: SocketAddr) -> io::Result<()> {
+fn serve_tokio(scenario: Scenario, placement: Placement, addr: SocketAddr) -> io::Result<()> {
     // As `#[tokio::main]`: one worker per core this process may run on (one under `taskset -c 0`).
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let app = Arc::new(App::new::<Tokio>(
-            scenario,
-            TokioExecutor::new(),
-            Placement::InsideRouter,
-        ));
+        let app = Arc::new(App::new::<Tokio>(scenario, TokioExecutor::new(), placement));
         let listener = tokio::net::TcpListener::bind(addr).await?;
         announce(listener.local_addr()?, Arc::clone(&app))?;
-        axum::serve(listener, app.router()).await
+        match app.layer() {
+            // `axum::serve` wants axum's `Body`, so the wrapped body is boxed once more.
+            Some(layer) => {
+                let service =
+                    ServiceExt::<Request>::map_response(layer.layer(app.router()), |response| {
+                        response.map(Body::new)
+                    });
+                let make_service = axum::ServiceExt::<Request>::into_make_service(service);
+                axum::serve(listener, make_service).await
+            }
+            None => axum::serve(listener, app.router()).await,
+        }
     })
 }
 
-fn serve_smol(scenario: Scenario, addr: SocketAddr) -> io::Result<()> {
+fn serve_smol(scenario: Scenario, placement: Placement, addr: SocketAddr) -> io::Result<()> {
     smol::block_on(async {
         // smol's global executor runs the connections (`SMOL_THREADS` threads, 1 by default).
-        let app = Arc::new(App::new::<Smol>(
-            scenario,
-            SmolExecutor::new(),
-            Placement::InsideRouter,
-        ));
+        let app = Arc::new(App::new::<Smol>(scenario, SmolExecutor::new(), placement));
         let listener = smol::net::TcpListener::bind(addr).await?;
         announce(listener.local_addr()?, Arc::clone(&app))?;
-        server::serve(listener.incoming(), app.router(), SmolExecutor::new()).await
+        let incoming = listener.incoming();
+        match app.layer() {
+            Some(layer) => {
+                server::serve(incoming, layer.layer(app.router()), SmolExecutor::new()).await
+            }
+            None => server::serve(incoming, app.router(), SmolExecutor::new()).await,
+        }
     })
 }
 
-fn serve_async_std(scenario: Scenario, addr: SocketAddr) -> io::Result<()> {
+fn serve_async_std(scenario: Scenario, placement: Placement, addr: SocketAddr) -> io::Result<()> {
     async_std::task::block_on(async {
         let app = Arc::new(App::new::<AsyncStd>(
             scenario,
             AsyncStdExecutor::new(),
-            Placement::InsideRouter,
+            placement,
         ));
         let listener = async_std::net::TcpListener::bind(addr).await?;
         announce(listener.local_addr()?, Arc::clone(&app))?;
-        server::serve(listener.incoming(), app.router(), AsyncStdExecutor::new()).await
+        let incoming = listener.incoming();
+        let executor = AsyncStdExecutor::new();
+        match app.layer() {
+            Some(layer) => server::serve(incoming, layer.layer(app.router()), executor).await,
+            None => server::serve(incoming, app.router(), executor).await,
+        }
     })
 }
