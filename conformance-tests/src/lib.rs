@@ -85,6 +85,7 @@ macro_rules! conformance_suite {
                 c21_lost_detached_jobs_report_their_tasks,
                 c16_shutdown_waits_for_running_and_waiting_queues,
                 c16_shutdown_deadline_abandons_what_did_not_start,
+                c16_shutdown_deadline_cuts_a_queue_started_on_the_blocking_pool,
                 c16_shutdown_refuses_new_work,
                 c17_max_running_limits_queues_and_drops_none,
                 c18_overrunning_tasks_are_reported,

@@ -178,6 +178,56 @@ pub fn c16_shutdown_deadline_abandons_what_did_not_start<H: Harness>() {
     assert_eq!(metrics.queued, metrics.settled());
 }
 
+/// C16: a queue that started on the blocking pool (first task sync, no limit) is cut by the
+/// deadline like one on an async task: its running task is counted as still running, the rest
+/// (sync and async) abandoned, and its report still delivered once that task ends.
+pub fn c16_shutdown_deadline_cuts_a_queue_started_on_the_blocking_pool<H: Harness>() {
+    let harness = H::new();
+    if harness.executor().sleep(Duration::ZERO).is_none() {
+        return;
+    }
+    let runner = Runner::new(harness.executor());
+    let tasks = runner.queue();
+    let (gate, (started, mut starts)) = (Gate::default(), signals());
+    {
+        let gate = gate.clone();
+        tasks.add(
+            Task::sync(move || {
+                let _ = started.unbounded_send(());
+                gate.wait()
+            })
+            .with_label("running"),
+        );
+    }
+    tasks.add(Task::sync(|| ()).with_label("sync after"));
+    tasks.add(Task::future(async {}).with_label("async after"));
+    let (report, reported) = futures_channel::oneshot::channel();
+    runner.spawn(tasks, move |run| {
+        let _ = report.send(run);
+    });
+    next_signal(&harness, &mut starts);
+
+    let shutdown = harness.block_on(runner.shutdown(Duration::from_millis(50)));
+    assert!(shutdown.deadline_passed, "{shutdown:?}");
+    assert_eq!(
+        (shutdown.abandoned_at_deadline, shutdown.still_running),
+        (2, 1),
+        "{shutdown:?}"
+    );
+
+    gate.open();
+    let run = harness
+        .block_on(reported)
+        .expect("the report was delivered");
+    let why = Outcome::Abandoned("the shutdown deadline passed before it started".into());
+    let outcomes: Vec<_> = run.tasks().iter().map(|t| t.outcome.clone()).collect();
+    assert_eq!(outcomes, [Outcome::Succeeded, why.clone(), why]);
+    harness.block_on(runner.idle());
+    let metrics = runner.metrics();
+    assert_eq!((metrics.succeeded, metrics.abandoned), (1, 2));
+    assert_eq!(metrics.queued, metrics.settled());
+}
+
 /// C16: once shutting down, new queues are refused with an error, and tasks for queues not yet
 /// started are refused at `add_task`: never accepted and then lost.
 pub fn c16_shutdown_refuses_new_work<H: Harness>() {

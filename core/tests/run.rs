@@ -201,3 +201,56 @@ fn c07_a_spawned_run_dropped_unrun_still_delivers_its_report() {
     assert_eq!((metrics.queued, metrics.abandoned), (4, 4));
     assert_eq!((metrics.waiting, metrics.running), (0, 0));
 }
+
+/// Runs blocking jobs, detached or not, inline; drops every future it is asked to spawn.
+#[derive(Debug, Clone)]
+struct PoolOnly;
+
+impl Executor for PoolOnly {
+    fn spawn(&self, future: BoxFuture<()>) {
+        drop(future);
+    }
+
+    fn spawn_blocking(&self, job: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
+        job();
+        Box::pin(async { Ok(()) })
+    }
+
+    fn spawn_blocking_detached(&self, job: BlockingJob) {
+        job();
+    }
+}
+
+#[test]
+fn c07_a_run_dropped_between_the_pool_and_its_async_tasks_delivers_its_report() {
+    let hooked = Arc::new(Mutex::new(Vec::new()));
+    let h = hooked.clone();
+    let runner = Runner::new(PoolOnly).on_error(move |label, error| {
+        h.lock().unwrap().push(format!("{label}: {error}"));
+    });
+    let tasks = BackgroundTasks::new();
+    tasks.add(Task::sync(|| ()).with_label("on the pool"));
+    tasks.add(Task::future(async {}).with_label("async"));
+    let delivered = Arc::new(Mutex::new(None));
+    let d = delivered.clone();
+    // The sync task runs on the "pool"; the async task's continuation is dropped unpolled.
+    runner.spawn(tasks, move |report| *d.lock().unwrap() = Some(report));
+    let report = delivered
+        .lock()
+        .unwrap()
+        .take()
+        .expect("the report was delivered");
+    let lost = "the run was dropped before it resumed";
+    let outcomes: Vec<_> = report.tasks().iter().map(|t| t.outcome.clone()).collect();
+    assert_eq!(
+        outcomes,
+        [Outcome::Succeeded, Outcome::Abandoned(lost.into())]
+    );
+    assert_eq!(
+        *hooked.lock().unwrap(),
+        [format!("async: task abandoned: {lost}")]
+    );
+    let metrics = runner.metrics();
+    assert_eq!((metrics.succeeded, metrics.abandoned), (1, 1));
+    assert_eq!((metrics.waiting, metrics.running), (0, 0));
+}
