@@ -246,6 +246,13 @@ impl<E: Executor + Clone> Runner<E> {
     /// [`max_running`](Self::max_running)), tracked for [`shutdown`](Self::shutdown), then hands
     /// the report to `on_done`.
     ///
+    /// A queue whose first task is sync starts on the blocking pool instead
+    /// ([`Executor::spawn_blocking_detached`]) when no limit is set, and moves to an async task
+    /// only if async tasks follow: a queue of sync tasks costs one thread hand-off, as a
+    /// hand-written `spawn_blocking` does. If the runtime drops the run before it starts (or
+    /// between the pool and its async tasks), the tasks are reported as abandoned and `on_done`
+    /// still gets the report.
+    ///
     /// The run carries the current `tracing` span, so task spans nest under the caller's (the HTTP
     /// layer's request span). Once the runner is shutting down, the queue is refused: its tasks are
     /// reported as [`Outcome::Abandoned`] to the error hook and to `on_done`, at once.
