@@ -259,6 +259,7 @@ fn difference(after: Stats, before: Stats) -> Stats {
         completed: after.completed - before.completed,
         spawns: after.spawns - before.spawns,
         blocking_trips: after.blocking_trips - before.blocking_trips,
+        largest_spawn: after.largest_spawn,
         runner_queued: after.runner_queued - before.runner_queued,
         runner_settled: after.runner_settled - before.runner_settled,
         runner_busy: after.runner_busy,
@@ -282,9 +283,9 @@ fn print_table(options: &Options, rows: &[Row]) {
     println!();
     println!(
         "| scenario | layer | blocking jobs | allocations/req | bytes/req | Δ allocations vs bare | \
-         spawns/req | blocking trips/req | tasks run/req |"
+         spawns/req | blocking trips/req | tasks run/req | largest spawn (bytes) |"
     );
-    println!("|---|---|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for row in rows {
         let allocations = per(row.total.count_total, row);
         let delta = bare.map_or("?".to_owned(), |bare| format!("{:+.2}", allocations - bare));
@@ -295,7 +296,7 @@ fn print_table(options: &Options, rows: &[Row]) {
             _ => "-",
         };
         println!(
-            "| {} | {} | {} | {:.2} | {:.0} | {} | {:.2} | {:.2} | {:.2} |",
+            "| {} | {} | {} | {:.2} | {:.0} | {} | {:.2} | {:.2} | {:.2} | {} |",
             row.scenario,
             row.placement,
             blocking,
@@ -305,6 +306,7 @@ fn print_table(options: &Options, rows: &[Row]) {
             per(row.stats.spawns, row),
             per(row.stats.blocking_trips, row),
             per(row.stats.completed, row),
+            row.stats.largest_spawn,
         );
     }
 

@@ -23,6 +23,8 @@ pub struct Counters {
     pub spawns: AtomicU64,
     /// Jobs sent to a blocking pool: by the runner (through [`Counting`]) or by hand.
     pub blocking_trips: AtomicU64,
+    /// The largest future the runner spawned, in bytes (through [`Counting`]).
+    pub largest_spawn: AtomicU64,
 }
 
 impl Counters {
@@ -40,6 +42,7 @@ impl Counters {
             completed: load(&self.completed),
             spawns: load(&self.spawns),
             blocking_trips: load(&self.blocking_trips),
+            largest_spawn: load(&self.largest_spawn),
             runner_queued: runner.map_or(0, |m| m.queued),
             runner_settled: runner.map_or(0, |m| m.settled()),
             runner_busy: runner.map_or(0, |m| m.running + m.waiting),
@@ -61,6 +64,9 @@ pub struct Stats {
     pub spawns: u64,
     /// Jobs sent to a blocking pool for background work.
     pub blocking_trips: u64,
+    /// The largest future the layer's runner spawned, in bytes: under 1 KiB keeps its box off
+    /// glibc's slow path for large chunks.
+    pub largest_spawn: u64,
     /// Tasks the layer's runner counted as queued (0 without the layer).
     pub runner_queued: u64,
     /// Tasks the layer's runner has an outcome for (0 without the layer).
@@ -79,12 +85,13 @@ impl Stats {
     pub fn to_json(&self) -> String {
         format!(
             "{{\"requests\":{},\"queued\":{},\"completed\":{},\"spawns\":{},\"blocking_trips\":{},\
-             \"runner_queued\":{},\"runner_settled\":{},\"runner_busy\":{}}}",
+             \"largest_spawn\":{},\"runner_queued\":{},\"runner_settled\":{},\"runner_busy\":{}}}",
             self.requests,
             self.queued,
             self.completed,
             self.spawns,
             self.blocking_trips,
+            self.largest_spawn,
             self.runner_queued,
             self.runner_settled,
             self.runner_busy,
@@ -141,6 +148,10 @@ impl<E: fmt::Debug> fmt::Debug for Counting<E> {
 impl<E: Executor> Executor for Counting<E> {
     fn spawn(&self, future: BoxFuture<()>) {
         Counters::bump(&self.counters.spawns);
+        let bytes = std::mem::size_of_val(&*future) as u64;
+        self.counters
+            .largest_spawn
+            .fetch_max(bytes, Ordering::Relaxed);
         self.inner.spawn(future);
     }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use async_lock::Semaphore;
 use tracing::Instrument;
 
 use crate::executor::{BoxFuture, Executor};
@@ -290,10 +291,14 @@ impl<E: Executor + Clone> Runner<E> {
             self.executor.spawn_blocking_detached(Box::new(job));
             return;
         }
-        // `slot.run()` itself, not an async block around it: a block would keep the slot twice
-        // (once captured, once in the call), and the future is moved whole on every spawn.
-        let run = slot.run();
-        self.executor.spawn(Box::pin(run.instrument(span)));
+        // The slot's own futures, not async blocks around them: a block would keep the slot twice
+        // (once captured, once in the call). Size matters: the future is moved whole into its
+        // box, and a box of 1 KiB or more takes glibc's slow path for large chunks.
+        let run: BoxFuture<()> = match lifecycle.limit.clone() {
+            None => Box::pin(slot.run().instrument(span)),
+            Some(limit) => Box::pin(slot.run_when_permitted(limit).instrument(span)),
+        };
+        self.executor.spawn(run);
     }
 
     /// Stops taking new queues, waits up to `deadline` for the running and waiting ones to end,
@@ -361,12 +366,12 @@ impl<E: Executor + Clone, F: FnOnce(RunReport) + Send + 'static> Slot<E, F> {
         }
     }
 
+    async fn run_when_permitted(self, limit: Arc<Semaphore>) {
+        let _permit = limit.acquire_arc().await;
+        self.run().await;
+    }
+
     async fn run(mut self) {
-        let limit = self.runner.lifecycle().limit.clone();
-        let _permit = match limit {
-            Some(limit) => Some(limit.acquire_arc().await),
-            None => None,
-        };
         let tasks = self.start();
         let report = self.runner.run(tasks).await;
         self.done(report);
@@ -579,12 +584,15 @@ async fn resume<E: Executor + ?Sized>(
                 };
                 let span = tracing::info_span!("background_task", task = %label, kind = "async");
                 guard.in_flight = Some(label);
-                let ended = run_async(future, executor, config.task_timeout)
-                    .instrument(span.clone())
-                    .await;
-                let label = guard.in_flight.take().expect("set before the await");
-                // The error hook runs inside the task's span, so its log line names the task.
-                concluded = Some(span.in_scope(|| conclude(config, label, ended)));
+                let in_flight = &mut guard.in_flight;
+                let work = run_async(future, executor, config.task_timeout);
+                // The error hook runs inside the task's span too, so its log line names the task.
+                let report = async move {
+                    let ended = work.await;
+                    let label = in_flight.take().expect("set before the await");
+                    conclude(config, label, ended)
+                };
+                concluded = Some(report.instrument(span).await);
             }
             Next::Sync => {
                 let batch = {
@@ -660,31 +668,48 @@ fn settle_skipped(tasks: &BackgroundTasks, skipped: Vec<Task>) -> RunReport {
     state.take_report()
 }
 
-async fn run_async<E: Executor + ?Sized>(
+/// An async task's work, raced against its timeout when it has one. Hand-written rather than an
+/// `async fn`: it sits inside every spawned run, whose size is paid on each spawn.
+struct RunAsync {
+    work: CatchUnwind<BoxFuture<Result<(), BoxError>>>,
+    timeout: Option<(Duration, BoxFuture<()>)>,
+}
+
+fn run_async<E: Executor + ?Sized>(
     future: BoxFuture<Result<(), BoxError>>,
     executor: &E,
     timeout: Option<Duration>,
-) -> Ended {
-    let mut work = CatchUnwind { future };
-    let Some(limit) = timeout else {
-        return ended(work.await);
-    };
-    let mut timer = executor
-        .sleep(limit)
-        .expect("checked by Runner::task_timeout: the executor has a timer");
-    std::future::poll_fn(move |cx| {
-        if let Poll::Ready(result) = std::pin::Pin::new(&mut work).poll(cx) {
-            Poll::Ready(ended(result))
-        } else if timer.as_mut().poll(cx).is_ready() {
-            // Returning drops the task's future: that is the cancellation.
-            Poll::Ready(Ended::TimedOut(format!(
-                "cancelled after {limit:?}, its timeout"
-            )))
-        } else {
-            Poll::Pending
+) -> RunAsync {
+    let timeout = timeout.map(|limit| {
+        let timer = executor
+            .sleep(limit)
+            .expect("checked by Runner::task_timeout: the executor has a timer");
+        (limit, timer)
+    });
+    RunAsync {
+        work: CatchUnwind { future },
+        timeout,
+    }
+}
+
+impl Future for RunAsync {
+    type Output = Ended;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Ended> {
+        if let Poll::Ready(result) = std::pin::Pin::new(&mut self.work).poll(cx) {
+            return Poll::Ready(ended(result));
         }
-    })
-    .await
+        let Some((limit, timer)) = &mut self.timeout else {
+            return Poll::Pending;
+        };
+        if timer.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        // The caller drops this future, and the task's with it: that is the cancellation.
+        Poll::Ready(Ended::TimedOut(format!(
+            "cancelled after {limit:?}, its timeout"
+        )))
+    }
 }
 
 fn ended(result: Result<Result<(), BoxError>, String>) -> Ended {

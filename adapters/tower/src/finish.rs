@@ -56,18 +56,34 @@ impl<E: Executor + Clone> Dispatch for Shared<E> {
         RequestScope::for_runner(&self.runner)
     }
 
-    fn spawn_run(&self, tasks: BackgroundTasks, mut report: RequestReport) {
+    fn spawn_run(&self, tasks: BackgroundTasks, report: RequestReport) {
         // Task spans nest under this one, so a failure in a log points at the request.
         let span = tracing::info_span!(
             "background_tasks",
             method = %report.method,
             path = report.path(),
         );
-        // Only the hook travels with the run (nothing to count when there is none).
+        // The run carries the report's parts but not its empty `run` field, and of the settings
+        // only the hook: the spawned future's size is paid on every spawn.
+        let RequestReport {
+            method,
+            path,
+            status,
+            ending,
+            decision,
+            run: _,
+        } = report;
         let on_report = self.settings.on_report.clone();
         span.in_scope(|| {
             self.runner.spawn(tasks, move |run| {
-                report.run = run;
+                let report = RequestReport {
+                    method,
+                    path,
+                    status,
+                    ending,
+                    decision,
+                    run,
+                };
                 deliver(on_report.as_ref(), report);
             });
         });
