@@ -54,6 +54,15 @@ fn run_spawned<H: Harness, E: Executor + Clone>(
         .expect("the run dropped its report instead of delivering it")
 }
 
+/// The thread the harness's (one) async worker runs spawned futures on.
+fn async_worker<H: Harness>(harness: &H) -> ThreadId {
+    let (probe, probed) = futures_channel::oneshot::channel();
+    harness.executor().spawn(Box::pin(async move {
+        let _ = probe.send(std::thread::current().id());
+    }));
+    harness.block_on(probed).expect("the probe ran")
+}
+
 fn outcomes(report: &RunReport) -> Vec<(String, Outcome)> {
     report
         .tasks()
@@ -485,11 +494,7 @@ pub fn c04_fifo_order_across_sync_and_async<H: Harness>() {
 pub fn c05_sync_tasks_run_off_the_async_worker<H: Harness>() {
     let harness = H::new();
     let executor = harness.executor();
-    let (probe, probed) = futures_channel::oneshot::channel();
-    executor.spawn(Box::pin(async move {
-        let _ = probe.send(std::thread::current().id());
-    }));
-    let worker: ThreadId = harness.block_on(probed).expect("the probe ran");
+    let worker = async_worker(&harness);
 
     // A queue starting with an async task starts on a worker, one starting with a sync task on
     // the blocking pool: both must put each task on its own side.
@@ -867,11 +872,7 @@ pub fn c21_spawned_futures_run_detached<H: Harness>() {
 pub fn c21_detached_blocking_jobs_run_off_the_async_worker<H: Harness>() {
     let harness = H::new();
     let executor = harness.executor();
-    let (probe, probed) = futures_channel::oneshot::channel();
-    executor.spawn(Box::pin(async move {
-        let _ = probe.send(std::thread::current().id());
-    }));
-    let worker: ThreadId = harness.block_on(probed).expect("the probe ran");
+    let worker = async_worker(&harness);
     let (ran, ran_on) = mpsc::channel();
     for _ in 0..3 {
         let ran = ran.clone();

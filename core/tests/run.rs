@@ -7,7 +7,7 @@ use std::task::{Context, Poll, Waker};
 
 use background_tasks::{
     BackgroundTasks, BlockingError, BlockingJob, BoxFuture, Executor, FailurePolicy, Outcome,
-    Runner, Task,
+    RunReport, Runner, Task,
 };
 
 /// Runs blocking jobs inline: enough for behaviour that does not depend on threads.
@@ -158,6 +158,20 @@ fn c20_an_empty_queue_runs_to_an_empty_report() {
     assert!(report.is_success());
 }
 
+/// Hands `tasks` to `runner.spawn` on an executor that settles it before returning (it runs jobs
+/// inline or drops what it is given), and returns the report `on_done` got.
+fn spawn_now<E: Executor + Clone>(runner: &Runner<E>, tasks: BackgroundTasks) -> RunReport {
+    let delivered = Arc::new(Mutex::new(None));
+    let d = delivered.clone();
+    runner.spawn(tasks, move |report| *d.lock().unwrap() = Some(report));
+    let report = delivered.lock().unwrap().take();
+    report.expect("the report was delivered")
+}
+
+fn outcomes(report: &RunReport) -> Vec<Outcome> {
+    report.tasks().iter().map(|t| t.outcome.clone()).collect()
+}
+
 /// An executor whose runtime is gone: it drops every future and job it is given, unrun.
 #[derive(Debug, Clone)]
 struct Gone;
@@ -185,17 +199,8 @@ fn c07_a_spawned_run_dropped_unrun_still_delivers_its_report() {
         let tasks = BackgroundTasks::new();
         tasks.add(first.with_label("first"));
         tasks.add(Task::sync(|| ()).with_label("second"));
-        let delivered = Arc::new(Mutex::new(None));
-        let d = delivered.clone();
-        runner.spawn(tasks, move |report| *d.lock().unwrap() = Some(report));
-        let report = delivered
-            .lock()
-            .unwrap()
-            .take()
-            .expect("the report was delivered");
-        let outcomes: Vec<_> = report.tasks().iter().map(|t| t.outcome.clone()).collect();
         let lost = Outcome::Abandoned("the run was dropped before it started".into());
-        assert_eq!(outcomes, [lost.clone(), lost]);
+        assert_eq!(outcomes(&spawn_now(&runner, tasks)), [lost.clone(), lost]);
     }
     let metrics = runner.metrics();
     assert_eq!((metrics.queued, metrics.abandoned), (4, 4));
@@ -231,19 +236,11 @@ fn c07_a_run_dropped_between_the_pool_and_its_async_tasks_delivers_its_report() 
     let tasks = BackgroundTasks::new();
     tasks.add(Task::sync(|| ()).with_label("on the pool"));
     tasks.add(Task::future(async {}).with_label("async"));
-    let delivered = Arc::new(Mutex::new(None));
-    let d = delivered.clone();
     // The sync task runs on the "pool"; the async task's continuation is dropped unpolled.
-    runner.spawn(tasks, move |report| *d.lock().unwrap() = Some(report));
-    let report = delivered
-        .lock()
-        .unwrap()
-        .take()
-        .expect("the report was delivered");
+    let report = spawn_now(&runner, tasks);
     let lost = "the run was dropped before it resumed";
-    let outcomes: Vec<_> = report.tasks().iter().map(|t| t.outcome.clone()).collect();
     assert_eq!(
-        outcomes,
+        outcomes(&report),
         [Outcome::Succeeded, Outcome::Abandoned(lost.into())]
     );
     assert_eq!(
