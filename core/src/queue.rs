@@ -379,7 +379,7 @@ impl std::error::Error for AddTaskError {}
 /// then the queue needs no buffer of its own.
 #[derive(Default)]
 pub(crate) struct Fifo {
-    // When `head` is empty, so is `rest`, except just after `pop_front` took the head.
+    // When present, older than everything in `rest`: a task goes there only into an empty queue.
     head: Option<Task>,
     rest: VecDeque<Task>,
 }
