@@ -359,6 +359,9 @@ fn print_table(options: &Options, rows: &[Row]) {
 fn is_sync(scenario: Scenario) -> bool {
     matches!(
         scenario,
-        Scenario::OneSync | Scenario::TenSync | Scenario::RawSpawnBlocking
+        Scenario::OneSync
+            | Scenario::TenSync
+            | Scenario::RawSpawnBlocking
+            | Scenario::RawSpawnBlockingTen
     )
 }

@@ -69,6 +69,7 @@ impl<E: Executor + Clone> App<E> {
             Scenario::TenSync => get(sync_tasks::<10>),
             Scenario::RawSpawn => get(raw_spawn::<R>),
             Scenario::RawSpawnBlocking => get(raw_spawn_blocking::<R>),
+            Scenario::RawSpawnBlockingTen => get(raw_spawn_blocking_ten::<R>),
         };
         let mut routes = Router::new().route("/", handler);
         if scenario == Scenario::NoopLayer {
@@ -182,5 +183,19 @@ async fn raw_spawn_blocking<R: Runtime>(State(counters): State<Arc<Counters>>) -
     Counters::bump(&counters.blocking_trips);
     let task = Arc::clone(&counters);
     R::spawn_blocking(move || trivial_task(&task));
+    BODY
+}
+
+async fn raw_spawn_blocking_ten<R: Runtime>(State(counters): State<Arc<Counters>>) -> &'static str {
+    Counters::bump(&counters.requests);
+    Counters::bump(&counters.blocking_trips);
+    // Boxed one by one, as a queue holds them, then run in order in one job.
+    let mut jobs: Vec<Box<dyn FnOnce() + Send>> = Vec::with_capacity(10);
+    for _ in 0..10 {
+        Counters::bump(&counters.queued);
+        let task = Arc::clone(&counters);
+        jobs.push(Box::new(move || trivial_task(&task)));
+    }
+    R::spawn_blocking(move || jobs.into_iter().for_each(|job| job()));
     BODY
 }

@@ -41,11 +41,14 @@ pub enum Scenario {
     /// No layer; the handler sends the task to the blocking pool by hand (`spawn_blocking`,
     /// `smol::unblock`) and does not wait for it.
     RawSpawnBlocking,
+    /// No layer; the handler boxes ten tasks and sends one job running them to the blocking pool
+    /// by hand: the hand-written counterpart of [`TenSync`](Self::TenSync), and the floor for it.
+    RawSpawnBlockingTen,
 }
 
 impl Scenario {
     /// Every scenario, in the order tables and charts show them.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Bare,
         Self::NoopLayer,
         Self::LayerEmpty,
@@ -55,6 +58,7 @@ impl Scenario {
         Self::TenSync,
         Self::RawSpawn,
         Self::RawSpawnBlocking,
+        Self::RawSpawnBlockingTen,
     ];
 
     /// The name used on command lines and in results: `bare`, `layer-empty`, `one-sync`…
@@ -69,6 +73,7 @@ impl Scenario {
             Self::TenSync => "ten-sync",
             Self::RawSpawn => "raw-spawn",
             Self::RawSpawnBlocking => "raw-spawn-blocking",
+            Self::RawSpawnBlockingTen => "raw-spawn-blocking-ten",
         }
     }
 
@@ -77,7 +82,7 @@ impl Scenario {
         match self {
             Self::Bare | Self::NoopLayer | Self::LayerEmpty => 0,
             Self::OneAsync | Self::OneSync | Self::RawSpawn | Self::RawSpawnBlocking => 1,
-            Self::TenAsync | Self::TenSync => 10,
+            Self::TenAsync | Self::TenSync | Self::RawSpawnBlockingTen => 10,
         }
     }
 

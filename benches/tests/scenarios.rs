@@ -51,7 +51,10 @@ fn check(scenario: Scenario, stats: Stats, runtime: &str) {
         Scenario::Bare | Scenario::NoopLayer | Scenario::LayerEmpty => (0, 0),
         Scenario::OneAsync | Scenario::TenAsync | Scenario::RawSpawn => (1, 0),
         // A queue of sync tasks starts on the blocking pool, as the raw call does.
-        Scenario::OneSync | Scenario::TenSync | Scenario::RawSpawnBlocking => (0, 1),
+        Scenario::OneSync
+        | Scenario::TenSync
+        | Scenario::RawSpawnBlocking
+        | Scenario::RawSpawnBlockingTen => (0, 1),
     };
     assert_eq!(stats.spawns, 2 * spawns, "{context}");
     // glibc serves requests of 1 KiB and more from its large-chunk path, which consolidates its
