@@ -5,26 +5,17 @@ mod common;
 use std::time::Duration;
 
 use background_tasks_example_smol::send_notification;
+use background_tasks_example_support::checks;
 use common::Server;
 
 #[test]
 fn unknown_route_is_a_json_404() {
     let server = Server::start(Duration::ZERO, send_notification::service);
-    let mut client = server.client();
-    for target in ["/", "/send-notification/", "/send-notification/a/b"] {
-        let response = client.request("POST", target);
-        assert_eq!(response.status, 404, "{target}");
-        assert_eq!(response.body, r#"{"detail":"Not Found"}"#);
-    }
-    assert_eq!(server.log(), "", "no task ran");
+    checks::unknown_route_is_a_json_404(&server);
 }
 
 #[test]
 fn wrong_method_is_a_json_405() {
     let server = Server::start(Duration::ZERO, send_notification::service);
-    let response = server
-        .client()
-        .request("GET", "/send-notification/ada@example.com");
-    assert_eq!(response.status, 405);
-    assert_eq!(response.body, r#"{"detail":"Method Not Allowed"}"#);
+    checks::wrong_method_is_a_json_405(&server);
 }

@@ -7,12 +7,15 @@
 //!   router: path and query parameters, JSON responses, the [`Rejection`](routing::Rejection)
 //!   FastAPI would answer with, and [`post_service`](routing::post_service).
 //! - `client` (with the `client` feature, for the examples' tests): a blocking HTTP/1.1 client
-//!   and a test server with a temporary log file.
+//!   and a test server with a temporary log file; `checks`, the FastAPI examples' behaviour
+//!   checked once for every runtime.
 //! - [`SHUTDOWN_DEADLINE`] and [`shutdown_summary`]: how the examples end on Ctrl-C.
 
 pub mod routing;
 mod settings;
 
+#[cfg(feature = "client")]
+pub mod checks;
 #[cfg(feature = "client")]
 pub mod client;
 

@@ -1,0 +1,120 @@
+//! The FastAPI examples' behaviour, checked once for every runtime: each example crate's tests
+//! start their own [`TestServer`] and hand it to these functions.
+
+use std::time::{Duration, Instant};
+
+use background_tasks::Outcome;
+use background_tasks_tower::{Decision, Ending};
+
+use crate::client::TestServer;
+
+const NOTIFICATION_SENT: &str = r#"{"message":"Notification sent in the background"}"#;
+const MESSAGE_SENT: &str = r#"{"message":"Message sent"}"#;
+
+/// First example: the response first, then `write_notification` in the log, twice on one
+/// keep-alive connection (the second email percent-encoded).
+pub fn send_notification_answers_then_writes_the_notification(server: &TestServer) {
+    let mut client = server.client();
+
+    client.post_ok("/send-notification/ada@example.com", NOTIFICATION_SENT);
+    let report = server.next_report();
+    assert_eq!(report.ending(), Ending::Completed);
+    assert_eq!(report.decision(), Decision::Ran);
+    assert_eq!(report.run().tasks().len(), 1);
+    assert_eq!(report.run().tasks()[0].outcome, Outcome::Succeeded);
+    assert_eq!(
+        server.log(),
+        "notification for ada@example.com: some notification\n"
+    );
+
+    // Same keep-alive connection, a percent-encoded email: decoded, appended.
+    client.post_ok("/send-notification/bob%40example.com", NOTIFICATION_SENT);
+    assert!(server.next_report().run().is_success());
+    assert_eq!(
+        server.log(),
+        "notification for ada@example.com: some notification\n\
+         notification for bob@example.com: some notification\n"
+    );
+}
+
+/// Second example: with `q`, the dependency's task and the handler's share one queue.
+pub fn dependency_with_q_logs_the_query_then_the_message(server: &TestServer) {
+    server
+        .client()
+        .post_ok("/send-notification/ada@example.com?q=rust", MESSAGE_SENT);
+    let report = server.next_report();
+    assert!(report.run().is_success(), "{report:?}");
+    assert_eq!(report.run().tasks().len(), 2, "one queue for both");
+    assert_eq!(
+        server.log(),
+        "found query: rust\nmessage to ada@example.com\n"
+    );
+}
+
+/// Second example: without `q` (or with an empty one), only the handler's task.
+pub fn dependency_without_q_logs_only_the_message(server: &TestServer) {
+    let mut client = server.client();
+    client.post_ok("/send-notification/ada@example.com", MESSAGE_SENT);
+    assert_eq!(server.next_report().run().tasks().len(), 1);
+    assert_eq!(server.log(), "message to ada@example.com\n");
+
+    // An empty `q` is falsy in Python: `if q:` queues nothing either.
+    client.post_ok("/send-notification/bob@example.com?q=", MESSAGE_SENT);
+    assert_eq!(server.next_report().run().tasks().len(), 1);
+    assert_eq!(
+        server.log(),
+        "message to ada@example.com\nmessage to bob@example.com\n"
+    );
+}
+
+/// Second example: the query is form-decoded (`+` and `%21`).
+pub fn dependency_decodes_the_query(server: &TestServer) {
+    server.client().post_ok(
+        "/send-notification/ada@example.com?q=rust+async%21",
+        MESSAGE_SENT,
+    );
+    assert!(server.next_report().run().is_success());
+    assert_eq!(
+        server.log(),
+        "found query: rust async!\nmessage to ada@example.com\n"
+    );
+}
+
+/// Third example: `async_cleanup` sleeps `delay` (the server's cleanup delay) on the runtime's
+/// timer after the response, then logs.
+pub fn async_cleanup_answers_then_cleans_up_after_its_sleep(server: &TestServer, delay: Duration) {
+    let sent = Instant::now();
+    server
+        .client()
+        .post_ok("/process/report.csv", r#"{"message":"Processing started"}"#);
+    let report = server.next_report();
+    assert!(
+        sent.elapsed() >= delay,
+        "the task slept {delay:?} on the runtime's timer before its report"
+    );
+    assert_eq!(report.decision(), Decision::Ran);
+    let task = &report.run().tasks()[0];
+    assert_eq!(task.outcome, Outcome::Succeeded);
+    assert!(task.label.contains("async_cleanup"), "{}", task.label);
+    assert_eq!(server.log(), "Cleaned up report.csv\n");
+}
+
+/// Routing by hand (smol, async-std): a request that matches no route is FastAPI's JSON 404.
+pub fn unknown_route_is_a_json_404(server: &TestServer) {
+    let mut client = server.client();
+    for target in ["/", "/send-notification/", "/send-notification/a/b"] {
+        let response = client.request("POST", target);
+        assert_eq!(response.status, 404, "{target}");
+        assert_eq!(response.body, r#"{"detail":"Not Found"}"#);
+    }
+    assert_eq!(server.log(), "", "no task ran");
+}
+
+/// Routing by hand (smol, async-std): the right path with the wrong method is FastAPI's JSON 405.
+pub fn wrong_method_is_a_json_405(server: &TestServer) {
+    let response = server
+        .client()
+        .request("GET", "/send-notification/ada@example.com");
+    assert_eq!(response.status, 405);
+    assert_eq!(response.body, r#"{"detail":"Method Not Allowed"}"#);
+}
