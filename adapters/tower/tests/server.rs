@@ -1,0 +1,95 @@
+//! C8 on smol and async-std: `server::serve` with the layer around a plain tower service; tasks
+//! run after the response body has ended (real TCP, hand-written HTTP/1.1 client).
+
+mod common;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use background_tasks::{BackgroundTasks, Executor};
+use background_tasks_async_std::AsyncStdExecutor;
+use background_tasks_smol::SmolExecutor;
+use background_tasks_tower::body::ResponseBody;
+use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending, server};
+use common::{Chunks, Client, Events, Reports};
+use http::{Request, Response};
+use hyper::body::Incoming;
+use tower::util::BoxCloneService;
+use tower::{Layer, service_fn};
+
+/// The service under test, boxed so that each runtime's test can name it.
+type Served = BoxCloneService<Request<Incoming>, Response<ResponseBody<Chunks>>, Infallible>;
+
+#[test]
+fn c08_smol_serve_runs_tasks_after_the_response() {
+    serve_runs_tasks_after_the_response(SmolExecutor::new(), |service| {
+        let listener = smol::block_on(smol::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            smol::block_on(server::serve(
+                listener.incoming(),
+                service,
+                SmolExecutor::new(),
+            ))
+        });
+        addr
+    });
+}
+
+#[test]
+fn c08_async_std_serve_runs_tasks_after_the_response() {
+    serve_runs_tasks_after_the_response(AsyncStdExecutor::new(), |service| {
+        let listener =
+            async_std::task::block_on(async_std::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        async_std::task::spawn(async move {
+            server::serve(listener.incoming(), service, AsyncStdExecutor::new()).await
+        });
+        addr
+    });
+}
+
+/// Serves a handler that queues one async task, through the layer on `executor`, with `start`
+/// (which runs `server::serve` on its runtime and returns the address), then checks that a
+/// full and a streamed body each end before their task starts.
+fn serve_runs_tasks_after_the_response<E: Executor + Clone>(
+    executor: E,
+    start: impl FnOnce(Served) -> SocketAddr,
+) {
+    let events = Events::default();
+    let (hook, reports) = Reports::new();
+    let handler = {
+        let events = events.clone();
+        service_fn(move |request: Request<Incoming>| {
+            let events = events.clone();
+            async move {
+                let tasks = BackgroundTasks::current().unwrap();
+                events.push(format!("handler {}", request.uri().path()));
+                let e = events.clone();
+                tasks.add_async_task(async move { e.push("task started") });
+                let exact = request.uri().path() == "/full";
+                Ok::<_, Infallible>(Response::new(Chunks::new(4, 1024, exact, events)))
+            }
+        })
+    };
+    let service = BackgroundTasksLayer::new(executor)
+        .on_report(hook)
+        .layer(handler);
+    let addr = start(BoxCloneService::new(service));
+
+    let mut client = Client::connect(addr);
+    for path in ["/full", "/streamed"] {
+        let (head, body) = client.request("GET", path);
+        assert_eq!((head.status, body.len()), (200, 4 * 1024));
+        let log = events.wait_for("task started");
+        assert_eq!(
+            log,
+            [&format!("handler {path}"), "body end", "task started"]
+        );
+        let report = reports.next();
+        assert_eq!(report.ending(), Ending::Completed);
+        assert_eq!(report.decision(), Decision::Ran);
+        assert!(report.run().is_success());
+        events.clear();
+    }
+}
