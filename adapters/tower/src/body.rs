@@ -5,6 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use bytes::Buf;
 use http::StatusCode;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
@@ -18,12 +19,15 @@ pin_project! {
     /// as they are), that hands the request's queue to the executor when the response ends.
     ///
     /// The end is seen in two places:
-    /// - `poll_frame` returning `Ready(None)`: every frame was handed to the server;
-    /// - the body being dropped. Servers drop a body without polling it to `None` when
-    ///   `is_end_stream` already says it is over (a `Full` or `Content-Length` body after its
-    ///   data, an empty body), and never poll the body of a response to `HEAD` or with a `1xx`,
-    ///   `204` or `304` status: those count as completed. Any other drop means the body was cut
-    ///   short, usually because the client went away.
+    /// - `poll_frame` returning `Ready(None)`: every frame was handed to the server (unless the
+    ///   body declared more bytes than it sent: then it was cut short);
+    /// - the body being dropped. Servers drop a body without polling it to `None` once it is over
+    ///   by their count: `is_end_stream` says so (a `Full` body after its data, an empty body), or
+    ///   the response's declared length (its `Content-Length` header, or an exact `size_hint`)
+    ///   has been handed over, as with a streamed file download. They never poll the body of a
+    ///   response to `HEAD` or with a `1xx`, `204` or `304` status. All of those count as
+    ///   completed. Any other drop means the body was cut short, usually because the client went
+    ///   away.
     pub struct ResponseBody<B> {
         #[pin]
         inner: B,
@@ -42,16 +46,47 @@ pin_project! {
 struct State {
     pending: Pending,
     status: StatusCode,
-    // `is_end_stream` as last seen: when the body was built and after each frame.
-    ended: bool,
-    failed: bool,
+    progress: Progress,
+    // Data bytes the response still owes by its declared length; `None` when none is declared.
+    owed: Option<u64>,
+}
+
+/// How far the body has gone, as the wrapper has seen it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Progress {
+    Sending,
+    /// Over by the server's count: `is_end_stream`, or the declared length reached.
+    Sent,
+    /// The inner body returned an error.
+    Failed,
 }
 
 impl State {
+    /// Counts a frame handed to the server.
+    fn sent(&mut self, data_len: usize, end_stream: bool) {
+        if let Some(owed) = &mut self.owed {
+            *owed = owed.saturating_sub(data_len as u64);
+            if *owed == 0 {
+                self.progress = Progress::Sent;
+            }
+        }
+        if end_stream {
+            self.progress = Progress::Sent;
+        }
+    }
+
+    /// How the body ended, seen from its `None`: short if it owes bytes it declared.
+    fn ending_at_end(&self) -> Ending {
+        match self.owed {
+            Some(owed) if owed > 0 => Ending::CutShort,
+            _ => Ending::Completed,
+        }
+    }
+
     fn finish_at_drop(self) {
-        let ending = if self.ended || self.pending.has_no_body(self.status) {
+        let ending = if self.progress == Progress::Sent || self.pending.has_no_body(self.status) {
             Ending::Completed
-        } else if self.failed || std::thread::panicking() {
+        } else if self.progress == Progress::Failed || std::thread::panicking() {
             Ending::BodyFailed
         } else {
             Ending::CutShort
@@ -61,17 +96,26 @@ impl State {
 }
 
 impl<B> ResponseBody<B> {
-    pub(crate) fn new(inner: B, status: StatusCode, pending: Option<Pending>) -> Self
+    /// `declared` is the response's `Content-Length`, if it has one.
+    pub(crate) fn new(
+        inner: B,
+        status: StatusCode,
+        declared: Option<u64>,
+        pending: Option<Pending>,
+    ) -> Self
     where
         B: Body,
     {
-        let ended = inner.is_end_stream();
         Self {
-            state: pending.map(|pending| State {
-                pending,
-                status,
-                ended,
-                failed: false,
+            state: pending.map(|pending| {
+                let mut state = State {
+                    pending,
+                    status,
+                    progress: Progress::Sending,
+                    owed: declared.or_else(|| inner.size_hint().exact()),
+                };
+                state.sent(0, inner.is_end_stream());
+                state
             }),
             inner,
         }
@@ -103,18 +147,22 @@ impl<B: Body> Body for ResponseBody<B> {
         })) {
             Ok(poll) => poll,
             Err(panic) => {
-                state.failed = true;
+                state.progress = Progress::Failed;
                 resume_unwind(panic)
             }
         };
         match &poll {
             Poll::Pending => {}
-            Poll::Ready(Some(Ok(_))) => state.ended = inner.is_end_stream(),
-            Poll::Ready(Some(Err(_))) => state.failed = true,
+            Poll::Ready(Some(Ok(frame))) => {
+                let data_len = frame.data_ref().map_or(0, Buf::remaining);
+                state.sent(data_len, inner.is_end_stream());
+            }
+            Poll::Ready(Some(Err(_))) => state.progress = Progress::Failed,
             Poll::Ready(None) => {
                 // Every frame has been handed to the server: start now rather than wait for the drop.
                 let state = this.state.take().expect("checked above");
-                state.pending.finish(Some(state.status), Ending::Completed);
+                let ending = state.ending_at_end();
+                state.pending.finish(Some(state.status), ending);
             }
         }
         poll

@@ -83,7 +83,8 @@ where
             Ok(response) => {
                 let pending = this.pending.take();
                 let status = response.status();
-                Ok(response.map(|body| ResponseBody::new(body, status, pending)))
+                let declared = pending.as_ref().and_then(|_| content_length(&response));
+                Ok(response.map(|body| ResponseBody::new(body, status, declared, pending)))
             }
             Err(error) => {
                 if let Some(pending) = this.pending.take() {
@@ -93,6 +94,17 @@ where
             }
         })
     }
+}
+
+/// The response's `Content-Length`, when it has a valid one.
+fn content_length<B>(response: &Response<B>) -> Option<u64> {
+    response
+        .headers()
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
 }
 
 impl<F> fmt::Debug for ResponseFuture<F> {

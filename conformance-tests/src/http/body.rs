@@ -20,7 +20,9 @@ static FILLER: [u8; 64 * 1024] = [b'x'; 64 * 1024];
 /// - By default it announces its exact length: the server sends `Content-Length` and, like with
 ///   `http_body_util::Full`, stops polling after the last chunk because `is_end_stream` says it is
 ///   over. [`streamed`](Self::streamed) makes it a stream of unknown length, sent chunked and polled
-///   until it returns the end.
+///   until it returns the end. [`declared`](Self::declared) makes it a stream whose length only
+///   the response's `Content-Length` header tells (a file download): the server stops after the
+///   declared bytes, never asking for the end.
 /// - [`held_by`](Self::held_by) holds the last chunk back until a gate opens (logging
 ///   `"{tag} held"` when it first waits), so a check can look at the server while a response is
 ///   half-sent, without sleeping.
@@ -42,7 +44,7 @@ static FILLER: [u8; 64 * 1024] = [b'x'; 64 * 1024];
 pub struct Chunks {
     chunk: Bytes,
     remaining: usize,
-    exact: bool,
+    length: Length,
     gate: Option<oneshot::Receiver<()>>,
     yields: usize,
     tag: String,
@@ -67,7 +69,7 @@ impl Chunks {
         Self {
             chunk: Bytes::from_static(&FILLER[..chunk_size]),
             remaining: chunks,
-            exact: true,
+            length: Length::Exact,
             gate: None,
             yields: 0,
             tag: tag.into(),
@@ -79,8 +81,21 @@ impl Chunks {
 
     /// Makes the length unknown: sent chunked, ended by `poll_frame` returning `None`.
     pub fn streamed(mut self) -> Self {
-        self.exact = false;
+        self.length = Length::Unknown;
         self
+    }
+
+    /// Makes the length unknown to the body but declared by the response: put
+    /// [`content_length`](Self::content_length) in its `Content-Length` header. The server stops
+    /// polling after the last chunk, so that is where the body logs its end.
+    pub fn declared(mut self) -> Self {
+        self.length = Length::Declared;
+        self
+    }
+
+    /// The value for the response's `Content-Length` header.
+    pub fn content_length(&self) -> http::HeaderValue {
+        http::HeaderValue::from(self.len())
     }
 
     /// Holds the last chunk until `gate` receives a value or its sender is dropped.
@@ -145,21 +160,31 @@ impl Body for Chunks {
             }
         }
         this.remaining -= 1;
-        if this.remaining == 0 && this.exact {
+        if this.remaining == 0 && this.length != Length::Unknown {
             this.end();
         }
         Poll::Ready(Some(Ok(Frame::data(this.chunk.clone()))))
     }
 
     fn is_end_stream(&self) -> bool {
-        self.exact && self.remaining == 0
+        self.length == Length::Exact && self.remaining == 0
     }
 
     fn size_hint(&self) -> SizeHint {
-        if self.exact {
-            SizeHint::with_exact(self.len() as u64)
-        } else {
-            SizeHint::default()
+        match self.length {
+            Length::Exact => SizeHint::with_exact(self.len() as u64),
+            Length::Declared | Length::Unknown => SizeHint::default(),
         }
     }
+}
+
+/// Who knows a [`Chunks`] body's length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Length {
+    /// The body: `size_hint` is exact and `is_end_stream` true after the last chunk.
+    Exact,
+    /// Only the response's `Content-Length` header.
+    Declared,
+    /// Nobody: the body is sent chunked.
+    Unknown,
 }

@@ -31,6 +31,12 @@ use crate::http::{
     boxed_service, local_listener,
 };
 
+pub use crate::http::ends::{
+    c08_body_short_of_its_content_length_is_cut_short,
+    c08_compressed_body_runs_tasks_after_its_end, c08_event_stream_runs_tasks_after_the_last_event,
+    c08_served_file_runs_tasks_after_its_last_byte,
+    c08_streamed_body_with_content_length_runs_tasks_after_its_last_byte,
+};
 pub use crate::http::load::{
     c14_every_task_runs_exactly_once_under_load,
     c16_shutdown_under_load_abandons_exactly_what_never_ran,
@@ -44,7 +50,7 @@ const CHUNK: usize = 64 * 1024;
 const BIG_CHUNKS: usize = 256;
 
 /// Serves `service` on the harness's runtime and returns its address.
-fn serve_service<H: HttpHarness>(harness: &H, service: HttpService) -> SocketAddr {
+pub(super) fn serve_service<H: HttpHarness>(harness: &H, service: HttpService) -> SocketAddr {
     let listener = local_listener();
     let addr = listener.local_addr().expect("the listener's address");
     harness.serve(listener, service);
@@ -112,7 +118,7 @@ pub(super) fn chunks(body: Chunks) -> Response<HttpBody> {
 }
 
 /// Any path a check does not route: queues a task that logs `"{path} task ran"`.
-fn probe(request: &Request<Incoming>, events: &Events) -> Response<HttpBody> {
+pub(super) fn probe(request: &Request<Incoming>, events: &Events) -> Response<HttpBody> {
     let (events, ran) = (events.clone(), format!("{} task ran", request.uri().path()));
     queue().add_async_task(async move { events.push(ran) });
     text("probed")
@@ -120,21 +126,21 @@ fn probe(request: &Request<Incoming>, events: &Events) -> Response<HttpBody> {
 
 /// Proves that background work is flowing on the server: a request to `path` on a connection of
 /// its own queues a task, and this waits until the task has run.
-fn prove_tasks_flow(addr: SocketAddr, events: &Events, path: &str) {
+pub(super) fn prove_tasks_flow(addr: SocketAddr, events: &Events, path: &str) {
     let (head, _) = Client::connect(addr).request("GET", path);
     assert_eq!(head.status, 200, "the probe {path} failed");
     events.wait_for(&format!("{path} task ran"));
 }
 
 /// A value that a cloneable handler hands out once (a gate's receiving end, say).
-struct Slot<T>(Arc<Mutex<Option<T>>>);
+pub(super) struct Slot<T>(Arc<Mutex<Option<T>>>);
 
 impl<T> Slot<T> {
-    fn new(value: T) -> Self {
+    pub(super) fn new(value: T) -> Self {
         Self(Arc::new(Mutex::new(Some(value))))
     }
 
-    fn take(&self) -> T {
+    pub(super) fn take(&self) -> T {
         self.0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -149,7 +155,7 @@ impl<T> Clone for Slot<T> {
     }
 }
 
-fn assert_ran(report: &RequestReport, status: u16) {
+pub(super) fn assert_ran(report: &RequestReport, status: u16) {
     assert_eq!(
         (
             report.status().map(|s| s.as_u16()),
@@ -162,7 +168,7 @@ fn assert_ran(report: &RequestReport, status: u16) {
     assert!(report.run().is_success(), "{report:?}");
 }
 
-fn outcomes(report: &RequestReport) -> Vec<Outcome> {
+pub(super) fn outcomes(report: &RequestReport) -> Vec<Outcome> {
     report
         .run()
         .tasks()

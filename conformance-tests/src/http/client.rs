@@ -76,12 +76,37 @@ impl Client {
     ///
     /// If the write fails.
     pub fn send(&mut self, method: &str, target: &str) {
-        let request =
-            format!("{method} {target} HTTP/1.1\r\nHost: conformance\r\nContent-Length: 0\r\n\r\n");
+        self.send_with_headers(method, target, &[]);
+    }
+
+    /// Sends a request without a body, with extra `headers` (`("accept-encoding", "gzip")`).
+    ///
+    /// # Panics
+    ///
+    /// If the write fails.
+    pub fn send_with_headers(&mut self, method: &str, target: &str, headers: &[(&str, &str)]) {
+        let mut request = format!("{method} {target} HTTP/1.1\r\nHost: conformance\r\n");
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("Content-Length: 0\r\n\r\n");
         self.reader
             .get_mut()
             .write_all(request.as_bytes())
             .expect("sending a request");
+    }
+
+    /// Reads whatever the server sends until it closes the connection.
+    ///
+    /// # Panics
+    ///
+    /// If the connection fails, or after [`WAIT_LIMIT`] without progress.
+    pub fn read_to_close(&mut self) -> Vec<u8> {
+        let mut rest = Vec::new();
+        self.reader
+            .read_to_end(&mut rest)
+            .unwrap_or_else(|e| panic!("reading until the server closes: {e}"));
+        rest
     }
 
     /// Reads a response's status line and headers.

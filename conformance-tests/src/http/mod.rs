@@ -45,6 +45,7 @@
 mod body;
 pub mod checks;
 mod client;
+mod ends;
 mod events;
 mod harness;
 mod load;
