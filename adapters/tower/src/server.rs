@@ -1,10 +1,21 @@
-//! A small HTTP/1.1 server on hyper for runtimes that have none of their own (smol, async-std):
-//! [`serve`] accepts connections from any stream of `futures-io` sockets and spawns each on a
-//! [`background_tasks::Executor`]; [`serve_connection`] serves one.
+//! A small HTTP server on hyper for runtimes that have none of their own (smol, async-std, your
+//! own): [`serve`] accepts connections from any stream of `futures-io` sockets and serves each,
+//! HTTP/1.1 or HTTP/2 (with prior knowledge, as h2c), as a task spawned on a
+//! [`background_tasks::Executor`].
 //!
 //! It runs any tower service taking `Request<hyper::body::Incoming>`, typically
-//! [`BackgroundTasksLayer`](crate::BackgroundTasksLayer) around your handler. On tokio, prefer
-//! axum (`axum::serve`) or hyper-util's server, which also speak HTTP/2.
+//! [`BackgroundTasksLayer`](crate::BackgroundTasksLayer) around your handler. No HTTP is parsed
+//! here: hyper speaks both protocols (hyper-util's `auto` connection picks one per connection).
+//!
+//! It holds its ground against clients that do not play along:
+//! - **Slow headers.** A connection whose request headers have not all arrived within the
+//!   [header-read timeout](Serve::header_read_timeout) (30 s by default) is closed: the first
+//!   request's, counted from the accept, and on HTTP/1.1 each later one's, counted from when the
+//!   server starts waiting for it (an idle keep-alive connection is closed after as long). The
+//!   timer is the executor's own ([`Executor::sleep`](background_tasks::Executor::sleep)).
+//! - **Floods.** [`max_connections`](Serve::max_connections) caps the connections served at once.
+//!   At the cap, the server stops accepting: new connections wait in the listener's backlog (the
+//!   kernel's queue, which refuses them once full) until a served one closes.
 //!
 //! # Examples
 //!
@@ -51,16 +62,16 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
-use background_tasks::{BoxError, Executor};
-use event_listener::Event;
+use background_tasks::{BoxError, BoxFuture, Executor};
+use event_listener::{Event, EventListener};
 use futures_core::Stream;
 use futures_io::{AsyncRead, AsyncWrite};
 use http::{Request, Response};
 use http_body::Body;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::HttpService;
+use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use pin_project_lite::pin_project;
 use smol_hyper::rt::FuturesIo;
@@ -69,119 +80,25 @@ use tower_service::Service;
 /// How many connections one poll of [`Serve`] accepts before yielding to other tasks.
 const ACCEPT_BUDGET: usize = 64;
 
-/// Serves HTTP/1.1 on one connection with `service`.
-///
-/// The returned future resolves when the connection closes; spawn it on your runtime (that is all
-/// [`serve`] does for each connection it accepts).
-///
-/// # Errors
-///
-/// The future resolves to hyper's error when the connection fails (an I/O error, a malformed
-/// request). A client going away between requests is not an error.
-///
-/// # Examples
-///
-/// ```no_run
-/// # use std::convert::Infallible;
-/// # use http::{Request, Response};
-/// # #[derive(Clone)] struct Hello;
-/// # impl tower_service::Service<Request<hyper::body::Incoming>> for Hello {
-/// #     type Response = Response<String>;
-/// #     type Error = Infallible;
-/// #     type Future = std::future::Ready<Result<Response<String>, Infallible>>;
-/// #     fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> { std::task::Poll::Ready(Ok(())) }
-/// #     fn call(&mut self, _: Request<hyper::body::Incoming>) -> Self::Future { std::future::ready(Ok(Response::new("hello".into()))) }
-/// # }
-/// use background_tasks_smol::SmolExecutor;
-/// use background_tasks_tower::{BackgroundTasksLayer, server};
-/// use tower_layer::Layer;
-///
-/// smol::block_on(async {
-///     let service = BackgroundTasksLayer::new(SmolExecutor::new()).layer(Hello);
-///     let listener = smol::net::TcpListener::bind("127.0.0.1:3000").await?;
-///     let (stream, _) = listener.accept().await?;
-///     server::serve_connection(stream, service).await.map_err(std::io::Error::other)
-/// })
-/// # .unwrap();
-/// ```
-pub fn serve_connection<IO, S, B>(io: IO, service: S) -> Connection<IO, S>
-where
-    IO: AsyncRead + AsyncWrite + Unpin,
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone,
-    S::Error: Into<BoxError>,
-    B: Body + 'static,
-    B::Error: Into<BoxError>,
-{
-    Connection {
-        inner: http1::Builder::new()
-            .serve_connection(FuturesIo::new(io), TowerToHyperService::new(service)),
-    }
-}
-
-pin_project! {
-    /// One HTTP/1.1 connection being served: a future that resolves when it closes. Returned by
-    /// [`serve_connection`].
-    #[must_use = "a connection is served only while this future is polled: await or spawn it"]
-    pub struct Connection<IO, S>
-    where
-        TowerToHyperService<S>: HttpService<Incoming>,
-    {
-        #[pin]
-        inner: http1::Connection<FuturesIo<IO>, TowerToHyperService<S>>,
-    }
-}
-
-impl<IO, S, B> Connection<IO, S>
-where
-    TowerToHyperService<S>: HttpService<Incoming, ResBody = B>,
-    <TowerToHyperService<S> as HttpService<Incoming>>::Error: Into<BoxError>,
-    IO: AsyncRead + AsyncWrite + Unpin,
-    B: Body + 'static,
-    B::Error: Into<BoxError>,
-{
-    /// Starts a graceful shutdown: the request in flight (if any) is answered, then the connection
-    /// closes instead of waiting for the next one. Keep polling the future until it resolves.
-    pub fn graceful_shutdown(self: Pin<&mut Self>) {
-        self.project().inner.graceful_shutdown();
-    }
-}
-
-impl<IO, S, B> Future for Connection<IO, S>
-where
-    TowerToHyperService<S>: HttpService<Incoming, ResBody = B>,
-    <TowerToHyperService<S> as HttpService<Incoming>>::Error: Into<BoxError>,
-    IO: AsyncRead + AsyncWrite + Unpin,
-    B: Body + 'static,
-    B::Error: Into<BoxError>,
-{
-    type Output = Result<(), hyper::Error>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().inner.poll(cx)
-    }
-}
-
-impl<IO, S> fmt::Debug for Connection<IO, S>
-where
-    TowerToHyperService<S>: HttpService<Incoming>,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Connection").finish_non_exhaustive()
-    }
-}
+/// The default of [`Serve::header_read_timeout`].
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Accepts connections from `incoming` and serves each with a clone of `service`, spawned on
 /// `executor` as a task of its own.
 ///
 /// `incoming` is any stream of `futures-io` sockets: `smol::net::TcpListener::incoming()`,
-/// `async_std::net::TcpListener::incoming()`, a TLS acceptor's stream. The future resolves when
-/// the stream ends.
+/// `async_std::net::TcpListener::incoming()`, a TLS acceptor's stream. Each connection speaks
+/// HTTP/1.1 or, if it opens with HTTP/2's preface, HTTP/2. The future resolves when the stream
+/// ends. Set a [header-read timeout](Serve::header_read_timeout) other than 30 s or a
+/// [cap on connections](Serve::max_connections) on the returned [`Serve`] before awaiting it.
 ///
 /// # Errors
 ///
 /// The stream's first error that is not about one connection only. A connection reset or aborted
 /// before it was accepted is skipped; other errors (out of file descriptors, say) end the server
-/// and are returned, for the caller to decide whether to pause and serve again.
+/// and are returned, for the caller to decide whether to pause and serve again. An executor
+/// without a timer ([`Executor::sleep`] returning `None`) is refused at the first poll unless the
+/// header-read timeout is turned off: the timeout could never fire.
 ///
 /// # Examples
 ///
@@ -198,6 +115,8 @@ where
 /// #     fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> { std::task::Poll::Ready(Ok(())) }
 /// #     fn call(&mut self, _: Request<hyper::body::Incoming>) -> Self::Future { std::future::ready(Ok(Response::new("hello".into()))) }
 /// # }
+/// use std::time::Duration;
+///
 /// use background_tasks_async_std::AsyncStdExecutor;
 /// use background_tasks_tower::{BackgroundTasksLayer, server};
 /// use tower_layer::Layer;
@@ -206,7 +125,10 @@ where
 ///     let executor = AsyncStdExecutor::new();
 ///     let service = BackgroundTasksLayer::new(executor).layer(Hello);
 ///     let listener = async_std::net::TcpListener::bind("127.0.0.1:3000").await?;
-///     server::serve(listener.incoming(), service, executor).await
+///     server::serve(listener.incoming(), service, executor)
+///         .header_read_timeout(Duration::from_secs(10))
+///         .max_connections(10_000)
+///         .await
 /// })
 /// # .unwrap();
 /// ```
@@ -220,27 +142,64 @@ where
     B: Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<BoxError>,
-    E: Executor,
+    E: Executor + Clone,
 {
     Serve {
         incoming,
         service,
         executor,
-        watch: None,
+        header_read_timeout: Some(DEFAULT_HEADER_READ_TIMEOUT),
+        max_connections: None,
+        state: None,
+        at_cap: None,
     }
 }
 
 pin_project! {
     /// The accept loop started by [`serve`]: a future that resolves when the stream of
-    /// connections ends or fails.
+    /// connections ends or fails. Configure it before awaiting it.
     #[must_use = "a server accepts connections only while this future is polled: await it"]
     pub struct Serve<I, S, E> {
         #[pin]
         incoming: I,
         service: S,
         executor: E,
-        // Set by `with_graceful_shutdown`: connections listen to it and are counted by it.
-        watch: Option<Arc<Watch>>,
+        header_read_timeout: Option<Duration>,
+        max_connections: Option<usize>,
+        // Made at the first poll, from the settings above; shared with every connection.
+        state: Option<Arc<Shared<E>>>,
+        // Waits for a connection to close while the cap is reached.
+        at_cap: Option<EventListener>,
+    }
+}
+
+impl<I, S, E> Serve<I, S, E> {
+    /// Closes a connection whose request headers have not all arrived `timeout` after the server
+    /// started waiting for them; `None` turns the timeout off. Default: 30 s
+    /// ([`DEFAULT_HEADER_READ_TIMEOUT`]).
+    ///
+    /// The first request's headers are timed from the accept, whatever the protocol; on
+    /// HTTP/1.1, each later request's from the end of the previous response (hyper's own
+    /// `header_read_timeout`), so an idle keep-alive connection is closed after `timeout` too.
+    pub fn header_read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.header_read_timeout = timeout.into();
+        self
+    }
+
+    /// Serves at most `connections` connections at once. At the cap, the server stops accepting:
+    /// further connections wait in the listener's backlog (refused by the kernel once that is
+    /// full) and are accepted as served ones close. No limit by default.
+    ///
+    /// # Panics
+    ///
+    /// If `connections` is zero: nothing would ever be served.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        assert!(
+            connections > 0,
+            "Serve::max_connections(0) would never serve a connection"
+        );
+        self.max_connections = Some(connections);
+        self
     }
 }
 
@@ -254,13 +213,32 @@ where
     B: Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<BoxError>,
-    E: Executor,
+    E: Executor + Clone,
 {
     type Output = io::Result<()>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
+        let shared = match this.state {
+            Some(shared) => Arc::clone(shared),
+            None => {
+                let shared = Arc::new(Shared::new(this.executor, *this.header_read_timeout)?);
+                *this.state = Some(Arc::clone(&shared));
+                shared
+            }
+        };
         for _ in 0..ACCEPT_BUDGET {
+            if let Some(cap) = *this.max_connections {
+                if shared.open.load(Ordering::SeqCst) >= cap {
+                    let listener = this.at_cap.get_or_insert_with(|| shared.changed.listen());
+                    // Checked again after listening, so a close in between is not missed.
+                    if shared.open.load(Ordering::SeqCst) >= cap {
+                        std::task::ready!(Pin::new(listener).poll(cx));
+                    }
+                    *this.at_cap = None;
+                    continue;
+                }
+            }
             let io = match this.incoming.as_mut().poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(None) => return Poll::Ready(Ok(())),
@@ -271,24 +249,9 @@ where
                 }
                 Poll::Ready(Some(Err(error))) => return Poll::Ready(Err(error)),
             };
-            let connection = serve_connection(io, this.service.clone());
-            let watch = this.watch.clone();
-            if let Some(watch) = &watch {
-                watch.connections.fetch_add(1, Ordering::SeqCst);
-            }
-            this.executor.spawn(Box::pin(async move {
-                let result = match &watch {
-                    Some(watch) => watch.serve(connection).await,
-                    None => connection.await,
-                };
-                if let Err(error) = result {
-                    tracing::debug!(%error, "http connection failed");
-                }
-                if let Some(watch) = watch {
-                    watch.connections.fetch_sub(1, Ordering::SeqCst);
-                    watch.changed.notify(usize::MAX);
-                }
-            }));
+            shared.open.fetch_add(1, Ordering::SeqCst);
+            let connection = Arc::clone(&shared).serve(io, this.service.clone());
+            this.executor.spawn(Box::pin(connection));
         }
         // Let the connections just spawned (and everything else) run before accepting more.
         cx.waker().wake_by_ref();
@@ -306,7 +269,7 @@ where
     B: Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<BoxError>,
-    E: Executor,
+    E: Executor + Clone,
 {
     /// Serves until `signal` resolves, then shuts down gracefully: stops accepting (the listener
     /// stream is dropped), lets every connection finish the response it is sending and close
@@ -319,13 +282,11 @@ where
     /// # Errors
     ///
     /// As [`serve`]: an error from accepting that is not about a single connection.
-    pub async fn with_graceful_shutdown<F>(mut self, signal: F) -> io::Result<()>
+    pub async fn with_graceful_shutdown<F>(self, signal: F) -> io::Result<()>
     where
         F: Future<Output = ()>,
     {
-        let watch = Arc::new(Watch::default());
-        self.watch = Some(Arc::clone(&watch));
-        {
+        let shared = {
             let mut serve = std::pin::pin!(self);
             let mut signal = std::pin::pin!(signal);
             let ended = std::future::poll_fn(|cx| {
@@ -338,26 +299,70 @@ where
             if let Some(Err(error)) = ended {
                 return Err(error);
             }
-        } // the listener stream is dropped here: no new connection is accepted
-        watch.closing.store(true, Ordering::SeqCst);
-        watch.changed.notify(usize::MAX);
-        watch
-            .until(|watch| watch.connections.load(Ordering::SeqCst) == 0)
-            .await;
+            serve.project().state.take()
+        }; // the listener stream is dropped here: no new connection is accepted
+        if let Some(shared) = shared {
+            shared.closing.store(true, Ordering::SeqCst);
+            shared.changed.notify(usize::MAX);
+            shared
+                .until(|shared| shared.open.load(Ordering::SeqCst) == 0)
+                .await;
+        }
         Ok(())
     }
 }
 
-/// What a gracefully shutting-down server shares with its connections.
-#[derive(Debug, Default)]
-struct Watch {
+impl<I, S, E: fmt::Debug> fmt::Debug for Serve<I, S, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Serve")
+            .field("executor", &self.executor)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("max_connections", &self.max_connections)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a server shares with its connections.
+struct Shared<E> {
+    builder: auto::Builder<HyperExecutor<E>>,
+    executor: E,
+    header_read_timeout: Option<Duration>,
+    // Connections being served.
+    open: AtomicUsize,
+    // Set by a graceful shutdown: connections finish their response and close.
     closing: AtomicBool,
-    connections: AtomicUsize,
     // Notified when `closing` is set and whenever a connection ends.
     changed: Event,
 }
 
-impl Watch {
+impl<E: Executor + Clone> Shared<E> {
+    fn new(executor: &E, header_read_timeout: Option<Duration>) -> io::Result<Self> {
+        let mut builder = auto::Builder::new(HyperExecutor(executor.clone()));
+        if let Some(timeout) = header_read_timeout {
+            if executor.sleep(Duration::ZERO).is_none() {
+                return Err(io::Error::other(
+                    "server::serve's header-read timeout needs a timer, but this executor's \
+                     `sleep` returns None; implement `Executor::sleep` or call \
+                     `header_read_timeout(None)`",
+                ));
+            }
+            builder
+                .http1()
+                .timer(HyperTimer(executor.clone()))
+                .header_read_timeout(timeout);
+        } else {
+            builder.http1().header_read_timeout(None);
+        }
+        Ok(Self {
+            builder,
+            executor: executor.clone(),
+            header_read_timeout,
+            open: AtomicUsize::new(0),
+            closing: AtomicBool::new(false),
+            changed: Event::new(),
+        })
+    }
+
     async fn until(&self, done: impl Fn(&Self) -> bool) {
         loop {
             // Listen before checking, so a change between the two is not missed.
@@ -369,36 +374,137 @@ impl Watch {
         }
     }
 
-    /// Serves `connection`, asking it to finish gracefully once the server is closing.
-    async fn serve<IO, S, B>(&self, connection: Connection<IO, S>) -> Result<(), hyper::Error>
+    /// Serves one connection until it closes, is cut for slow headers, or has finished
+    /// gracefully after the server started closing.
+    async fn serve<IO, S, B>(self: Arc<Self>, io: IO, service: S)
     where
-        TowerToHyperService<S>: HttpService<Incoming, ResBody = B>,
-        <TowerToHyperService<S> as HttpService<Incoming>>::Error: Into<BoxError>,
-        IO: AsyncRead + AsyncWrite + Unpin,
-        B: Body + 'static,
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<BoxError>,
+        B: Body + Send + 'static,
+        B::Data: Send,
         B::Error: Into<BoxError>,
     {
+        let _open = Open(&self);
+        let first = Arc::new(AtomicBool::new(false));
+        let service = FirstRequest {
+            inner: TowerToHyperService::new(service),
+            seen: Arc::clone(&first),
+        };
+        let connection = self.builder.serve_connection(FuturesIo::new(io), service);
         let mut connection = std::pin::pin!(connection);
-        let mut closing = std::pin::pin!(self.until(|watch| watch.closing.load(Ordering::SeqCst)));
+        let mut closing =
+            std::pin::pin!(self.until(|shared| shared.closing.load(Ordering::SeqCst)));
         let mut asked = false;
-        std::future::poll_fn(|cx| {
+        // Until the first request arrives: hyper's own timeout starts only once it knows the
+        // protocol, which a client sending a few bytes never lets it learn.
+        let mut deadline = self
+            .header_read_timeout
+            .and_then(|timeout| self.executor.sleep(timeout));
+        let result = std::future::poll_fn(|cx| {
             if !asked && closing.as_mut().poll(cx).is_ready() {
                 asked = true;
                 connection.as_mut().graceful_shutdown();
             }
+            if let Some(sleep) = &mut deadline {
+                if first.load(Ordering::SeqCst) {
+                    deadline = None;
+                } else if sleep.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(BoxError::from(
+                        "no request headers within the header-read timeout",
+                    )));
+                }
+            }
             connection.as_mut().poll(cx)
         })
-        .await
+        .await;
+        if let Err(error) = result {
+            tracing::debug!(%error, "http connection ended with an error");
+        }
     }
 }
 
-impl<I, S, E: fmt::Debug> fmt::Debug for Serve<I, S, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Serve")
-            .field("executor", &self.executor)
-            .finish_non_exhaustive()
+/// Counts a connection as open until it is dropped.
+struct Open<'a, E>(&'a Shared<E>);
+
+impl<E> Drop for Open<'_, E> {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
+        self.0.changed.notify(usize::MAX);
     }
 }
+
+/// A connection's service, noting that a request has arrived (its headers complete).
+struct FirstRequest<S> {
+    inner: TowerToHyperService<S>,
+    seen: Arc<AtomicBool>,
+}
+
+impl<S, R> hyper::service::Service<R> for FirstRequest<S>
+where
+    TowerToHyperService<S>: hyper::service::Service<R>,
+{
+    type Response = <TowerToHyperService<S> as hyper::service::Service<R>>::Response;
+    type Error = <TowerToHyperService<S> as hyper::service::Service<R>>::Error;
+    type Future = <TowerToHyperService<S> as hyper::service::Service<R>>::Future;
+
+    fn call(&self, request: R) -> Self::Future {
+        self.seen.store(true, Ordering::SeqCst);
+        self.inner.call(request)
+    }
+}
+
+/// Our executor as hyper's, for HTTP/2's streams.
+#[derive(Clone)]
+struct HyperExecutor<E>(E);
+
+impl<E, F> hyper::rt::Executor<F> for HyperExecutor<E>
+where
+    E: Executor,
+    F: Future<Output = ()> + Send + 'static,
+{
+    fn execute(&self, future: F) {
+        self.0.spawn(Box::pin(future));
+    }
+}
+
+/// Our executor's timer as hyper's, for HTTP/1's header-read timeout.
+#[derive(Clone)]
+struct HyperTimer<E>(E);
+
+impl<E: Executor> hyper::rt::Timer for HyperTimer<E> {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        let sleep = self
+            .0
+            .sleep(duration)
+            .expect("checked when the server started: the executor has a timer");
+        Box::pin(HyperSleep(std::sync::Mutex::new(sleep)))
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        self.sleep(deadline.saturating_duration_since(Instant::now()))
+    }
+}
+
+/// A sleep from [`Executor::sleep`], which is `Send`; hyper also wants `Sync`, which only a lock
+/// gives without `unsafe`. It is taken only by the one task that polls it.
+struct HyperSleep(std::sync::Mutex<BoxFuture<()>>);
+
+impl Future for HyperSleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let sleep = self
+            .get_mut()
+            .0
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        sleep.as_mut().poll(cx)
+    }
+}
+
+impl hyper::rt::Sleep for HyperSleep {}
 
 fn concerns_one_connection(error: &io::Error) -> bool {
     matches!(

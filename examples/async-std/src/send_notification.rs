@@ -76,7 +76,7 @@ fn send_notification(settings: &Settings, email: String) -> Result<Response<Body
 ///     let runner = layer.runner().clone();
 ///     let service = send_notification::service(&settings, layer);
 ///     let listener = async_std::net::TcpListener::bind(settings.addr).await?;
-///     serve(listener, service).await
+///     serve(&settings, listener, service).await
 /// })
 /// # .unwrap();
 /// ```

@@ -55,6 +55,10 @@ use axum::response::{IntoResponse, Response};
 use background_tasks::Runner;
 pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
 use background_tasks_tokio::TokioExecutor;
+use hyper_util::rt::{TokioExecutor as HyperExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 /// The examples' settings, which each binary reads with [`Settings::from_env`]; by default:
@@ -87,11 +91,10 @@ pub async fn run(
         "listening on http://{} (Ctrl-C stops)",
         listener.local_addr()?
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    serve_until(settings, listener, app, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     let report = runner.shutdown(SHUTDOWN_DEADLINE).await;
     println!(
         "{}",
@@ -100,13 +103,64 @@ pub async fn run(
     Ok(())
 }
 
-/// Serves `app` on `listener` until the listener fails: `axum::serve`, as any axum app.
+/// Serves `app` on `listener` until the listener fails, as [`serve_until`] does.
 ///
 /// # Errors
 ///
 /// When the listener fails.
-pub async fn serve(listener: TcpListener, app: Router) -> io::Result<()> {
-    axum::serve(listener, app).await
+pub async fn serve(settings: &Settings, listener: TcpListener, app: Router) -> io::Result<()> {
+    serve_until(settings, listener, app, std::future::pending()).await
+}
+
+/// Serves `app` on `listener` the way production should, until `signal` resolves; then stops
+/// accepting and waits for every connection to finish its response (graceful shutdown).
+///
+/// `axum::serve` is the quick way, but it sets no header-read timeout: a client that never
+/// finishes its request headers holds its connection (and a file descriptor) forever. This is
+/// hyper-util's server, as `axum::serve` uses underneath, with hyper's header-read timeout
+/// (`settings.header_read_timeout`, 30 s by default) on tokio's timer, HTTP/1.1 and HTTP/2.
+///
+/// # Errors
+///
+/// When the listener fails.
+pub async fn serve_until(
+    settings: &Settings,
+    listener: TcpListener,
+    app: Router,
+    signal: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let mut builder = auto::Builder::new(HyperExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(settings.header_read_timeout);
+    let graceful = GracefulShutdown::new();
+    let mut signal = std::pin::pin!(signal);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // One connection's failure (reset before it was accepted) is not the server's.
+                Err(error) if is_per_connection(&error) => continue,
+                Err(error) => return Err(error),
+            },
+            () = &mut signal => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
+        tokio::spawn(graceful.watch(connection));
+    }
+    graceful.shutdown().await;
+    Ok(())
+}
+
+fn is_per_connection(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
+    )
 }
 
 /// A `200 OK` with a JSON body written by hand, as FastAPI returns a dict.

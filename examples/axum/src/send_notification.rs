@@ -64,7 +64,7 @@ async fn send_notification(
 /// # Examples
 ///
 /// ```no_run
-/// use background_tasks_example_axum::{Settings, send_notification};
+/// use background_tasks_example_axum::{Settings, send_notification, serve};
 /// use background_tasks_tokio::TokioExecutor;
 /// use background_tasks_tower::BackgroundTasksLayer;
 ///
@@ -74,7 +74,7 @@ async fn send_notification(
 /// let runner = layer.runner().clone();
 /// let app = send_notification::app(&settings, layer);
 /// let listener = tokio::net::TcpListener::bind(settings.addr).await?;
-/// axum::serve(listener, app).await
+/// serve(&settings, listener, app).await // or axum::serve(listener, app), without a header timeout
 /// # }
 /// ```
 pub fn app(settings: &Settings, layer: BackgroundTasksLayer<TokioExecutor>) -> Router {

@@ -18,7 +18,7 @@
 //!
 //! smol has no web framework of its own, so each example is a `tower::service_fn` that routes by
 //! method and path by hand, wrapped in `BackgroundTasksLayer` and served by
-//! `background_tasks_tower::server::serve` (hyper, HTTP/1.1). The layer puts the request's
+//! `background_tasks_tower::server::serve` (hyper, HTTP/1.1 and HTTP/2). The layer puts the request's
 //! [`BackgroundTasks`](background_tasks::BackgroundTasks) queue in its extensions; the handler
 //! (and a "dependency", which is just a function given the request) takes it from there. Sync
 //! tasks run on smol's blocking pool, async ones on its executor, once the response has been sent.
@@ -102,6 +102,7 @@ where
     );
     let mut signals = Signals::new([Signal::Int, Signal::Term])?;
     server::serve(listener.incoming(), service, SmolExecutor::new())
+        .header_read_timeout(settings.header_read_timeout)
         .with_graceful_shutdown(async move {
             let _ = signals.next().await;
         })
@@ -114,13 +115,13 @@ where
     Ok(())
 }
 
-/// Serves `service` on `listener` with `background_tasks_tower::server::serve`: HTTP/1.1 on
-/// hyper, each connection a task on smol's global executor.
+/// Serves `service` on `listener` with `background_tasks_tower::server::serve` (HTTP/1.1 and
+/// HTTP/2 on hyper, with `settings.header_read_timeout`), each connection a task on smol's global executor.
 ///
 /// # Errors
 ///
 /// When the listener fails.
-pub async fn serve<S, B>(listener: TcpListener, service: S) -> io::Result<()>
+pub async fn serve<S, B>(settings: &Settings, listener: TcpListener, service: S) -> io::Result<()>
 where
     S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
@@ -129,5 +130,7 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    server::serve(listener.incoming(), service, SmolExecutor::new()).await
+    server::serve(listener.incoming(), service, SmolExecutor::new())
+        .header_read_timeout(settings.header_read_timeout)
+        .await
 }

@@ -1,6 +1,8 @@
 //! The FastAPI examples' behaviour, checked once for every runtime: each example crate's tests
 //! start their own [`TestServer`] and hand it to these functions.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use background_tasks::Outcome;
@@ -118,3 +120,109 @@ pub fn wrong_method_is_a_json_405(server: &TestServer) {
     assert_eq!(response.status, 405);
     assert_eq!(response.body, r#"{"detail":"Method Not Allowed"}"#);
 }
+
+/// What a slow-header client sends before it stalls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlowOpening {
+    /// A request line and one header, never the blank line that ends the headers.
+    RequestLineAndHeader,
+    /// The first bytes of HTTP/2's preface (`PRI * HTTP/2.0…`), too few for the server to tell
+    /// HTTP/2 from HTTP/1.1.
+    PrefaceStart,
+}
+
+impl SlowOpening {
+    fn bytes(self) -> &'static [u8] {
+        match self {
+            Self::RequestLineAndHeader => {
+                b"POST /send-notification/slow@example.com HTTP/1.1\r\nHost: example\r\n"
+            }
+            Self::PrefaceStart => b"PRI * HTTP",
+        }
+    }
+}
+
+/// `clients` connections open with `opening` and stall; meanwhile a normal client's request is
+/// answered while every slow connection is still open, and its task runs; then every slow
+/// connection is closed by the server, no sooner than the header-read timeout after it connected
+/// and within a bound. Prints how long after connecting they were closed.
+///
+/// Expects the first example's app (`/send-notification/{email}`) and a header-read timeout of a
+/// few seconds in the server's settings (short, for a quick test, but longer than connecting
+/// a few hundred clients takes).
+pub fn slow_header_clients_are_cut(server: &TestServer, clients: usize, opening: SlowOpening) {
+    let timeout = server.settings.header_read_timeout;
+    let slow: Vec<(Instant, TcpStream)> = (0..clients)
+        .map(|i| {
+            let opened = Instant::now();
+            let mut stream = TcpStream::connect(server.addr)
+                .unwrap_or_else(|e| panic!("slow client {i} of {clients} could not connect: {e}"));
+            stream.write_all(opening.bytes()).unwrap();
+            (opened, stream)
+        })
+        .collect();
+
+    let mut client = server.client();
+    client.post_ok("/send-notification/ada@example.com", NOTIFICATION_SENT);
+    assert!(server.next_report().run().is_success());
+    for (i, (opened, stream)) in slow.iter().enumerate() {
+        stream.set_nonblocking(true).unwrap();
+        let still_open = matches!(
+            stream.peek(&mut [0; 1]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
+        );
+        assert!(
+            still_open,
+            "slow client {i} was closed {:?} after it connected, before a normal request was \
+             answered: the server is not serving others meanwhile, or the timeout is too short \
+             for this machine",
+            opened.elapsed()
+        );
+        stream.set_nonblocking(false).unwrap();
+    }
+
+    let mut open_for = Vec::with_capacity(clients);
+    for (i, (opened, mut stream)) in slow.into_iter().enumerate() {
+        // A failure bound only: the server must close long before.
+        stream
+            .set_read_timeout(Some(timeout + CLOSE_BOUND))
+            .unwrap();
+        let mut rest = Vec::new();
+        match stream.read_to_end(&mut rest) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            Err(e) => panic!(
+                "slow client {i} was not closed within {CLOSE_BOUND:?} of the {timeout:?} \
+                 timeout: {e}"
+            ),
+        }
+        open_for.push(opened.elapsed());
+        // Whatever the server said before closing (a 408, or nothing), it was no response to a
+        // request it never finished reading.
+        assert!(
+            !rest.starts_with(b"HTTP/1.1 200"),
+            "slow client {i} got an answer"
+        );
+    }
+    let first = open_for
+        .iter()
+        .copied()
+        .min()
+        .expect("at least one slow client");
+    let last = open_for
+        .iter()
+        .copied()
+        .max()
+        .expect("at least one slow client");
+    println!(
+        "{clients} slow-header clients ({opening:?}): each closed {first:?} to {last:?} after it \
+         connected, with a header-read timeout of {timeout:?}"
+    );
+    assert!(
+        first >= timeout,
+        "a slow client was closed after {first:?}, before the {timeout:?} timeout"
+    );
+}
+
+/// How long after the header-read timeout a slow client must have been closed at the latest.
+const CLOSE_BOUND: Duration = Duration::from_secs(5);

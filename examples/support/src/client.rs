@@ -43,9 +43,11 @@ impl TestServer {
     /// and a layer on `executor` reporting to this server's channel, then has `serve` serve the
     /// example with them: it binds `settings.addr`, serves in the background until the test
     /// process ends, and returns the address it bound.
+    ///
+    /// `tune` adjusts the settings first (the cleanup delay, a short header-read timeout).
     pub fn start<E: Executor + Clone>(
         example: &str,
-        cleanup_delay: Duration,
+        tune: impl FnOnce(&mut Settings),
         executor: E,
         serve: impl FnOnce(&Settings, BackgroundTasksLayer<E>) -> SocketAddr,
     ) -> Self {
@@ -56,11 +58,12 @@ impl TestServer {
             NEXT.fetch_add(1, Ordering::Relaxed)
         ));
         std::fs::create_dir_all(&dir).unwrap();
-        let settings = Settings {
+        let mut settings = Settings {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             log_file: dir.join("log.txt"),
-            cleanup_delay,
+            ..Settings::default()
         };
+        tune(&mut settings);
 
         let (sent, reports) = mpsc::channel();
         let sent = Mutex::new(sent);

@@ -19,6 +19,9 @@ pub struct Settings {
     /// How long `async_cleanup` sleeps on the runtime's timer: `EXAMPLE_CLEANUP_MS`
     /// milliseconds, default 5000, as FastAPI's `asyncio.sleep(5)`.
     pub cleanup_delay: Duration,
+    /// How long a client may take to send a request's headers before the server closes its
+    /// connection: `EXAMPLE_HEADER_READ_TIMEOUT_MS` milliseconds, default 30000.
+    pub header_read_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -27,18 +30,20 @@ impl Default for Settings {
             addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
             log_file: PathBuf::from("log.txt"),
             cleanup_delay: Duration::from_secs(5),
+            header_read_timeout: Duration::from_secs(30),
         }
     }
 }
 
 impl Settings {
-    /// The defaults, overridden by `EXAMPLE_ADDR`, `EXAMPLE_LOG_FILE` and `EXAMPLE_CLEANUP_MS`
-    /// where they are set.
+    /// The defaults, overridden by `EXAMPLE_ADDR`, `EXAMPLE_LOG_FILE`, `EXAMPLE_CLEANUP_MS` and
+    /// `EXAMPLE_HEADER_READ_TIMEOUT_MS` where they are set.
     ///
     /// # Errors
     ///
     /// [`io::ErrorKind::InvalidInput`] when `EXAMPLE_ADDR` is not a socket address or
-    /// `EXAMPLE_CLEANUP_MS` not a whole number of milliseconds.
+    /// `EXAMPLE_CLEANUP_MS` or `EXAMPLE_HEADER_READ_TIMEOUT_MS` not a whole number of
+    /// milliseconds.
     pub fn from_env() -> io::Result<Self> {
         let mut settings = Self::default();
         if let Some(addr) = parse_var("EXAMPLE_ADDR", "a socket address like 127.0.0.1:8000")? {
@@ -49,6 +54,12 @@ impl Settings {
         }
         if let Some(ms) = parse_var("EXAMPLE_CLEANUP_MS", "a number of milliseconds like 5000")? {
             settings.cleanup_delay = Duration::from_millis(ms);
+        }
+        if let Some(ms) = parse_var(
+            "EXAMPLE_HEADER_READ_TIMEOUT_MS",
+            "a number of milliseconds like 30000",
+        )? {
+            settings.header_read_timeout = Duration::from_millis(ms);
         }
         Ok(settings)
     }

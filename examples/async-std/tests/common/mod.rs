@@ -19,6 +19,7 @@ pub(crate) struct Server(TestServer);
 
 impl Server {
     /// Serves the service that `service` builds, its layer reporting to this server's channel.
+    #[allow(dead_code)] // Not every test file needs it.
     pub(crate) fn start<S, B>(
         cleanup_delay: Duration,
         service: impl FnOnce(&Settings, BackgroundTasksLayer<AsyncStdExecutor>) -> S,
@@ -31,9 +32,28 @@ impl Server {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
+        Self::tuned(
+            move |settings| settings.cleanup_delay = cleanup_delay,
+            service,
+        )
+    }
+
+    /// Serves the service that `service` builds with settings that `tune` adjusted.
+    pub(crate) fn tuned<S, B>(
+        tune: impl FnOnce(&mut Settings),
+        service: impl FnOnce(&Settings, BackgroundTasksLayer<AsyncStdExecutor>) -> S,
+    ) -> Self
+    where
+        S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<BoxError>,
+        B: hyper::body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
         Self(TestServer::start(
             "async-std",
-            cleanup_delay,
+            tune,
             AsyncStdExecutor::new(),
             |settings, layer| {
                 let service = service(settings, layer);
@@ -42,7 +62,10 @@ impl Server {
                         .unwrap();
                 let addr = listener.local_addr().unwrap();
                 // The server runs until the test process ends.
-                std::thread::spawn(move || async_std::task::block_on(serve(listener, service)));
+                let settings = settings.clone();
+                std::thread::spawn(move || {
+                    async_std::task::block_on(serve(&settings, listener, service))
+                });
                 addr
             },
         ))

@@ -16,8 +16,17 @@ pub(crate) struct Server(TestServer);
 
 impl Server {
     /// Serves the app that `app` builds, its layer reporting to this server's channel.
+    #[allow(dead_code)] // Not every test file needs it.
     pub(crate) fn start(
         cleanup_delay: Duration,
+        app: impl FnOnce(&Settings, BackgroundTasksLayer<TokioExecutor>) -> Router,
+    ) -> Self {
+        Self::tuned(move |settings| settings.cleanup_delay = cleanup_delay, app)
+    }
+
+    /// Serves the app that `app` builds with settings that `tune` adjusted.
+    pub(crate) fn tuned(
+        tune: impl FnOnce(&mut Settings),
         app: impl FnOnce(&Settings, BackgroundTasksLayer<TokioExecutor>) -> Router,
     ) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -26,13 +35,14 @@ impl Server {
             .build()
             .unwrap();
         let executor = TokioExecutor::from_handle(runtime.handle().clone());
-        let server = TestServer::start("axum", cleanup_delay, executor, |settings, layer| {
+        let server = TestServer::start("axum", tune, executor, |settings, layer| {
             let app = app(settings, layer);
             let listener = runtime
                 .block_on(tokio::net::TcpListener::bind(settings.addr))
                 .unwrap();
             let addr = listener.local_addr().unwrap();
-            runtime.spawn(serve(listener, app));
+            let settings = settings.clone();
+            runtime.spawn(async move { serve(&settings, listener, app).await });
             addr
         });
         Self(server.on_drop(move || runtime.shutdown_background()))
