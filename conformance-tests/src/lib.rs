@@ -120,6 +120,8 @@ macro_rules! http_conformance_suite {
                 c08_served_file_runs_tasks_after_its_last_byte,
                 c08_compressed_body_runs_tasks_after_its_end,
                 c08_event_stream_runs_tasks_after_the_last_event,
+                c01_h2_dependency_and_handler_tasks_run_in_order,
+                c08_h2_tasks_start_after_the_stream_ends,
                 c09_each_response_is_complete_before_its_tasks_start,
                 c10_waiting_tasks_delay_neither_the_connection_nor_others,
                 c11_client_leaving_mid_body_still_runs_tasks_by_default,

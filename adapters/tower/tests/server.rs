@@ -1,5 +1,6 @@
-//! C8 on smol and async-std: `server::serve` with the layer around a plain tower service; tasks
-//! run after the response body has ended (real TCP, hand-written HTTP/1.1 client).
+//! `server::serve` on smol and async-std, with the layer around a plain tower service (real TCP,
+//! hand-written HTTP/1.1 client): C8, tasks run after the response body has ended; C24, a cap on
+//! connections makes further ones wait until a served one closes.
 
 mod common;
 
@@ -92,4 +93,77 @@ fn serve_runs_tasks_after_the_response<E: Executor + Clone>(
         assert!(report.run().is_success());
         events.clear();
     }
+}
+
+#[test]
+fn c24_smol_serve_caps_connections() {
+    serve_caps_connections(SmolExecutor::new(), |service| {
+        let listener = smol::block_on(smol::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            smol::block_on(
+                server::serve(listener.incoming(), service, SmolExecutor::new())
+                    .max_connections(CAP),
+            )
+        });
+        addr
+    });
+}
+
+#[test]
+fn c24_async_std_serve_caps_connections() {
+    serve_caps_connections(AsyncStdExecutor::new(), |service| {
+        let listener =
+            async_std::task::block_on(async_std::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        async_std::task::spawn(async move {
+            server::serve(listener.incoming(), service, AsyncStdExecutor::new())
+                .max_connections(CAP)
+                .await
+        });
+        addr
+    });
+}
+
+/// The cap the connection checks serve under.
+const CAP: usize = 2;
+
+/// With `start` serving under a cap of two connections: two keep-alive clients are served; a
+/// third one's request is not handled while they stay open (though they are answered again
+/// meanwhile); once one of them closes, the third is served.
+fn serve_caps_connections<E: Executor + Clone>(
+    executor: E,
+    start: impl FnOnce(Served) -> SocketAddr,
+) {
+    let events = Events::default();
+    let handler = {
+        let events = events.clone();
+        service_fn(move |request: Request<Incoming>| {
+            events.push(format!("handler {}", request.uri().path()));
+            let body = Chunks::new(1, 16, true, events.clone());
+            std::future::ready(Ok::<_, Infallible>(Response::new(body)))
+        })
+    };
+    let service = BackgroundTasksLayer::new(executor).layer(handler);
+    let addr = start(BoxCloneService::new(service));
+
+    let mut first = Client::connect(addr);
+    let mut second = Client::connect(addr);
+    assert_eq!(first.request("GET", "/first").0.status, 200);
+    assert_eq!(second.request("GET", "/second").0.status, 200);
+
+    // Over the cap: the kernel completes the handshake, the server does not accept it.
+    let mut third = Client::connect(addr);
+    third.send("GET", "/third");
+    assert_eq!(first.request("GET", "/first-again").0.status, 200);
+    assert_eq!(second.request("GET", "/second-again").0.status, 200);
+    assert!(
+        events.position("handler /third").is_none(),
+        "a connection over the cap was served: {:?}",
+        events.snapshot()
+    );
+
+    drop(first);
+    assert_eq!(third.read_head().status, 200);
+    assert!(events.position("handler /third").is_some());
 }

@@ -37,6 +37,9 @@ pub use crate::http::ends::{
     c08_served_file_runs_tasks_after_its_last_byte,
     c08_streamed_body_with_content_length_runs_tasks_after_its_last_byte,
 };
+pub use crate::http::h2::{
+    c01_h2_dependency_and_handler_tasks_run_in_order, c08_h2_tasks_start_after_the_stream_ends,
+};
 pub use crate::http::load::{
     c14_every_task_runs_exactly_once_under_load,
     c16_shutdown_under_load_abandons_exactly_what_never_ran,

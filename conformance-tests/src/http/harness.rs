@@ -50,13 +50,14 @@ pub type HttpService = BoxCloneService<Request<Incoming>, Response<HttpBody>, In
 /// }
 /// ```
 pub trait HttpHarness: Harness {
-    /// Serves `service` with HTTP/1.1 (keep-alive) on connections accepted from `listener`, on
-    /// this runtime, until the harness is dropped.
+    /// Serves `service` with HTTP/1.1 (keep-alive) and HTTP/2 with prior knowledge (h2c) on
+    /// connections accepted from `listener`, on this runtime, until the harness is dropped.
     ///
     /// `listener` is bound to 127.0.0.1 with a small send buffer and set non-blocking (see
     /// [`local_listener`]); convert it with your runtime's `TcpListener::from_std` or `TryFrom`.
-    /// The server may speak more than HTTP/1.1 (HTTP/2 with prior knowledge, say), as long as an
-    /// HTTP/1.1 client gets HTTP/1.1.
+    /// Each connection speaks the protocol its client opens with (hyper-util's `auto` connection
+    /// and `background_tasks_tower::server::serve` do that): the `c01_h2_*` and `c08_h2_*` checks
+    /// talk HTTP/2, the others HTTP/1.1.
     ///
     /// # Panics
     ///

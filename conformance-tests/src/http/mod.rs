@@ -47,6 +47,7 @@ pub mod checks;
 mod client;
 mod ends;
 mod events;
+mod h2;
 mod harness;
 mod load;
 

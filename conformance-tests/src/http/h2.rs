@@ -1,59 +1,23 @@
-//! The HTTP stack over HTTP/2 (h2c with prior knowledge), on both tokio flavours: the layer behind
-//! hyper-util's auto server, as in the HTTP suite, talked to by hyper's HTTP/2 client.
+//! C8 and C1 over HTTP/2 (h2c with prior knowledge), talked to by hyper's HTTP/2 client.
 //!
 //! HTTP/2 ends a response differently (a DATA frame flagged END_STREAM, streams multiplexed on one
 //! connection), so the HTTP/1.1 results do not carry over by themselves: C8 (a stream's tasks
 //! start only after its body ended, while another stream on the same connection runs its own)
 //! and C1 (FastAPI's dependency example) are checked again here.
 
-mod runtimes;
-
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use background_tasks::BackgroundTasks;
-use background_tasks_conformance::http::{
-    Chunks, Events, HttpBody, HttpHarness, Reports, boxed_service, local_listener,
-};
-use background_tasks_conformance::{CHECK_LIMIT, watchdog};
-use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending, RequestReport};
+use background_tasks_tower::BackgroundTasksLayer;
 use futures_channel::oneshot;
 use http::{Request, Response, StatusCode};
-use http_body_util::{BodyExt, Empty, Full};
+use http_body_util::{BodyExt, Empty};
 use hyper::body::{Bytes, Incoming};
 use hyper::client::conn::http2::{self, SendRequest};
 use hyper_util::rt::{TokioExecutor as HyperExecutor, TokioIo};
-use runtimes::{CurrentThread, MultiThread};
-use tower::{Layer, service_fn};
 
-/// Serves `handler` behind `layer` on the harness's runtime.
-fn serve<H, F>(harness: &H, layer: BackgroundTasksLayer<H::Executor>, handler: F) -> SocketAddr
-where
-    H: HttpHarness,
-    F: Fn(Request<Incoming>) -> Response<HttpBody> + Clone + Send + 'static,
-{
-    let router =
-        service_fn(move |request| std::future::ready(Ok::<_, Infallible>(handler(request))));
-    let listener = local_listener();
-    let addr = listener.local_addr().unwrap();
-    harness.serve(listener, boxed_service(layer.layer(router)));
-    addr
-}
-
-fn queue() -> BackgroundTasks {
-    BackgroundTasks::current().expect("BackgroundTasksLayer makes the request's queue current")
-}
-
-fn boxed(
-    body: impl hyper::body::Body<Data = Bytes, Error = Infallible> + Send + 'static,
-) -> HttpBody {
-    body.map_err(|never| match never {}).boxed_unsync()
-}
-
-fn text(text: &'static str) -> Response<HttpBody> {
-    Response::new(boxed(Full::from(text)))
-}
+use crate::http::checks::{assert_ran, chunks, queue, serve, text};
+use crate::http::{Chunks, Events, HttpHarness, Reports};
 
 /// An HTTP/2 connection to `addr`, with prior knowledge (no upgrade), driven on the client's own
 /// runtime so that the server's runtime is left as the harness made it.
@@ -114,18 +78,9 @@ impl H2Client {
     }
 }
 
-fn assert_ran(report: &RequestReport) {
-    assert_eq!(
-        (report.ending(), report.decision()),
-        (Ending::Completed, Decision::Ran),
-        "{report:?}"
-    );
-    assert!(report.run().is_success(), "{report:?}");
-}
-
 /// C8 over HTTP/2: a stream whose last chunk is held runs no task, while another stream on the
 /// same connection gets its answer and its task runs; once the body ends, the task starts.
-fn c08_tasks_start_after_the_stream_ends<H: HttpHarness>() {
+pub fn c08_h2_tasks_start_after_the_stream_ends<H: HttpHarness>() {
     let harness = H::new();
     let (events, reports) = (Events::default(), Reports::default());
     let layer = BackgroundTasksLayer::new(harness.executor()).on_report(reports.hook());
@@ -140,7 +95,7 @@ fn c08_tasks_start_after_the_stream_ends<H: HttpHarness>() {
         }
         queue().add_async_task(async move { log.push("held task started") });
         let gate = gate.lock().unwrap().take().unwrap();
-        Response::new(boxed(Chunks::new(&e, "held", 4, 1024).held_by(gate)))
+        chunks(Chunks::new(&e, "held", 4, 1024).held_by(gate))
     });
 
     let mut client = H2Client::connect(addr);
@@ -161,11 +116,11 @@ fn c08_tasks_start_after_the_stream_ends<H: HttpHarness>() {
     assert_eq!(client.read_body(held).len(), 4096);
     events.wait_for("held task started");
     events.assert_order(["held held", "held body end", "held task started"]);
-    assert_ran(&reports.take("/held"));
+    assert_ran(&reports.take("/held"), 200);
 }
 
 /// C1 over HTTP/2: FastAPI's second example, a dependency's task before the handler's.
-fn c01_dependency_and_handler_tasks_run_in_order<H: HttpHarness>() {
+pub fn c01_h2_dependency_and_handler_tasks_run_in_order<H: HttpHarness>() {
     let harness = H::new();
     let (log, reports) = (Events::default(), Reports::default());
     let layer = BackgroundTasksLayer::new(harness.executor()).on_report(reports.hook());
@@ -192,7 +147,7 @@ fn c01_dependency_and_handler_tasks_run_in_order<H: HttpHarness>() {
         (status, &*body),
         (StatusCode::OK, &br#"{"message":"Message sent"}"#[..])
     );
-    assert_ran(&reports.take("/send-notification/ada@example.com"));
+    assert_ran(&reports.take("/send-notification/ada@example.com"), 200);
     assert_eq!(
         log.snapshot(),
         ["found query: rust", "message to ada@example.com"]
@@ -205,34 +160,6 @@ fn c01_dependency_and_handler_tasks_run_in_order<H: HttpHarness>() {
             .0,
         StatusCode::OK
     );
-    assert_ran(&reports.take("/send-notification/bob@example.com"));
+    assert_ran(&reports.take("/send-notification/bob@example.com"), 200);
     assert_eq!(log.snapshot(), ["message to bob@example.com"]);
 }
-
-/// One module of tests per runtime flavour, as the suites do, so a failure names both.
-macro_rules! h2_suite {
-    ($module:ident, $harness:ty) => {
-        mod $module {
-            use super::*;
-
-            #[test]
-            fn c01_dependency_and_handler_tasks_run_in_order() {
-                watchdog(
-                    CHECK_LIMIT,
-                    super::c01_dependency_and_handler_tasks_run_in_order::<$harness>,
-                );
-            }
-
-            #[test]
-            fn c08_tasks_start_after_the_stream_ends() {
-                watchdog(
-                    CHECK_LIMIT,
-                    super::c08_tasks_start_after_the_stream_ends::<$harness>,
-                );
-            }
-        }
-    };
-}
-
-h2_suite!(tokio_current_thread_h2, CurrentThread);
-h2_suite!(tokio_multi_thread_h2, MultiThread);
