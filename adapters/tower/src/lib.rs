@@ -110,8 +110,9 @@
 //! - `axum`: `BackgroundTasks` implements axum's `FromRequestParts` (and `Option<BackgroundTasks>`
 //!   works without the layer). Without the layer, extracting it fails the request with
 //!   [`MissingBackgroundTasks`], a `500` that names the layer to add.
-//! - `server`: [`server::serve`] and [`server::serve_connection`], HTTP/1.1 on hyper for smol and
-//!   async-std (any `futures-io` socket), spawning connections on any executor.
+//! - `server`: [`server::serve`], HTTP/1.1 and HTTP/2 on hyper for smol and async-std (any
+//!   `futures-io` socket), spawning connections on any executor, with a header-read timeout and
+//!   an optional cap on connections.
 
 pub mod body;
 mod finish;

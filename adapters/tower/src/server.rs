@@ -12,7 +12,7 @@
 //!   [header-read timeout](Serve::header_read_timeout) (30 s by default) is closed: the first
 //!   request's, counted from the accept, and on HTTP/1.1 each later one's, counted from when the
 //!   server starts waiting for it (an idle keep-alive connection is closed after as long). The
-//!   timer is the executor's own ([`Executor::sleep`](background_tasks::Executor::sleep)).
+//!   timer is the executor's own ([`Executor::sleep`]).
 //! - **Floods.** [`max_connections`](Serve::max_connections) caps the connections served at once.
 //!   At the cap, the server stops accepting: new connections wait in the listener's backlog (the
 //!   kernel's queue, which refuses them once full) until a served one closes.

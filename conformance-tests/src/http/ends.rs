@@ -148,7 +148,7 @@ const FILE_SIZE: usize = 4 * 1024 * 1024;
 /// read the last byte, the task runs and the response counts as completed.
 ///
 /// `ServeFile` reads through `tokio::fs`, so its calls are made inside a tokio runtime's context
-/// whatever runtime serves them (see [`in_tokio`]), as a smol or async-std application using it
+/// whatever runtime serves them, as a smol or async-std application using it
 /// must do too.
 pub fn c08_served_file_runs_tasks_after_its_last_byte<H: HttpHarness>() {
     let file = TempFile::filled(FILE_SIZE);
