@@ -296,12 +296,29 @@ pub fn c08_paused_client_delays_tasks_until_it_reads_the_rest<H: HttpHarness>() 
     assert_ran(&reports.take("/big"), 200);
 }
 
-/// A response of 4 × 1 KiB whose last chunk is held until the check opens a gate: while it is
-/// held, another connection's task runs and this one's must not have started.
-fn tasks_wait_for_a_held_body<H: HttpHarness>(streamed: bool) {
+/// How a held body tells its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Length {
+    /// Exactly, by its own `size_hint`: sent with `Content-Length`.
+    Exact,
+    /// Not at all: sent chunked.
+    Unknown,
+    /// Only by the response's `Content-Length` header, as a streamed file download.
+    Declared,
+}
+
+/// A response of 4 × 1 KiB whose last chunk is held until the check opens a gate, behind a layer
+/// with `on_disconnect`: while it is held, another connection's task runs and this one's must not
+/// have started; once it is sent, the task runs and the response counts as completed.
+pub(super) fn tasks_wait_for_a_held_body<H: HttpHarness>(
+    length: Length,
+    on_disconnect: OnDisconnect,
+) {
     let harness = H::new();
     let (events, reports) = (Events::default(), Reports::default());
-    let layer = BackgroundTasksLayer::new(harness.executor()).on_report(reports.hook());
+    let layer = BackgroundTasksLayer::new(harness.executor())
+        .on_disconnect(on_disconnect)
+        .on_report(reports.hook());
     let (open, gate) = oneshot::channel::<()>();
     let (e, gate) = (events.clone(), Slot::new(gate));
     let addr = serve(&harness, layer, move |request| {
@@ -311,7 +328,19 @@ fn tasks_wait_for_a_held_body<H: HttpHarness>(streamed: bool) {
         let log = e.clone();
         queue().add_async_task(async move { log.push("held task started") });
         let body = Chunks::new(&e, "held", 4, 1024).held_by(gate.take());
-        chunks(if streamed { body.streamed() } else { body })
+        match length {
+            Length::Exact => chunks(body),
+            Length::Unknown => chunks(body.streamed()),
+            Length::Declared => {
+                let body = body.declared();
+                let declared = body.content_length();
+                let mut response = chunks(body);
+                response
+                    .headers_mut()
+                    .insert(http::header::CONTENT_LENGTH, declared);
+                response
+            }
+        }
     });
 
     let mut client = Client::connect(addr);
@@ -327,7 +356,7 @@ fn tasks_wait_for_a_held_body<H: HttpHarness>(streamed: bool) {
 
     open.send(()).expect("the body waits at the gate");
     let head = client.read_head();
-    if streamed {
+    if length == Length::Unknown {
         assert_eq!(head.header("transfer-encoding"), Some("chunked"));
     } else {
         assert_eq!(head.header("content-length"), Some("4096"));
@@ -341,13 +370,13 @@ fn tasks_wait_for_a_held_body<H: HttpHarness>(streamed: bool) {
 /// C8: a body with a `Content-Length`, which the server stops polling after its last chunk: the
 /// tasks start only once that chunk has been handed over.
 pub fn c08_content_length_body_runs_tasks_after_its_last_frame<H: HttpHarness>() {
-    tasks_wait_for_a_held_body::<H>(false);
+    tasks_wait_for_a_held_body::<H>(Length::Exact, OnDisconnect::Run);
 }
 
 /// C8: a chunked stream of unknown length, polled until it returns its end: the tasks start only
 /// then.
 pub fn c08_chunked_stream_runs_tasks_after_its_end<H: HttpHarness>() {
-    tasks_wait_for_a_held_body::<H>(true);
+    tasks_wait_for_a_held_body::<H>(Length::Unknown, OnDisconnect::Run);
 }
 
 /// Sends `method /` to a handler that queues a task and answers with `respond`; checks that the

@@ -23,7 +23,8 @@ use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeFile;
 
 use crate::http::checks::{
-    Slot, assert_ran, boxed, chunks, outcomes, probe, prove_tasks_flow, queue, serve, serve_service,
+    Length, Slot, assert_ran, boxed, chunks, outcomes, probe, prove_tasks_flow, queue, serve,
+    serve_service, tasks_wait_for_a_held_body,
 };
 use crate::http::{Chunks, Client, Events, HttpHarness, Reports, boxed_service};
 
@@ -33,51 +34,7 @@ use crate::http::{Chunks, Client, Events, HttpHarness, Reports, boxed_service};
 /// after the last chunk, not before, and none is discarded.
 pub fn c08_streamed_body_with_content_length_runs_tasks_after_its_last_byte<H: HttpHarness>() {
     for on_disconnect in [OnDisconnect::Run, OnDisconnect::Skip] {
-        let harness = H::new();
-        let (events, reports) = (Events::default(), Reports::default());
-        let layer = BackgroundTasksLayer::new(harness.executor())
-            .on_disconnect(on_disconnect)
-            .on_report(reports.hook());
-        let (open, gate) = oneshot::channel::<()>();
-        let (e, gate) = (events.clone(), Slot::new(gate));
-        let addr = serve(&harness, layer, move |request| {
-            if request.uri().path() != "/download" {
-                return probe(&request, &e);
-            }
-            let log = e.clone();
-            queue().add_async_task(async move { log.push("download task started") });
-            let body = Chunks::new(&e, "download", 4, 1024)
-                .declared()
-                .held_by(gate.take());
-            let length = body.content_length();
-            let mut response = chunks(body);
-            response
-                .headers_mut()
-                .insert(header::CONTENT_LENGTH, length);
-            response
-        });
-
-        let mut client = Client::connect(addr);
-        client.send("GET", "/download");
-        events.wait_for("download held");
-        prove_tasks_flow(addr, &events, "/probe");
-        assert!(
-            !events.contains("download task started"),
-            "a task started before the last declared byte; log: {:?}",
-            events.snapshot()
-        );
-
-        open.send(()).expect("the body waits at the gate");
-        let head = client.read_head();
-        assert_eq!(head.header("content-length"), Some("4096"), "{head:?}");
-        assert_eq!(client.read_body("GET", &head).len(), 4096);
-        events.wait_for("download task started");
-        events.assert_order([
-            "download held",
-            "download body end",
-            "download task started",
-        ]);
-        assert_ran(&reports.take("/download"), 200);
+        tasks_wait_for_a_held_body::<H>(Length::Declared, on_disconnect);
     }
 }
 
