@@ -83,7 +83,10 @@ pub fn c01_clones_share_one_queue<H: Harness>() {
     let log = Log::default();
     let tasks = BackgroundTasks::new();
     let dependency = tasks.clone();
-    assert!(tasks.same_queue(&dependency));
+    assert!(background_tasks::integration::same_queue(
+        &tasks,
+        &dependency
+    ));
 
     let l = log.clone();
     dependency.add_task(move || push(&l, "added by the dependency"));
@@ -92,7 +95,10 @@ pub fn c01_clones_share_one_queue<H: Harness>() {
     let l = log.clone();
     dependency.add_task(move || push(&l, "added by the dependency again"));
     assert_eq!(tasks.len(), 3);
-    assert!(!BackgroundTasks::new().same_queue(&tasks));
+    assert!(!background_tasks::integration::same_queue(
+        &BackgroundTasks::new(),
+        &tasks
+    ));
 
     let report = run_spawned(&harness, Runner::new(harness.executor()), tasks);
     assert!(report.is_success(), "{report:?}");

@@ -405,7 +405,7 @@ pub fn c19_metrics_account_for_every_task<H: Harness>() {
             let _ = reported.send(report);
         });
     }
-    let discarded = runner.discard(third);
+    let discarded = background_tasks::integration::discard(&runner, third);
     assert_eq!(discarded.count(|o| *o == Outcome::Discarded), 2);
     harness.block_on(runner.idle());
     assert_eq!(

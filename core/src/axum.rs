@@ -2,7 +2,7 @@
 //!
 //! The impl lives here rather than in `background-tasks-tower` because Rust's orphan rule lets only
 //! the crate that owns a type implement a foreign trait for it. The request's queue comes from the
-//! [`RequestScope`](crate::RequestScope) that `background_tasks_tower::BackgroundTasksLayer`
+//! [`RequestScope`](crate::integration::RequestScope) that `background_tasks_tower::BackgroundTasksLayer`
 //! enters around the handler.
 
 use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};

@@ -159,7 +159,7 @@ impl BlockingError {
     /// The error for a job that unwound with `payload`, as returned by
     /// [`catch_unwind`](std::panic::catch_unwind) or a runtime's join handle.
     pub fn panicked(payload: &(dyn std::any::Any + Send)) -> Self {
-        Self::Panicked(crate::task::panic_message(payload))
+        Self::Panicked(crate::panic::panic_message(payload))
     }
 }
 

@@ -75,17 +75,22 @@
 #[cfg(feature = "axum")]
 mod axum;
 mod executor;
-mod lifecycle;
+pub mod integration;
+mod metrics;
+mod panic;
+mod policy;
 mod queue;
 mod report;
 mod run;
 mod scope;
+mod settle;
 mod task;
 
 pub use executor::{BlockingError, BlockingJob, BoxFuture, Executor};
-pub use lifecycle::{Metrics, ShutdownReport};
+pub use metrics::Metrics;
+pub use policy::FailurePolicy;
 pub use queue::{AddTaskError, BackgroundTasks};
 pub use report::{Outcome, RunReport, TaskError, TaskReport};
-pub use run::{ErrorHook, FailurePolicy, Runner};
-pub use scope::{MissingBackgroundTasks, RequestScope};
+pub use run::{Runner, ShutdownReport};
+pub use scope::MissingBackgroundTasks;
 pub use task::{BoxError, Task, TaskResult};

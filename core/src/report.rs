@@ -96,6 +96,7 @@ impl FromIterator<TaskReport> for Reports {
 
 /// What happened to one task.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TaskReport {
     /// The task's label.
     pub label: Cow<'static, str>,
@@ -105,6 +106,7 @@ pub struct TaskReport {
 
 /// How one task ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// It ran and returned `()` or `Ok(())`.
     Succeeded,
@@ -120,8 +122,9 @@ pub enum Outcome {
     Skipped,
     /// It did not run because its queue was discarded (the request failed before it had a response).
     Discarded,
-    /// It did not run because the executor could not run it (its blocking pool shut down) or the
-    /// run was cancelled before reaching it; the reason is kept.
+    /// It did not run, or was cut off while it ran, and the reason is kept: its runner was
+    /// shutting down (or its deadline passed), the executor could not run it (its blocking pool
+    /// shut down), the run was cancelled, or its queue was dropped without being run.
     Abandoned(String),
 }
 
@@ -167,5 +170,79 @@ impl std::error::Error for TaskError {
             Self::Failed(error) => Some(error.as_ref()),
             Self::Panicked(_) | Self::TimedOut(_) | Self::Abandoned(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(label: &'static str, outcome: Outcome) -> TaskReport {
+        TaskReport {
+            label: label.into(),
+            outcome,
+        }
+    }
+
+    #[test]
+    fn a_report_keeps_its_entries_in_order_from_none_to_many() {
+        let mut reports = Reports::default();
+        assert!(reports.as_slice().is_empty());
+        reports.push(report("a", Outcome::Succeeded));
+        assert!(
+            matches!(reports, Reports::One(_)),
+            "one entry is kept inline"
+        );
+        reports.push(report("b", Outcome::Skipped));
+        reports.push(report("c", Outcome::Failed("no".into())));
+        let labels: Vec<&str> = reports.as_slice().iter().map(|r| &*r.label).collect();
+        assert_eq!(labels, ["a", "b", "c"]);
+        let collected: Reports = reports.as_slice().iter().cloned().collect();
+        assert_eq!(collected.as_slice(), reports.as_slice());
+    }
+
+    #[test]
+    fn success_and_counts_read_the_outcomes() {
+        let run = RunReport {
+            tasks: [
+                report("a", Outcome::Succeeded),
+                report("b", Outcome::Panicked("boom".into())),
+                report("c", Outcome::Skipped),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        assert!(!run.is_success());
+        assert_eq!(run.count(Outcome::is_failure), 1);
+        assert_eq!(run.count(|o| *o == Outcome::Skipped), 1);
+        assert!(RunReport::default().is_success(), "an empty queue succeeds");
+    }
+
+    #[test]
+    fn failures_are_the_outcomes_of_tasks_that_ran_and_did_not_succeed() {
+        let failures: Vec<bool> = [
+            Outcome::Succeeded,
+            Outcome::Failed(String::new()),
+            Outcome::Panicked(String::new()),
+            Outcome::TimedOut(String::new()),
+            Outcome::Skipped,
+            Outcome::Discarded,
+            Outcome::Abandoned(String::new()),
+        ]
+        .iter()
+        .map(Outcome::is_failure)
+        .collect();
+        assert_eq!(failures, [false, true, true, true, false, false, false]);
+    }
+
+    #[test]
+    fn task_errors_say_what_happened_and_keep_the_original() {
+        let error = TaskError::Failed("disk full".into());
+        assert_eq!(error.to_string(), "task failed: disk full");
+        assert_eq!(
+            std::error::Error::source(&error).map(ToString::to_string),
+            Some("disk full".to_owned())
+        );
+        assert!(std::error::Error::source(&TaskError::Panicked("x".into())).is_none());
     }
 }

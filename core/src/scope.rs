@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::executor::Executor;
-use crate::lifecycle::Lifecycle;
+use crate::metrics::Ledger;
 use crate::queue::BackgroundTasks;
 use crate::run::Runner;
 
@@ -17,14 +17,14 @@ thread_local! {
 
 #[derive(Default)]
 struct Inner {
-    lifecycle: Option<Arc<Lifecycle>>,
+    ledger: Option<Arc<Ledger>>,
     tasks: Option<BackgroundTasks>,
 }
 
 impl Inner {
     fn tasks(&mut self) -> &BackgroundTasks {
         self.tasks
-            .get_or_insert_with(|| BackgroundTasks::counted_by(self.lifecycle.clone()))
+            .get_or_insert_with(|| BackgroundTasks::counted_by(self.ledger.clone()))
     }
 }
 
@@ -40,13 +40,14 @@ impl Inner {
 /// # Examples
 ///
 /// ```
-/// use background_tasks::{BackgroundTasks, RequestScope};
+/// use background_tasks::BackgroundTasks;
+/// use background_tasks::integration::{RequestScope, same_queue};
 ///
 /// let mut scope = RequestScope::new();
 /// scope.enter(|| {
 ///     let tasks = BackgroundTasks::current().expect("inside the scope");
 ///     tasks.add_task(|| println!("after the response"));
-///     assert!(BackgroundTasks::current().unwrap().same_queue(&tasks)); // one queue per request
+///     assert!(same_queue(&BackgroundTasks::current().unwrap(), &tasks)); // one per request
 /// });
 /// assert!(BackgroundTasks::current().is_none(), "outside every scope");
 /// assert_eq!(scope.take_tasks().map(|tasks| tasks.len()), Some(1));
@@ -71,7 +72,7 @@ impl RequestScope {
     pub fn for_runner<E: Executor>(runner: &Runner<E>) -> Self {
         Self {
             inner: Inner {
-                lifecycle: runner.lifecycle_handle(),
+                ledger: runner.ledger(),
                 tasks: None,
             },
         }

@@ -9,7 +9,8 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use background_tasks::{BackgroundTasks, Executor, Outcome, RequestScope, RunReport, Runner};
+use background_tasks::integration::{self, RequestScope};
+use background_tasks::{BackgroundTasks, Executor, Outcome, RunReport, Runner};
 use http::{Method, StatusCode};
 
 use crate::layer::{OnDisconnect, Statuses};
@@ -90,7 +91,7 @@ impl<E: Executor + Clone> Dispatch for Shared<E> {
     }
 
     fn discard(&self, tasks: BackgroundTasks) -> RunReport {
-        self.runner.discard(tasks)
+        integration::discard(&self.runner, tasks)
     }
 }
 
@@ -130,7 +131,7 @@ impl Pending {
         let decision = decide(settings, status, ending);
         // Closing an empty queue is one lock: late additions are then refused, and a task added
         // concurrently makes the queue non-empty, so it gets a run instead.
-        if decision == Decision::Ran && tasks.close_if_empty() {
+        if decision == Decision::Ran && integration::close_if_empty(&tasks) {
             return;
         }
         let mut report = RequestReport {

@@ -800,7 +800,7 @@ pub fn c16_shutdown_under_load_abandons_exactly_what_never_ran<H: HttpHarness>()
         report.abandoned_at_deadline, never_ran as u64,
         "abandoned_at_deadline must count exactly the tasks that never ran; {report:?}"
     );
-    assert_eq!(report.still_running, mid_run, "{report:?}");
+    assert_eq!(report.still_running, mid_run as u64, "{report:?}");
     // The model: the running queues ran their quick first task and their gated one, no more.
     assert_eq!((ran, mid_run), (2 * MAX_RUNNING, MAX_RUNNING));
 

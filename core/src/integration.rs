@@ -1,0 +1,53 @@
+//! What a server or framework integration needs, and an application does not.
+//!
+//! The HTTP layer in `background-tasks-tower` is written with these, and so is any other: give
+//! each request a [`RequestScope`] (its queue, made on first use), enter it around every call into
+//! the handler, then, once the response has ended, [`close_if_empty`] a queue nobody added to,
+//! [`discard`] one whose tasks must not run, or spawn its run with
+//! [`Runner::spawn`].
+//!
+//! # Examples
+//!
+//! ```
+//! use background_tasks::BackgroundTasks;
+//! use background_tasks::integration::{RequestScope, close_if_empty, same_queue};
+//!
+//! let mut scope = RequestScope::new();
+//! let queued = scope.enter(|| {
+//!     let tasks = BackgroundTasks::current().expect("inside the request's scope");
+//!     assert!(same_queue(&tasks, &BackgroundTasks::current().unwrap()));
+//!     tasks
+//! });
+//! // The response ended and nothing was added: close the queue, nothing to spawn.
+//! let tasks = scope.take_tasks().expect("the handler asked for its queue");
+//! assert!(close_if_empty(&tasks));
+//! assert!(queued.try_add(background_tasks::Task::sync(|| ())).is_err(), "closed");
+//! ```
+
+use crate::executor::Executor;
+use crate::queue::BackgroundTasks;
+use crate::report::RunReport;
+use crate::run::Runner;
+
+pub use crate::scope::RequestScope;
+
+/// Closes `tasks` as a finished run would if no task is waiting, and says whether it did.
+///
+/// This is how an integration ends a request that queued nothing without spawning a run:
+/// afterwards, additions are refused as "added after its queue finished running". Checking and
+/// closing happen under one lock, so a task added concurrently is either refused or makes this
+/// return `false` (and then the queue needs a run).
+pub fn close_if_empty(tasks: &BackgroundTasks) -> bool {
+    tasks.close_if_empty()
+}
+
+/// Whether `a` and `b` are handles to the same queue.
+pub fn same_queue(a: &BackgroundTasks, b: &BackgroundTasks) -> bool {
+    a.same_queue(b)
+}
+
+/// Closes `tasks` without running it, as [`BackgroundTasks::discard`], counting its tasks as
+/// discarded in `runner`'s metrics.
+pub fn discard<E: Executor>(runner: &Runner<E>, tasks: BackgroundTasks) -> RunReport {
+    runner.discard(tasks)
+}

@@ -1,0 +1,131 @@
+//! [`Metrics`]: a runner's counters, and the books behind them.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::report::Outcome;
+
+/// A snapshot of a runner's counters, cheap to take at any time.
+///
+/// `waiting` and `running` count queues now; the others count tasks since the runner was built.
+/// Once every queue has ended, `queued` equals the sum of the outcome counters: every task queued
+/// is accounted for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Metrics {
+    /// Tasks added to queues this runner runs (or was given to run).
+    pub queued: u64,
+    /// Queues handed to [`Runner::spawn`](crate::Runner::spawn) still waiting for a slot under
+    /// [`max_running`](crate::Runner::max_running).
+    pub waiting: u64,
+    /// Queues running now.
+    pub running: u64,
+    /// Tasks that succeeded.
+    pub succeeded: u64,
+    /// Tasks that returned an error.
+    pub failed: u64,
+    /// Tasks that panicked.
+    pub panicked: u64,
+    /// Tasks skipped after an earlier failure in their queue.
+    pub skipped: u64,
+    /// Tasks that overran their timeout.
+    pub timed_out: u64,
+    /// Tasks discarded with their queue (handler panicked, or a setting skipped the queue).
+    pub discarded: u64,
+    /// Tasks abandoned: refused during shutdown, cut off by its deadline, or lost by the executor.
+    pub abandoned: u64,
+}
+
+impl Metrics {
+    /// How many tasks have an outcome: the sum of every outcome counter.
+    pub fn settled(&self) -> u64 {
+        self.succeeded
+            + self.failed
+            + self.panicked
+            + self.skipped
+            + self.timed_out
+            + self.discarded
+            + self.abandoned
+    }
+}
+
+/// A runner's books, shared by the runner, its clones and every queue counted in them: the
+/// counters behind [`Metrics`], and whether the runner is shutting down (which a queue that has
+/// not started must know, to refuse new tasks).
+#[derive(Debug, Default)]
+pub(crate) struct Ledger {
+    closed: AtomicBool,
+    queued: AtomicU64,
+    waiting: AtomicU64,
+    running: AtomicU64,
+    succeeded: AtomicU64,
+    failed: AtomicU64,
+    panicked: AtomicU64,
+    skipped: AtomicU64,
+    timed_out: AtomicU64,
+    discarded: AtomicU64,
+    abandoned: AtomicU64,
+}
+
+impl Ledger {
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn queued(&self, tasks: usize) {
+        self.queued.fetch_add(tasks as u64, Ordering::Relaxed);
+    }
+
+    /// A spawned queue starts waiting for its turn.
+    pub(crate) fn waiting(&self) {
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A waiting queue starts running.
+    pub(crate) fn started(&self) {
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        self.running.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A spawned queue ended, after it started or while it still waited.
+    pub(crate) fn ended(&self, started: bool) {
+        let counter = if started {
+            &self.running
+        } else {
+            &self.waiting
+        };
+        counter.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn settled(&self, outcome: &Outcome, tasks: usize) {
+        let counter = match outcome {
+            Outcome::Succeeded => &self.succeeded,
+            Outcome::Failed(_) => &self.failed,
+            Outcome::Panicked(_) => &self.panicked,
+            Outcome::Skipped => &self.skipped,
+            Outcome::TimedOut(_) => &self.timed_out,
+            Outcome::Discarded => &self.discarded,
+            Outcome::Abandoned(_) => &self.abandoned,
+        };
+        counter.fetch_add(tasks as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> Metrics {
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        Metrics {
+            queued: load(&self.queued),
+            waiting: load(&self.waiting),
+            running: load(&self.running),
+            succeeded: load(&self.succeeded),
+            failed: load(&self.failed),
+            panicked: load(&self.panicked),
+            skipped: load(&self.skipped),
+            timed_out: load(&self.timed_out),
+            discarded: load(&self.discarded),
+            abandoned: load(&self.abandoned),
+        }
+    }
+}

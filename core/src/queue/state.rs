@@ -1,0 +1,408 @@
+//! [`State`]: one queue's state machine, behind the queue's lock. Every change is a named
+//! method; the runner drives it, and nothing else writes its fields.
+//!
+//! ```text
+//! Open ──start──▶ Running(Clean ⇄ Failing) ──next: nothing left──▶ Closed(Ran)
+//!  │                  └──close(Abandoned): executor lost it, run cancelled, deadline──▶ Closed(Abandoned)
+//!  ├──discard──▶ Closed(Discarded)
+//!  ├──close_if_empty──▶ Closed(Ran)
+//!  └──cut_for_shutdown──▶ Closed(Abandoned)
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::metrics::Ledger;
+use crate::policy::FailurePolicy;
+#[cfg(test)]
+use crate::report::Outcome;
+use crate::report::{Reports, RunReport, TaskReport};
+use crate::settle::{Cause, settle};
+use crate::task::Task;
+
+use super::fifo::Fifo;
+
+pub(crate) struct State {
+    waiting: Fifo,
+    phase: Phase,
+    reports: Reports,
+    // Tasks a shutdown deadline abandoned while the task before them still ran: reported after
+    // that task, so the report stays in queue order.
+    after_current: Vec<TaskReport>,
+    // The books of the runner that made or runs this queue.
+    ledger: Option<Arc<Ledger>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Open,
+    Running(Progress),
+    Closed(Closed),
+}
+
+/// Whether a running queue has seen a task fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Progress {
+    Clean,
+    Failing,
+}
+
+/// Why a queue takes no more tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Closed {
+    /// It ran to its end (or had nothing to run).
+    Ran,
+    /// Its request ended without running it.
+    Discarded,
+    /// Its runner gave it up: shutting down, the executor lost the run, or the run was cancelled.
+    Abandoned,
+}
+
+/// Why [`State::push`] refused a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    Closed(Closed),
+    /// Not started, and its runner is shutting down.
+    ShuttingDown,
+}
+
+/// What a run does next, as [`State::next`] decides under the lock.
+pub(crate) enum Next {
+    /// Run the sync tasks at the front on the blocking pool.
+    Sync,
+    /// Await this task.
+    Async(Task),
+    /// Nothing is left to run: the queue is closed.
+    Drained(Drained),
+}
+
+/// A queue with nothing left to run.
+pub(crate) enum Drained {
+    Report(RunReport),
+    /// Tasks a failure skips, to settle outside the queue's lock (dropping them runs their
+    /// captures' destructors, which may do anything).
+    Skipping(Vec<Task>),
+}
+
+/// The first task of a queue that has not started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lead {
+    Sync,
+    /// Async, or no task at all, or the queue is not open.
+    Other,
+}
+
+/// What a shutdown deadline found running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cut {
+    /// The queue waited for its turn: its run will find it closed.
+    Waiting,
+    /// A task of the queue is running and cannot be stopped from here.
+    Running,
+}
+
+impl State {
+    pub(crate) fn new(ledger: Option<Arc<Ledger>>) -> Self {
+        Self {
+            waiting: Fifo::default(),
+            phase: Phase::Open,
+            reports: Reports::default(),
+            after_current: Vec::new(),
+            ledger,
+        }
+    }
+
+    /// Queues `task`, unless the queue can no longer run it.
+    pub(crate) fn push(&mut self, task: Task) -> Result<(), (Task, Refusal)> {
+        match self.phase {
+            // A queue that has not started belongs to a request; once its runner is shutting
+            // down, that request's work would be cut off, so it is refused now, not lost later.
+            Phase::Open if self.ledger.as_ref().is_some_and(|l| l.is_closed()) => {
+                Err((task, Refusal::ShuttingDown))
+            }
+            Phase::Open | Phase::Running(_) => {
+                if let Some(ledger) = &self.ledger {
+                    ledger.queued(1);
+                }
+                self.waiting.push_back(task);
+                Ok(())
+            }
+            Phase::Closed(closed) => Err((task, Refusal::Closed(closed))),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.waiting.len()
+    }
+
+    pub(crate) fn is_untouched(&self) -> bool {
+        self.phase == Phase::Open
+    }
+
+    pub(crate) fn is_running(&self) -> bool {
+        matches!(self.phase, Phase::Running(_))
+    }
+
+    /// Counts a queue made elsewhere in `ledger` from now on, its waiting tasks as queued; a
+    /// queue already counted somewhere keeps its books. Returns what its first task is.
+    pub(crate) fn adopt(&mut self, ledger: Option<&Arc<Ledger>>) -> Lead {
+        if self.phase != Phase::Open {
+            return Lead::Other;
+        }
+        self.count_in(ledger);
+        match self.waiting.front() {
+            Some(task) if task.is_sync() => Lead::Sync,
+            _ => Lead::Other,
+        }
+    }
+
+    fn count_in(&mut self, ledger: Option<&Arc<Ledger>>) {
+        if let (None, Some(ledger)) = (&self.ledger, ledger) {
+            ledger.queued(self.waiting.len());
+            self.ledger = Some(Arc::clone(ledger));
+        }
+    }
+
+    /// Closes the queue as a finished run would if no task waits; says whether it did.
+    pub(crate) fn close_if_empty(&mut self) -> bool {
+        let close = self.phase == Phase::Open && self.waiting.is_empty();
+        if close {
+            self.phase = Phase::Closed(Closed::Ran);
+        }
+        close
+    }
+
+    /// Starts the run, counted in `ledger` if nothing counts the queue yet. A queue a shutdown
+    /// deadline abandoned while it waited for its turn gives its report instead.
+    ///
+    /// # Panics
+    ///
+    /// If the queue already ran, is running, or was discarded: a queue runs at most once.
+    pub(crate) fn start(&mut self, ledger: Option<&Arc<Ledger>>) -> Result<(), RunReport> {
+        match self.phase {
+            Phase::Open => {
+                self.phase = Phase::Running(Progress::Clean);
+                self.count_in(ledger);
+                Ok(())
+            }
+            Phase::Closed(Closed::Abandoned) => Err(self.take_report()),
+            phase => panic!(
+                "a BackgroundTasks queue runs at most once, but this one {}",
+                match phase {
+                    Phase::Running(_) => "is already running",
+                    Phase::Closed(Closed::Ran) => "already ran",
+                    _ => "was discarded",
+                }
+            ),
+        }
+    }
+
+    /// Picks what the run does next, closing the queue when nothing is left to run (or a failure
+    /// stops it under `policy`).
+    pub(crate) fn next(&mut self, policy: FailurePolicy) -> Next {
+        if let Some(drained) = self.drain_if_done(policy) {
+            return Next::Drained(drained);
+        }
+        // Sync tasks stay queued: the blocking pool takes them itself, one by one.
+        if self.waiting.front().is_some_and(Task::is_sync) {
+            return Next::Sync;
+        }
+        Next::Async(self.waiting.pop_front().expect("not drained, so not empty"))
+    }
+
+    /// The next task if it is sync and the queue is not stopped by a failure: what a trip to
+    /// the blocking pool runs.
+    pub(crate) fn next_sync(&mut self, policy: FailurePolicy) -> Option<Task> {
+        if self.is_stopped(policy) {
+            return None;
+        }
+        match self.waiting.front() {
+            Some(task) if task.is_sync() => self.waiting.pop_front(),
+            _ => None,
+        }
+    }
+
+    fn is_stopped(&self, policy: FailurePolicy) -> bool {
+        policy == FailurePolicy::StopOnError && self.phase == Phase::Running(Progress::Failing)
+    }
+
+    /// Closes the queue if nothing is left to run, or a failure stops it under `policy`.
+    pub(crate) fn drain_if_done(&mut self, policy: FailurePolicy) -> Option<Drained> {
+        let skipped = if self.is_stopped(policy) {
+            self.waiting.take_all()
+        } else if self.waiting.is_empty() {
+            Vec::new()
+        } else {
+            return None;
+        };
+        self.phase = Phase::Closed(Closed::Ran);
+        Some(if skipped.is_empty() {
+            // The common end: the report is complete, taken under the lock already held.
+            Drained::Report(self.take_report())
+        } else {
+            Drained::Skipping(skipped)
+        })
+    }
+
+    /// Books a settled task: counts it, and adds it to the report. A failure marks the run as
+    /// failing, which stops it under `StopOnError`.
+    pub(crate) fn record(&mut self, report: TaskReport) {
+        if let Some(ledger) = &self.ledger {
+            ledger.settled(&report.outcome, 1);
+        }
+        if report.outcome.is_failure() && self.is_running() {
+            self.phase = Phase::Running(Progress::Failing);
+        }
+        self.reports.push(report);
+    }
+
+    /// Closes the queue `how`, taking every waiting task out to settle.
+    pub(crate) fn close(&mut self, how: Closed) -> Vec<Task> {
+        self.phase = Phase::Closed(how);
+        self.waiting.take_all()
+    }
+
+    /// Closes a queue that has not started without running it, taking its tasks out to settle
+    /// as discarded; `None` for a queue that is running or closed (its tasks are accounted for
+    /// elsewhere).
+    pub(crate) fn discard(&mut self) -> Option<Vec<Task>> {
+        (self.phase == Phase::Open).then(|| self.close(Closed::Discarded))
+    }
+
+    /// A shutdown deadline passed: closes a queue that waits for its turn, or takes what a
+    /// running one has not started. `None` for a queue with nothing of either.
+    pub(crate) fn cut_for_shutdown(&mut self) -> Option<(Cut, Vec<Task>)> {
+        match self.phase {
+            Phase::Open => Some((Cut::Waiting, self.close(Closed::Abandoned))),
+            Phase::Running(_) => Some((Cut::Running, self.waiting.take_all())),
+            Phase::Closed(_) => None,
+        }
+    }
+
+    /// Books a task a shutdown abandoned while the task before it runs: counted now, reported
+    /// after that task.
+    pub(crate) fn record_after_current(&mut self, report: TaskReport) {
+        if let Some(ledger) = &self.ledger {
+            ledger.settled(&report.outcome, 1);
+        }
+        self.after_current.push(report);
+    }
+
+    /// The report so far, in queue order, leaving the state's empty.
+    pub(crate) fn take_report(&mut self) -> RunReport {
+        let mut tasks = std::mem::take(&mut self.reports);
+        for report in self.after_current.drain(..) {
+            tasks.push(report);
+        }
+        RunReport { tasks }
+    }
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        // The last handle is gone and nobody ran or discarded the queue: say so, rather than let
+        // its tasks vanish. (The HTTP layer always runs or discards; this catches hand-made queues.)
+        if self.phase == Phase::Open && !self.waiting.is_empty() {
+            let reason = "its queue was dropped without being run";
+            for task in self.close(Closed::Abandoned) {
+                let report = settle(None, task.label, Cause::Abandoned(reason.to_owned()));
+                self.record(report);
+            }
+        }
+    }
+}
+
+impl fmt::Debug for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("State")
+            .field("phase", &self.phase)
+            .field("waiting", &self.waiting.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(label: &'static str, outcome: Outcome) -> TaskReport {
+        TaskReport {
+            label: label.into(),
+            outcome,
+        }
+    }
+
+    #[test]
+    fn a_failure_stops_the_run_under_stop_on_error_and_skips_the_rest() {
+        let mut state = State::new(None);
+        for label in ["a", "b"] {
+            state
+                .push(Task::future(async {}).with_label(label))
+                .unwrap();
+        }
+        state.start(None).unwrap();
+        let Next::Async(first) = state.next(FailurePolicy::StopOnError) else {
+            panic!("an async task waits")
+        };
+        assert_eq!(first.label(), "a");
+        state.record(report("a", Outcome::Failed("no".into())));
+        let Next::Drained(Drained::Skipping(skipped)) = state.next(FailurePolicy::StopOnError)
+        else {
+            panic!("the failure stops the queue")
+        };
+        assert_eq!(skipped.len(), 1);
+        assert!(matches!(
+            state.push(Task::sync(|| ())),
+            Err((_, Refusal::Closed(Closed::Ran)))
+        ));
+    }
+
+    #[test]
+    fn continue_on_error_runs_the_rest() {
+        let mut state = State::new(None);
+        for label in ["a", "b"] {
+            state
+                .push(Task::future(async {}).with_label(label))
+                .unwrap();
+        }
+        state.start(None).unwrap();
+        assert!(matches!(
+            state.next(FailurePolicy::ContinueOnError),
+            Next::Async(_)
+        ));
+        state.record(report("a", Outcome::Panicked("boom".into())));
+        assert!(matches!(
+            state.next(FailurePolicy::ContinueOnError),
+            Next::Async(_)
+        ));
+    }
+
+    #[test]
+    fn a_shutdown_cuts_a_waiting_queue_whose_run_then_reports_it() {
+        let mut state = State::new(None);
+        state.push(Task::sync(|| ()).with_label("late")).unwrap();
+        let Some((Cut::Waiting, left)) = state.cut_for_shutdown() else {
+            panic!("an open queue waits")
+        };
+        assert_eq!(left.len(), 1);
+        state.record(report("late", Outcome::Abandoned("deadline".into())));
+        let report = state.start(None).expect_err("abandoned while waiting");
+        assert_eq!(report.tasks().len(), 1);
+        assert!(matches!(
+            state.push(Task::sync(|| ())),
+            Err((_, Refusal::Closed(Closed::Abandoned)))
+        ));
+    }
+
+    #[test]
+    #[should_panic(expected = "runs at most once, but this one already ran")]
+    fn a_queue_starts_once() {
+        let mut state = State::new(None);
+        state.start(None).unwrap();
+        assert!(matches!(
+            state.next(FailurePolicy::StopOnError),
+            Next::Drained(Drained::Report(_))
+        ));
+        let _ = state.start(None);
+    }
+}

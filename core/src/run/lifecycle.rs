@@ -1,0 +1,154 @@
+//! [`Lifecycle`]: what a runner knows of the queues it spawned: which are waiting or running
+//! (for `idle` and `shutdown`), and its books.
+
+use std::sync::Arc;
+
+use event_listener::Event;
+use parking_lot::Mutex;
+
+use crate::metrics::{Ledger, Metrics};
+use crate::queue::BackgroundTasks;
+
+/// Shared by a runner and its clones, and attached to every queue they run.
+#[derive(Debug)]
+pub(super) struct Lifecycle {
+    // Also held by every queue counted in it.
+    ledger: Arc<Ledger>,
+    // Queues spawned and not yet ended, so that a shutdown can find what its deadline cut off.
+    active: Mutex<Active>,
+    // Notified whenever a spawned queue ends.
+    ended: Event,
+}
+
+/// The queues spawned and not yet ended, in slots that ended queues free for later ones: a
+/// register and an end are a push and a pop, with no hashing, under one short lock.
+#[derive(Debug, Default)]
+struct Active {
+    queues: Vec<Option<BackgroundTasks>>,
+    free: Vec<usize>,
+    len: usize,
+    // `idle` futures waiting for `len` to reach zero. Read and written under the same lock as
+    // `len`, so an end never misses a waiter that found the registry busy.
+    idle_waiters: usize,
+}
+
+impl Active {
+    fn insert(&mut self, tasks: BackgroundTasks) -> usize {
+        self.len += 1;
+        match self.free.pop() {
+            Some(id) => {
+                self.queues[id] = Some(tasks);
+                id
+            }
+            None => {
+                self.queues.push(Some(tasks));
+                self.queues.len() - 1
+            }
+        }
+    }
+
+    fn remove(&mut self, id: usize) -> Option<BackgroundTasks> {
+        let tasks = self.queues[id].take();
+        if tasks.is_some() {
+            self.free.push(id);
+            self.len -= 1;
+        }
+        tasks
+    }
+}
+
+impl Lifecycle {
+    pub(super) fn new() -> Self {
+        Self {
+            ledger: Arc::default(),
+            active: Mutex::default(),
+            ended: Event::new(),
+        }
+    }
+
+    pub(super) fn ledger(&self) -> &Arc<Ledger> {
+        &self.ledger
+    }
+
+    /// Registers a spawned queue as waiting; the id deregisters it.
+    pub(super) fn register(&self, tasks: &BackgroundTasks) -> usize {
+        self.ledger.waiting();
+        self.active.lock().insert(tasks.clone())
+    }
+
+    /// Deregisters a spawned queue that ended, after it started or while it still waited.
+    pub(super) fn ended(&self, id: usize, started: bool) {
+        self.ledger.ended(started);
+        let mut active = self.active.lock();
+        // Dropped after the lock: it may be the queue's last handle.
+        let _tasks = active.remove(id);
+        // Only `idle` listens, and only for the last queue ending.
+        let wake = active.len == 0 && active.idle_waiters > 0;
+        drop(active);
+        if wake {
+            self.ended.notify(usize::MAX);
+        }
+    }
+
+    /// Resolves once no spawned queue is waiting or running.
+    pub(super) async fn idle(&self) {
+        loop {
+            // Listen before checking, so an end between the check and the wait is not missed.
+            let listener = self.ended.listen();
+            {
+                let mut active = self.active.lock();
+                if active.len == 0 {
+                    return;
+                }
+                active.idle_waiters += 1;
+            }
+            let _waiting = IdleWaiter(self);
+            listener.await;
+        }
+    }
+
+    /// The queues spawned and not yet ended.
+    pub(super) fn active(&self) -> Vec<BackgroundTasks> {
+        self.active
+            .lock()
+            .queues
+            .iter()
+            .flatten()
+            .cloned()
+            .collect()
+    }
+}
+
+/// Counts an `idle` future as waiting until it wakes or is dropped.
+struct IdleWaiter<'a>(&'a Lifecycle);
+
+impl Drop for IdleWaiter<'_> {
+    fn drop(&mut self) {
+        self.0.active.lock().idle_waiters -= 1;
+    }
+}
+
+/// What [`Runner::shutdown`](super::Runner::shutdown) found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ShutdownReport {
+    /// The runner's counters once the shutdown returned: what finished, failed, panicked, was
+    /// skipped, timed out, discarded or abandoned over the runner's life.
+    pub metrics: Metrics,
+    /// Whether the deadline passed before every queue ended.
+    pub deadline_passed: bool,
+    /// Tasks that had not started when the deadline passed: reported as
+    /// [`Outcome::Abandoned`](crate::Outcome::Abandoned) to the error hook, and counted in `metrics.abandoned`.
+    pub abandoned_at_deadline: u64,
+    /// Queues whose current task was still running when the deadline passed. A sync task cannot
+    /// be cancelled; an async one is left to finish on the executor. Their later outcomes still
+    /// reach the error hook and the counters.
+    pub still_running: u64,
+}
+
+impl ShutdownReport {
+    /// Whether everything queued ran to an outcome before the deadline.
+    pub fn is_complete(&self) -> bool {
+        !self.deadline_passed
+    }
+}

@@ -1,0 +1,365 @@
+//! The runner: drains queues in order on an [`Executor`], under a [`FailurePolicy`], reporting
+//! failures to an error hook; spawns them, limits them, and shuts them down.
+//!
+//! - this module: [`Runner`] and its settings;
+//! - `spawn`: a spawned queue's guard and its start (on an async task, or on the blocking pool);
+//! - `drain`: the loop that runs a started queue to its end, and its guard;
+//! - `lifecycle`: the queues spawned and not yet ended, for `idle` and `shutdown`.
+//!
+//! Every task's outcome is decided in `crate::settle`, and booked by the queue's state.
+
+mod drain;
+mod lifecycle;
+mod spawn;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use async_lock::Semaphore;
+
+use crate::executor::{BoxFuture, Executor};
+use crate::metrics::{Ledger, Metrics};
+use crate::policy::FailurePolicy;
+use crate::queue::BackgroundTasks;
+use crate::queue::state::{Cut, Lead};
+use crate::report::{RunReport, TaskError};
+use crate::settle::ErrorHook;
+
+use self::lifecycle::Lifecycle;
+pub use self::lifecycle::ShutdownReport;
+
+/// Runs queues on an executor with a chosen [`FailurePolicy`] and error hook.
+///
+/// [`BackgroundTasks::run`] is the shorthand for `Runner::new(executor).run(tasks)` with the
+/// defaults: stop on the first failure, report failures as `tracing` error events.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use background_tasks::{BackgroundTasks, FailurePolicy, Outcome, Runner};
+/// # use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor};
+/// # #[derive(Debug)] struct Inline;
+/// # impl Executor for Inline {
+/// #     fn spawn(&self, _: BoxFuture<()>) { unimplemented!() }
+/// #     fn spawn_blocking(&self, job: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
+/// #         job(); Box::pin(async { Ok(()) })
+/// #     }
+/// # }
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// # let executor = Inline;
+///
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let runner = Runner::new(executor)
+///     .policy(FailurePolicy::ContinueOnError)
+///     .on_error({
+///         let seen = seen.clone();
+///         move |label, error| seen.lock().unwrap().push(format!("{label}: {error}"))
+///     });
+///
+/// let tasks = BackgroundTasks::new();
+/// tasks.add(background_tasks::Task::sync(|| Err::<(), _>("disk full")).with_label("save"));
+/// tasks.add_task(|| ());
+///
+/// let report = block_on(runner.run(tasks));
+/// assert_eq!(report.tasks()[0].outcome, Outcome::Failed("disk full".into()));
+/// assert_eq!(report.tasks()[1].outcome, Outcome::Succeeded); // ran despite the failure
+/// assert_eq!(*seen.lock().unwrap(), ["save: task failed: disk full"]);
+/// ```
+#[derive(Clone)]
+pub struct Runner<E> {
+    executor: E,
+    // Shared: a spawn clones the runner, and one reference count is cheaper than one per field.
+    config: Arc<Config>,
+}
+
+/// How a runner's queues run: set by `Runner`'s builder methods, read by the run's modules.
+#[derive(Clone)]
+pub(crate) struct Config {
+    policy: FailurePolicy,
+    on_error: Option<ErrorHook>,
+    task_timeout: Option<Duration>,
+    // `None` only for `BackgroundTasks::run`, which has no runner to count for.
+    lifecycle: Option<Arc<Lifecycle>>,
+    // Queues allowed to run at once, under `max_running`.
+    limit: Option<Arc<Semaphore>>,
+}
+
+static DEFAULT_CONFIG: Config = Config {
+    policy: FailurePolicy::StopOnError,
+    on_error: None,
+    task_timeout: None,
+    lifecycle: None,
+    limit: None,
+};
+
+impl Config {
+    fn hook(&self) -> Option<&ErrorHook> {
+        self.on_error.as_ref()
+    }
+
+    fn ledger(&self) -> Option<&Arc<Ledger>> {
+        self.lifecycle.as_ref().map(|lifecycle| lifecycle.ledger())
+    }
+}
+
+impl<E: Executor> Runner<E> {
+    /// A runner with the default policy ([`FailurePolicy::StopOnError`]) and error hook (a
+    /// `tracing` error event per failure), no task timeout and no limit on queues running at once.
+    pub fn new(executor: E) -> Self {
+        Self {
+            executor,
+            config: Arc::new(Config {
+                lifecycle: Some(Arc::new(Lifecycle::new())),
+                ..DEFAULT_CONFIG.clone()
+            }),
+        }
+    }
+
+    /// Sets what a queue does after a task fails.
+    #[must_use = "policy returns the configured runner"]
+    pub fn policy(mut self, policy: FailurePolicy) -> Self {
+        Arc::make_mut(&mut self.config).policy = policy;
+        self
+    }
+
+    /// Replaces the default error hook. It runs on whichever thread the failing task ran on, so
+    /// keep it short; a panic inside it is caught and logged.
+    #[must_use = "on_error returns the configured runner"]
+    pub fn on_error<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&str, &TaskError) + Send + Sync + 'static,
+    {
+        Arc::make_mut(&mut self.config).on_error = Some(Arc::new(hook));
+        self
+    }
+
+    /// Gives every task `timeout` to finish. An async task that overruns is cancelled (dropped)
+    /// and reported as [`Outcome::TimedOut`](crate::Outcome::TimedOut); a sync task cannot be cancelled, so it runs to its
+    /// end and its overrun is reported the same way. A timeout counts as a failure for the
+    /// [`FailurePolicy`].
+    ///
+    /// # Panics
+    ///
+    /// If the executor has no timer ([`Executor::sleep`] returns `None`): the timeout could never
+    /// fire.
+    #[must_use = "task_timeout returns the configured runner"]
+    pub fn task_timeout(mut self, timeout: Duration) -> Self {
+        assert!(
+            self.executor.sleep(Duration::ZERO).is_some(),
+            "Runner::task_timeout needs a timer, but this executor's `sleep` returns None; \
+             implement `Executor::sleep` or drop the timeout"
+        );
+        Arc::make_mut(&mut self.config).task_timeout = Some(timeout);
+        self
+    }
+
+    /// Lets at most `queues` spawned queues run at once; the others wait, in order, and none is
+    /// dropped. [`Metrics::waiting`] shows how many wait. Like the other settings, it applies to
+    /// this runner and the clones made from it afterwards; the counters and shutdown state stay
+    /// shared with every clone.
+    ///
+    /// # Panics
+    ///
+    /// If `queues` is zero: nothing would ever run.
+    #[must_use = "max_running returns the configured runner"]
+    pub fn max_running(mut self, queues: usize) -> Self {
+        assert!(queues > 0, "Runner::max_running(0) would never run a queue");
+        Arc::make_mut(&mut self.config).limit = Some(Arc::new(Semaphore::new(queues)));
+        self
+    }
+
+    /// The executor queues run on.
+    pub fn executor(&self) -> &E {
+        &self.executor
+    }
+
+    /// The policy queues run under.
+    pub fn failure_policy(&self) -> FailurePolicy {
+        self.config.policy
+    }
+
+    /// A new, empty queue that counts in this runner's [`metrics`](Self::metrics) from its first
+    /// task, and refuses tasks once the runner [shuts down](Self::shutdown). The HTTP layer makes
+    /// each request's queue this way.
+    pub fn queue(&self) -> BackgroundTasks {
+        BackgroundTasks::counted_by(self.ledger())
+    }
+
+    /// Drains `tasks` in order and reports what happened to each.
+    ///
+    /// Async tasks are awaited by the returned future itself, so whoever polls it (a task spawned on
+    /// the executor, usually) polls them; sync tasks go to the executor's blocking pool, and
+    /// consecutive sync tasks share one trip there.
+    ///
+    /// # Panics
+    ///
+    /// If `tasks` already ran, is running, or was discarded: a queue runs at most once.
+    pub fn run(&self, tasks: BackgroundTasks) -> impl Future<Output = RunReport> + Send + '_ {
+        drain::drive(tasks, &self.executor, &self.config)
+    }
+
+    /// Closes `tasks` without running it, as [`BackgroundTasks::discard`], counting its tasks as
+    /// discarded in this runner's metrics.
+    pub(crate) fn discard(&self, tasks: BackgroundTasks) -> RunReport {
+        self.adopt(&tasks);
+        tasks.discard()
+    }
+
+    /// Counts `tasks` in this runner's metrics if it was made elsewhere, and says what its first
+    /// task is, under one lock.
+    fn adopt(&self, tasks: &BackgroundTasks) -> Lead {
+        tasks.state().adopt(self.config.ledger())
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) has been called on this runner or a clone.
+    pub fn is_shutting_down(&self) -> bool {
+        self.lifecycle().ledger().is_closed()
+    }
+
+    /// A snapshot of the counters of every queue this runner (or a clone) ran, discarded or made.
+    pub fn metrics(&self) -> Metrics {
+        self.lifecycle().ledger().snapshot()
+    }
+
+    /// Resolves once no queue handed to [`spawn`](Self::spawn) is waiting or running: what a test
+    /// awaits to see every queued task done, as FastAPI's `TestClient` does, but only when asked.
+    pub fn idle(&self) -> impl Future<Output = ()> + Send + 'static {
+        let lifecycle = self.lifecycle().clone();
+        async move { lifecycle.idle().await }
+    }
+
+    /// The books a queue made for this runner counts in.
+    pub(crate) fn ledger(&self) -> Option<Arc<Ledger>> {
+        self.config.ledger().cloned()
+    }
+
+    fn lifecycle(&self) -> &Arc<Lifecycle> {
+        self.config
+            .lifecycle
+            .as_ref()
+            .expect("every Runner has a lifecycle")
+    }
+}
+
+impl<E: Executor + Clone> Runner<E> {
+    /// Runs `tasks` as its own task on the executor (after a slot frees up under
+    /// [`max_running`](Self::max_running)), tracked for [`shutdown`](Self::shutdown), then hands
+    /// the report to `on_done`.
+    ///
+    /// If the runtime drops the run before it ends, the tasks it did not run are reported as
+    /// [`Outcome::Abandoned`](crate::Outcome::Abandoned) and `on_done` still gets the report.
+    /// Once the runner is shutting down, the queue is refused: its tasks are reported as
+    /// abandoned to the error hook and to `on_done`, at once.
+    ///
+    /// The run carries the current `tracing` span, so task spans nest under the caller's (the HTTP
+    /// layer's request span).
+    pub fn spawn<F>(&self, tasks: BackgroundTasks, on_done: F)
+    where
+        F: FnOnce(RunReport) + Send + 'static,
+    {
+        let lead = self.adopt(&tasks);
+        spawn::spawn(self, tasks, lead, on_done);
+    }
+
+    /// Stops taking new queues, waits up to `deadline` for the running and waiting ones to end,
+    /// and reports what happened.
+    ///
+    /// Queues handed to [`spawn`](Self::spawn) from now on, and tasks added to queues made by
+    /// [`queue`](Self::queue) that have not started, are refused with an error. When the deadline
+    /// passes first, every task not yet started is abandoned and reported (to the error hook, the
+    /// counters and the returned report); tasks already running cannot be stopped and are counted
+    /// as still running. Call it after the server stopped accepting and finished its responses
+    /// (axum's `with_graceful_shutdown`, `serve(..).with_graceful_shutdown`) so that in-flight
+    /// requests hand their queues over first.
+    ///
+    /// Without a timer ([`Executor::sleep`] returning `None`), it waits without a deadline.
+    pub async fn shutdown(&self, deadline: Duration) -> ShutdownReport {
+        let lifecycle = self.lifecycle().clone();
+        lifecycle.ledger().close();
+        let deadline_passed = match self.executor.sleep(deadline) {
+            Some(timer) => !first_of(lifecycle.idle(), timer).await,
+            None => {
+                lifecycle.idle().await;
+                false
+            }
+        };
+        let (mut abandoned_at_deadline, mut still_running) = (0, 0);
+        if deadline_passed {
+            for tasks in lifecycle.active() {
+                let (left, cut) = drain::cut_for_shutdown(&tasks, &self.config);
+                abandoned_at_deadline += left as u64;
+                still_running += u64::from(cut == Some(Cut::Running));
+            }
+        }
+        ShutdownReport {
+            metrics: lifecycle.ledger().snapshot(),
+            deadline_passed,
+            abandoned_at_deadline,
+            still_running,
+        }
+    }
+}
+
+/// Polls both; `true` if `first` finished first.
+async fn first_of(first: impl Future<Output = ()>, second: BoxFuture<()>) -> bool {
+    let mut first = std::pin::pin!(first);
+    let mut second = second;
+    std::future::poll_fn(move |cx| {
+        if first.as_mut().poll(cx).is_ready() {
+            Poll::Ready(true)
+        } else if second.as_mut().poll(cx).is_ready() {
+            Poll::Ready(false)
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+impl<E: fmt::Debug> fmt::Debug for Runner<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runner")
+            .field("executor", &self.executor)
+            .field("policy", &self.config.policy)
+            .field("custom_error_hook", &self.config.on_error.is_some())
+            .field("task_timeout", &self.config.task_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BackgroundTasks {
+    /// Drains the queue on `executor` with the default policy and error hook, and reports what
+    /// happened to each task. This is how a queue runs without HTTP, in a unit test say.
+    ///
+    /// # Panics
+    ///
+    /// If the queue already ran, is running, or was discarded: a queue runs at most once.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(executor: impl background_tasks::Executor) {
+    /// use background_tasks::BackgroundTasks;
+    ///
+    /// let tasks = BackgroundTasks::new();
+    /// tasks.add_task(|| println!("first"));
+    /// tasks.add_async_task(async { println!("second") });
+    /// let report = tasks.run(&executor).await;
+    /// assert!(report.is_success());
+    /// # }
+    /// ```
+    pub fn run<E: Executor + ?Sized>(
+        self,
+        executor: &E,
+    ) -> impl Future<Output = RunReport> + Send + '_ {
+        drain::drive(self, executor, &DEFAULT_CONFIG)
+    }
+}

@@ -1,0 +1,144 @@
+//! Where a task's outcome is decided: [`settle`] turns how a task ended (or why it never ran)
+//! into its [`Outcome`], telling the error hook of every failure and abandonment. The queue then
+//! books the entry with `State::record`, which counts it.
+
+use std::borrow::Cow;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use crate::panic::panic_message;
+use crate::report::{Outcome, TaskError, TaskReport};
+use crate::task::BoxError;
+
+/// Called with a task's label and its error whenever a task fails, panics, times out or is
+/// abandoned (`Runner::on_error`).
+pub(crate) type ErrorHook = Arc<dyn Fn(&str, &TaskError) + Send + Sync + 'static>;
+
+/// How a task ended, or why it never ran.
+#[derive(Debug)]
+pub(crate) enum Cause {
+    /// Its work returned.
+    Returned(Result<(), BoxError>),
+    /// Its work panicked with this message.
+    Panicked(String),
+    /// It overran its timeout; the message says how.
+    TimedOut(String),
+    /// An earlier task failed under `StopOnError`.
+    Skipped,
+    /// Its queue was discarded.
+    Discarded,
+    /// It never ran, or was cut off while it ran, for this reason.
+    Abandoned(String),
+}
+
+/// Decides a task's outcome. Failures and abandonments go to `hook` (a `tracing` error event
+/// without one) first, with the original error; skipped and discarded tasks are not errors of
+/// their own. Runs outside the queue's lock: the hook is the user's code.
+pub(crate) fn settle(
+    hook: Option<&ErrorHook>,
+    label: Cow<'static, str>,
+    cause: Cause,
+) -> TaskReport {
+    let (outcome, error) = match cause {
+        Cause::Returned(Ok(())) => (Outcome::Succeeded, None),
+        Cause::Returned(Err(error)) => (
+            Outcome::Failed(error.to_string()),
+            Some(TaskError::Failed(error)),
+        ),
+        Cause::Panicked(message) => (
+            Outcome::Panicked(message.clone()),
+            Some(TaskError::Panicked(message)),
+        ),
+        Cause::TimedOut(message) => (
+            Outcome::TimedOut(message.clone()),
+            Some(TaskError::TimedOut(message)),
+        ),
+        Cause::Skipped => (Outcome::Skipped, None),
+        Cause::Discarded => (Outcome::Discarded, None),
+        Cause::Abandoned(reason) => (
+            Outcome::Abandoned(reason.clone()),
+            Some(TaskError::Abandoned(reason)),
+        ),
+    };
+    if let Some(error) = error {
+        report_error(hook, &label, &error);
+    }
+    TaskReport { label, outcome }
+}
+
+fn report_error(hook: Option<&ErrorHook>, label: &str, error: &TaskError) {
+    let Some(hook) = hook else {
+        tracing::error!(task = label, %error, "background task did not succeed");
+        return;
+    };
+    // A broken hook must not take the queue (or the blocking thread) down with it.
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| hook(label, error))) {
+        tracing::error!(
+            task = label,
+            %error,
+            hook_panic = %panic_message(payload.as_ref()),
+            "background task error hook panicked"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    fn recording() -> (ErrorHook, Arc<Mutex<Vec<String>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = Arc::clone(&seen);
+        let hook: ErrorHook = Arc::new(move |label: &str, error: &TaskError| {
+            s.lock().unwrap().push(format!("{label}: {error}"));
+        });
+        (hook, seen)
+    }
+
+    #[test]
+    fn failures_and_abandonments_reach_the_hook_and_the_rest_do_not() {
+        let (hook, seen) = recording();
+        let outcomes: Vec<Outcome> = [
+            Cause::Returned(Ok(())),
+            Cause::Returned(Err("disk full".into())),
+            Cause::Panicked("boom".into()),
+            Cause::TimedOut("late".into()),
+            Cause::Skipped,
+            Cause::Discarded,
+            Cause::Abandoned("shutdown".into()),
+        ]
+        .into_iter()
+        .map(|cause| settle(Some(&hook), "t".into(), cause).outcome)
+        .collect();
+        assert_eq!(
+            outcomes,
+            [
+                Outcome::Succeeded,
+                Outcome::Failed("disk full".into()),
+                Outcome::Panicked("boom".into()),
+                Outcome::TimedOut("late".into()),
+                Outcome::Skipped,
+                Outcome::Discarded,
+                Outcome::Abandoned("shutdown".into()),
+            ]
+        );
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [
+                "t: task failed: disk full",
+                "t: task panicked: boom",
+                "t: task timed out: late",
+                "t: task abandoned: shutdown",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_panicking_hook_is_contained() {
+        let hook: ErrorHook = Arc::new(|_: &str, _: &TaskError| panic!("broken hook"));
+        let report = settle(Some(&hook), "t".into(), Cause::Panicked("boom".into()));
+        assert_eq!(report.outcome, Outcome::Panicked("boom".into()));
+    }
+}
