@@ -10,8 +10,8 @@ use http::StatusCode;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use crate::finish::Pending;
 use crate::report::Ending;
+use crate::request::RequestTasks;
 
 pin_project! {
     /// The response body of [`BackgroundTasksService`](crate::BackgroundTasksService): the inner
@@ -44,7 +44,7 @@ pin_project! {
 }
 
 struct State {
-    pending: Pending,
+    tasks: RequestTasks,
     status: StatusCode,
     progress: Progress,
     // Data bytes the response still owes by its declared length; `None` when none is declared.
@@ -84,14 +84,14 @@ impl State {
     }
 
     fn finish_at_drop(self) {
-        let ending = if self.progress == Progress::Sent || self.pending.has_no_body(self.status) {
+        let ending = if self.progress == Progress::Sent || self.tasks.has_no_body(self.status) {
             Ending::Completed
         } else if self.progress == Progress::Failed || std::thread::panicking() {
             Ending::BodyFailed
         } else {
             Ending::CutShort
         };
-        self.pending.finish(Some(self.status), ending);
+        self.tasks.finish(Some(self.status), ending);
     }
 }
 
@@ -101,15 +101,15 @@ impl<B> ResponseBody<B> {
         inner: B,
         status: StatusCode,
         declared: Option<u64>,
-        pending: Option<Pending>,
+        tasks: Option<RequestTasks>,
     ) -> Self
     where
         B: Body,
     {
         Self {
-            state: pending.map(|pending| {
+            state: tasks.map(|tasks| {
                 let mut state = State {
-                    pending,
+                    tasks,
                     status,
                     progress: Progress::Sending,
                     owed: declared.or_else(|| inner.size_hint().exact()),
@@ -141,7 +141,7 @@ impl<B: Body> Body for ResponseBody<B> {
             return inner.poll_frame(cx);
         };
         // A body that streams from the handler's work may still queue tasks.
-        let scope = &mut state.pending.scope;
+        let scope = &mut state.tasks.scope;
         let poll = match catch_unwind(AssertUnwindSafe(|| {
             scope.enter(|| inner.as_mut().poll_frame(cx))
         })) {
@@ -162,7 +162,7 @@ impl<B: Body> Body for ResponseBody<B> {
                 // Every frame has been handed to the server: start now rather than wait for the drop.
                 let state = this.state.take().expect("checked above");
                 let ending = state.ending_at_end();
-                state.pending.finish(Some(state.status), ending);
+                state.tasks.finish(Some(state.status), ending);
             }
         }
         poll
@@ -181,7 +181,7 @@ impl<B: fmt::Debug> fmt::Debug for ResponseBody<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseBody")
             .field("inner", &self.inner)
-            .field("pending", &self.state.as_ref().map(|state| &state.pending))
+            .field("tasks", &self.state.as_ref().map(|state| &state.tasks))
             .finish()
     }
 }

@@ -12,8 +12,8 @@ use http_body::Body;
 use pin_project_lite::pin_project;
 
 use crate::body::ResponseBody;
-use crate::finish::Pending;
 use crate::report::Ending;
+use crate::request::RequestTasks;
 
 pin_project! {
     /// The response future of [`BackgroundTasksService`](crate::BackgroundTasksService): the inner
@@ -28,12 +28,12 @@ pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         inner: F,
-        pending: Option<Pending>,
+        tasks: Option<RequestTasks>,
     }
 
     impl<F> PinnedDrop for ResponseFuture<F> {
         fn drop(this: Pin<&mut Self>) {
-            if let Some(pending) = this.project().pending.take() {
+            if let Some(tasks) = this.project().tasks.take() {
                 // Unwinding through here means something below or beside the handler panicked
                 // and nothing caught it before this future: the request failed.
                 let ending = if std::thread::panicking() {
@@ -41,15 +41,15 @@ pin_project! {
                 } else {
                     Ending::Cancelled
                 };
-                pending.finish(None, ending);
+                tasks.finish(None, ending);
             }
         }
     }
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: F, pending: Option<Pending>) -> Self {
-        Self { inner, pending }
+    pub(crate) fn new(inner: F, tasks: Option<RequestTasks>) -> Self {
+        Self { inner, tasks }
     }
 }
 
@@ -65,30 +65,30 @@ where
         let mut inner = this.inner;
         // Zero-cost unless the handler panics: then its tasks are discarded here, whatever catches
         // the panic further up (tower-http's `CatchPanicLayer` keeps this future alive until later).
-        let pending = &mut *this.pending;
-        let output = match catch_unwind(AssertUnwindSafe(|| match pending {
-            Some(pending) => pending.scope.enter(|| inner.as_mut().poll(cx)),
+        let tasks = &mut *this.tasks;
+        let output = match catch_unwind(AssertUnwindSafe(|| match tasks {
+            Some(tasks) => tasks.scope.enter(|| inner.as_mut().poll(cx)),
             None => inner.as_mut().poll(cx),
         })) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(output)) => output,
             Err(panic) => {
-                if let Some(pending) = this.pending.take() {
-                    pending.finish(None, Ending::Panicked);
+                if let Some(tasks) = this.tasks.take() {
+                    tasks.finish(None, Ending::Panicked);
                 }
                 resume_unwind(panic)
             }
         };
         Poll::Ready(match output {
             Ok(response) => {
-                let pending = this.pending.take();
+                let tasks = this.tasks.take();
                 let status = response.status();
-                let declared = pending.as_ref().and_then(|_| content_length(&response));
-                Ok(response.map(|body| ResponseBody::new(body, status, declared, pending)))
+                let declared = tasks.as_ref().and_then(|_| content_length(&response));
+                Ok(response.map(|body| ResponseBody::new(body, status, declared, tasks)))
             }
             Err(error) => {
-                if let Some(pending) = this.pending.take() {
-                    pending.finish(None, Ending::Failed);
+                if let Some(tasks) = this.tasks.take() {
+                    tasks.finish(None, Ending::Failed);
                 }
                 Err(error)
             }
@@ -110,7 +110,7 @@ fn content_length<B>(response: &Response<B>) -> Option<u64> {
 impl<F> fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture")
-            .field("pending", &self.pending)
+            .field("tasks", &self.tasks)
             .finish_non_exhaustive()
     }
 }

@@ -115,16 +115,18 @@
 //!   an optional cap on connections.
 
 pub mod body;
-mod finish;
 pub mod future;
 mod layer;
 mod report;
+mod request;
 #[cfg(feature = "server")]
 pub mod server;
 mod service;
+mod settings;
 
 #[cfg(feature = "axum")]
 pub use background_tasks::MissingBackgroundTasks;
-pub use layer::{BackgroundTasksLayer, OnDisconnect, Statuses};
+pub use layer::BackgroundTasksLayer;
 pub use report::{Decision, Ending, RequestReport};
 pub use service::BackgroundTasksService;
+pub use settings::{OnDisconnect, Statuses};

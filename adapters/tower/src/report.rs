@@ -2,7 +2,10 @@
 
 use std::fmt;
 
-use background_tasks::RunReport;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use background_tasks::{Outcome, RunReport};
 use http::{Method, StatusCode};
 
 /// What became of one request's queue: which request, how its response ended, whether the tasks
@@ -197,5 +200,89 @@ impl RequestPath {
 impl fmt::Debug for RequestPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+/// The hook set with `BackgroundTasksLayer::on_report`.
+pub(crate) type ReportHook = Arc<dyn Fn(RequestReport) + Send + Sync + 'static>;
+
+/// Hands `report` to the user's hook, or logs what did not succeed.
+pub(crate) fn deliver(on_report: Option<&ReportHook>, report: RequestReport) {
+    let Some(hook) = on_report else {
+        log(&report);
+        return;
+    };
+    if catch_unwind(AssertUnwindSafe(|| hook(report))).is_err() {
+        tracing::error!("the background tasks report hook panicked");
+    }
+}
+
+fn log(report: &RequestReport) {
+    let run = report.run();
+    let status = report.status().map(|status| status.as_u16());
+    if report.decision() != Decision::Ran {
+        tracing::warn!(
+            method = %report.method(),
+            path = report.path(),
+            status,
+            ending = %report.ending(),
+            discarded = run.tasks().len(),
+            "background tasks {}",
+            report.decision()
+        );
+    } else if !run.is_success() {
+        tracing::error!(
+            method = %report.method(),
+            path = report.path(),
+            status,
+            ending = %report.ending(),
+            succeeded = run.count(|o| *o == Outcome::Succeeded),
+            failed = run.count(Outcome::is_failure),
+            not_run = run.count(|o| !o.is_failure() && *o != Outcome::Succeeded),
+            "background tasks did not all succeed"
+        );
+    } else {
+        tracing::debug!(
+            method = %report.method(),
+            path = report.path(),
+            status,
+            ending = %report.ending(),
+            tasks = run.tasks().len(),
+            "background tasks ran"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_path_is_kept_inline_and_a_long_one_on_the_heap() {
+        let short = RequestPath::new("/send-notification/ada@example.com");
+        assert!(matches!(short, RequestPath::Inline { .. }));
+        assert_eq!(short.as_str(), "/send-notification/ada@example.com");
+
+        let exactly = "/".repeat(INLINE_PATH);
+        assert!(matches!(
+            RequestPath::new(&exactly),
+            RequestPath::Inline { .. }
+        ));
+        assert_eq!(RequestPath::new(&exactly).as_str(), exactly);
+
+        let long = format!("/{}", "é".repeat(INLINE_PATH));
+        let path = RequestPath::new(&long);
+        assert!(matches!(path, RequestPath::Heap(_)));
+        assert_eq!(path.as_str(), long);
+        assert_eq!(format!("{path:?}"), format!("{long:?}"));
+    }
+
+    #[test]
+    fn endings_and_decisions_read_as_sentences() {
+        assert_eq!(
+            Ending::CutShort.to_string(),
+            "the response body was cut short"
+        );
+        assert!(!Decision::Ran.to_string().is_empty());
     }
 }

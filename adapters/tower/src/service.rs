@@ -11,9 +11,9 @@ use http_body::Body;
 use tower_service::Service;
 
 use crate::body::ResponseBody;
-use crate::finish::{Dispatch, Pending};
 use crate::future::ResponseFuture;
 use crate::report::{Ending, RequestPath};
+use crate::request::{Dispatch, RequestTasks};
 
 /// Gives every request its own [`BackgroundTasks`](background_tasks::BackgroundTasks) queue, calls the inner service, and runs the
 /// queue once the response body has ended.
@@ -102,7 +102,7 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let mut pending = Pending {
+        let mut tasks = RequestTasks {
             scope: self.dispatch.scope(),
             dispatch: Arc::clone(&self.dispatch),
             method: request.method().clone(),
@@ -113,11 +113,11 @@ where
         // may have queued tasks already.
         let inner = &mut self.inner;
         match catch_unwind(AssertUnwindSafe(|| {
-            pending.scope.enter(|| inner.call(request))
+            tasks.scope.enter(|| inner.call(request))
         })) {
-            Ok(future) => ResponseFuture::new(future, Some(pending)),
+            Ok(future) => ResponseFuture::new(future, Some(tasks)),
             Err(panic) => {
-                pending.finish(None, Ending::Panicked);
+                tasks.finish(None, Ending::Panicked);
                 resume_unwind(panic)
             }
         }

@@ -1,30 +1,20 @@
-//! The end of a request: deciding whether its queue runs, handing it to the executor, reporting.
+//! [`RequestTasks`]: one request's queue from the service's `call` to the request's end, and the
+//! decision taken there: run the queue, or discard it, and report.
 //!
-//! A [`Pending`] travels with the request: created by the service's `call`, moved into the
+//! A `RequestTasks` travels with the request: created by the service's `call`, moved into the
 //! response future, then into the response body. Whichever of them sees the request end (the body
 //! reaching its end or being dropped, the handler panicking, failing or being cancelled) calls
-//! [`Pending::finish`] exactly once.
+//! [`RequestTasks::finish`] exactly once.
 
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use background_tasks::integration::{self, RequestScope};
-use background_tasks::{BackgroundTasks, Executor, Outcome, RunReport, Runner};
+use background_tasks::{BackgroundTasks, Executor, RunReport, Runner};
 use http::{Method, StatusCode};
 
-use crate::layer::{OnDisconnect, Statuses};
-use crate::report::{Decision, Ending, RequestPath, RequestReport};
-
-/// The hook set with `BackgroundTasksLayer::on_report`.
-pub(crate) type ReportHook = Arc<dyn Fn(RequestReport) + Send + Sync + 'static>;
-
-#[derive(Clone, Default)]
-pub(crate) struct Settings {
-    pub(crate) on_disconnect: OnDisconnect,
-    pub(crate) statuses: Statuses,
-    pub(crate) on_report: Option<ReportHook>,
-}
+use crate::report::{Decision, Ending, RequestPath, RequestReport, deliver};
+use crate::settings::{OnDisconnect, Settings};
 
 /// What one layer's services share: built once per `Layer::layer`, cloned (as an `Arc`) per request.
 pub(crate) struct Shared<E> {
@@ -96,7 +86,7 @@ impl<E: Executor + Clone> Dispatch for Shared<E> {
 }
 
 /// One request's queue and what its report needs, from `call` until the request ends.
-pub(crate) struct Pending {
+pub(crate) struct RequestTasks {
     // The request's queue, created only if the handler (or an extractor, or the body) asks for it.
     pub(crate) scope: RequestScope,
     pub(crate) dispatch: Arc<dyn Dispatch>,
@@ -104,7 +94,7 @@ pub(crate) struct Pending {
     pub(crate) path: RequestPath,
 }
 
-impl Pending {
+impl RequestTasks {
     /// Whether a response with `status` to this request sends no body on the wire, so that the
     /// server drops the body without polling it.
     pub(crate) fn has_no_body(&self, status: StatusCode) -> bool {
@@ -153,9 +143,9 @@ impl Pending {
     }
 }
 
-impl fmt::Debug for Pending {
+impl fmt::Debug for RequestTasks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Pending")
+        f.debug_struct("RequestTasks")
             .field("scope", &self.scope)
             .field("method", &self.method)
             .field("path", &self.path)
@@ -174,52 +164,5 @@ fn decide(settings: &Settings, status: Option<StatusCode>, ending: Ending) -> De
             OnDisconnect::Run => Decision::Ran,
             OnDisconnect::Skip => Decision::SkippedOnDisconnect,
         },
-    }
-}
-
-/// Hands `report` to the user's hook, or logs what did not succeed.
-fn deliver(on_report: Option<&ReportHook>, report: RequestReport) {
-    let Some(hook) = on_report else {
-        log(&report);
-        return;
-    };
-    if catch_unwind(AssertUnwindSafe(|| hook(report))).is_err() {
-        tracing::error!("the background tasks report hook panicked");
-    }
-}
-
-fn log(report: &RequestReport) {
-    let run = report.run();
-    let status = report.status().map(|status| status.as_u16());
-    if report.decision() != Decision::Ran {
-        tracing::warn!(
-            method = %report.method(),
-            path = report.path(),
-            status,
-            ending = %report.ending(),
-            discarded = run.tasks().len(),
-            "background tasks {}",
-            report.decision()
-        );
-    } else if !run.is_success() {
-        tracing::error!(
-            method = %report.method(),
-            path = report.path(),
-            status,
-            ending = %report.ending(),
-            succeeded = run.count(|o| *o == Outcome::Succeeded),
-            failed = run.count(Outcome::is_failure),
-            not_run = run.count(|o| !o.is_failure() && *o != Outcome::Succeeded),
-            "background tasks did not all succeed"
-        );
-    } else {
-        tracing::debug!(
-            method = %report.method(),
-            path = report.path(),
-            status,
-            ending = %report.ending(),
-            tasks = run.tasks().len(),
-            "background tasks ran"
-        );
     }
 }
