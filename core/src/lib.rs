@@ -93,4 +93,4 @@ pub use queue::{AddTaskError, BackgroundTasks};
 pub use report::{Outcome, RunReport, TaskError, TaskReport};
 pub use run::{Runner, ShutdownReport};
 pub use scope::MissingBackgroundTasks;
-pub use task::{BoxError, Task, TaskResult};
+pub use task::{BoxError, Task, TaskKind, TaskResult};

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use crate::report::Outcome;
+use crate::report::{Outcome, TaskReport};
 
 /// A snapshot of a runner's counters, cheap to take at any time.
 ///
@@ -77,31 +77,37 @@ impl Ledger {
 
     pub(crate) fn queued(&self, tasks: usize) {
         self.queued.fetch_add(tasks as u64, Ordering::Relaxed);
+        facade::queued(tasks);
     }
 
     /// A spawned queue starts waiting for its turn.
     pub(crate) fn waiting(&self) {
         self.waiting.fetch_add(1, Ordering::Relaxed);
+        facade::waiting(1.0);
     }
 
     /// A waiting queue starts running.
     pub(crate) fn started(&self) {
         self.waiting.fetch_sub(1, Ordering::Relaxed);
         self.running.fetch_add(1, Ordering::Relaxed);
+        facade::waiting(-1.0);
+        facade::running(1.0);
     }
 
     /// A spawned queue ended, after it started or while it still waited.
     pub(crate) fn ended(&self, started: bool) {
-        let counter = if started {
-            &self.running
+        if started {
+            self.running.fetch_sub(1, Ordering::Relaxed);
+            facade::running(-1.0);
         } else {
-            &self.waiting
-        };
-        counter.fetch_sub(1, Ordering::Relaxed);
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
+            facade::waiting(-1.0);
+        }
     }
 
-    pub(crate) fn settled(&self, outcome: &Outcome, tasks: usize) {
-        let counter = match outcome {
+    /// Counts a settled task.
+    pub(crate) fn settled(&self, report: &TaskReport) {
+        let counter = match &report.outcome {
             Outcome::Succeeded => &self.succeeded,
             Outcome::Failed(_) => &self.failed,
             Outcome::Panicked(_) => &self.panicked,
@@ -110,7 +116,8 @@ impl Ledger {
             Outcome::Discarded => &self.discarded,
             Outcome::Abandoned(_) => &self.abandoned,
         };
-        counter.fetch_add(tasks as u64, Ordering::Relaxed);
+        counter.fetch_add(1, Ordering::Relaxed);
+        facade::settled(report);
     }
 
     pub(crate) fn snapshot(&self) -> Metrics {
@@ -128,4 +135,54 @@ impl Ledger {
             abandoned: load(&self.abandoned),
         }
     }
+}
+
+/// The same books, reported to the `metrics` facade (feature `metrics`) so that any exporter sees
+/// them; nothing without the feature.
+#[cfg(feature = "metrics")]
+mod facade {
+    use crate::report::{Outcome, TaskReport};
+
+    pub(super) fn queued(tasks: usize) {
+        metrics::counter!("background_tasks_queued_total").increment(tasks as u64);
+    }
+
+    pub(super) fn waiting(change: f64) {
+        metrics::gauge!("background_tasks_waiting_queues").increment(change);
+    }
+
+    pub(super) fn running(change: f64) {
+        metrics::gauge!("background_tasks_running_queues").increment(change);
+    }
+
+    pub(super) fn settled(report: &TaskReport) {
+        let (outcome, ran) = match &report.outcome {
+            Outcome::Succeeded => ("succeeded", true),
+            Outcome::Failed(_) => ("failed", true),
+            Outcome::Panicked(_) => ("panicked", true),
+            Outcome::TimedOut(_) => ("timed_out", true),
+            Outcome::Skipped => ("skipped", false),
+            Outcome::Discarded => ("discarded", false),
+            Outcome::Abandoned(_) => ("abandoned", false),
+        };
+        metrics::counter!("background_tasks_settled_total", "outcome" => outcome).increment(1);
+        if ran {
+            metrics::histogram!(
+                "background_tasks_task_duration_seconds",
+                "task" => report.label.clone(),
+                "kind" => report.kind.as_str(),
+            )
+            .record(report.duration.as_secs_f64());
+        }
+    }
+}
+
+#[cfg(not(feature = "metrics"))]
+mod facade {
+    use crate::report::TaskReport;
+
+    pub(super) fn queued(_: usize) {}
+    pub(super) fn waiting(_: f64) {}
+    pub(super) fn running(_: f64) {}
+    pub(super) fn settled(_: &TaskReport) {}
 }

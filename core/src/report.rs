@@ -3,8 +3,9 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::time::Duration;
 
-use crate::task::BoxError;
+use crate::task::{BoxError, TaskKind};
 
 /// What happened to every task of one queue, in the order they were queued.
 #[derive(Clone, Default)]
@@ -100,8 +101,13 @@ impl FromIterator<TaskReport> for Reports {
 pub struct TaskReport {
     /// The task's label.
     pub label: Cow<'static, str>,
+    /// Whether it was sync or async.
+    pub kind: TaskKind,
     /// How it ended.
     pub outcome: Outcome,
+    /// How long it ran, from its start to its end (or to its cancellation by a timeout); zero for
+    /// a task that never ran or was cut off by a cancelled run.
+    pub duration: Duration,
 }
 
 /// How one task ended.
@@ -180,7 +186,9 @@ mod tests {
     fn report(label: &'static str, outcome: Outcome) -> TaskReport {
         TaskReport {
             label: label.into(),
+            kind: TaskKind::Sync,
             outcome,
+            duration: Duration::ZERO,
         }
     }
 

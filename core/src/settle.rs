@@ -5,10 +5,11 @@
 use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::panic::panic_message;
 use crate::report::{Outcome, TaskError, TaskReport};
-use crate::task::BoxError;
+use crate::task::{BoxError, Task, TaskKind};
 
 /// Called with a task's label and its error whenever a task fails, panics, times out or is
 /// abandoned (`Runner::on_error`).
@@ -31,13 +32,15 @@ pub(crate) enum Cause {
     Abandoned(String),
 }
 
-/// Decides a task's outcome. Failures and abandonments go to `hook` (a `tracing` error event
-/// without one) first, with the original error; skipped and discarded tasks are not errors of
-/// their own. Runs outside the queue's lock: the hook is the user's code.
+/// Decides the outcome of a task that ran for `duration`. Failures and abandonments go to `hook`
+/// (a `tracing` error event without one) first, with the original error; skipped and discarded
+/// tasks are not errors of their own. Runs outside the queue's lock: the hook is the user's code.
 pub(crate) fn settle(
     hook: Option<&ErrorHook>,
     label: Cow<'static, str>,
+    kind: TaskKind,
     cause: Cause,
+    duration: Duration,
 ) -> TaskReport {
     let (outcome, error) = match cause {
         Cause::Returned(Ok(())) => (Outcome::Succeeded, None),
@@ -63,7 +66,18 @@ pub(crate) fn settle(
     if let Some(error) = error {
         report_error(hook, &label, &error);
     }
-    TaskReport { label, outcome }
+    TaskReport {
+        label,
+        kind,
+        outcome,
+        duration,
+    }
+}
+
+/// [`settle`] for a task that never ran (skipped, discarded, abandoned), dropping it.
+pub(crate) fn settle_unrun(hook: Option<&ErrorHook>, task: Task, cause: Cause) -> TaskReport {
+    let kind = task.kind();
+    settle(hook, task.label, kind, cause, Duration::ZERO)
 }
 
 fn report_error(hook: Option<&ErrorHook>, label: &str, error: &TaskError) {
@@ -110,7 +124,16 @@ mod tests {
             Cause::Abandoned("shutdown".into()),
         ]
         .into_iter()
-        .map(|cause| settle(Some(&hook), "t".into(), cause).outcome)
+        .map(|cause| {
+            settle(
+                Some(&hook),
+                "t".into(),
+                TaskKind::Sync,
+                cause,
+                Duration::ZERO,
+            )
+            .outcome
+        })
         .collect();
         assert_eq!(
             outcomes,
@@ -138,7 +161,14 @@ mod tests {
     #[test]
     fn a_panicking_hook_is_contained() {
         let hook: ErrorHook = Arc::new(|_: &str, _: &TaskError| panic!("broken hook"));
-        let report = settle(Some(&hook), "t".into(), Cause::Panicked("boom".into()));
+        let cause = Cause::Panicked("boom".into());
+        let report = settle(
+            Some(&hook),
+            "t".into(),
+            TaskKind::Async,
+            cause,
+            Duration::ZERO,
+        );
         assert_eq!(report.outcome, Outcome::Panicked("boom".into()));
     }
 }

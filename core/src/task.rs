@@ -104,7 +104,15 @@ impl Task {
         &self.label
     }
 
-    /// Whether the task is sync (runs on the blocking pool) rather than async.
+    /// Whether the task is sync (runs on the blocking pool) or async.
+    pub fn kind(&self) -> TaskKind {
+        match self.work {
+            Work::Sync(_) => TaskKind::Sync,
+            Work::Async(_) => TaskKind::Async,
+        }
+    }
+
+    /// Whether this is a sync task (for the blocking pool) rather than a future.
     pub fn is_sync(&self) -> bool {
         matches!(self.work, Work::Sync(_))
     }
@@ -116,5 +124,25 @@ impl fmt::Debug for Task {
             .field("label", &self.label)
             .field("kind", &if self.is_sync() { "sync" } else { "async" })
             .finish()
+    }
+}
+
+/// Whether a task is a closure for the blocking pool or a future.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TaskKind {
+    /// A closure, run on the executor's blocking pool.
+    Sync,
+    /// A future, polled by the executor.
+    Async,
+}
+
+impl TaskKind {
+    /// `"sync"` or `"async"`: the value of the `kind` field of task spans and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sync => "sync",
+            Self::Async => "async",
+        }
     }
 }

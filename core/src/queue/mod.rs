@@ -11,7 +11,7 @@ use parking_lot::Mutex;
 
 use crate::metrics::Ledger;
 use crate::report::RunReport;
-use crate::settle::{Cause, settle};
+use crate::settle::{Cause, settle_unrun};
 use crate::task::{Task, TaskResult};
 
 use self::state::{Closed, Refusal, State};
@@ -198,7 +198,7 @@ impl BackgroundTasks {
         // Settled outside the lock: dropping a task runs its captures' destructors.
         let reports: Vec<_> = drained
             .into_iter()
-            .map(|task| settle(None, task.label, Cause::Discarded))
+            .map(|task| settle_unrun(None, task, Cause::Discarded))
             .collect();
         let mut state = self.state();
         for report in reports {

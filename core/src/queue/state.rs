@@ -17,7 +17,7 @@ use crate::policy::FailurePolicy;
 #[cfg(test)]
 use crate::report::Outcome;
 use crate::report::{Reports, RunReport, TaskReport};
-use crate::settle::{Cause, settle};
+use crate::settle::{Cause, settle_unrun};
 use crate::task::Task;
 
 use super::fifo::Fifo;
@@ -248,7 +248,7 @@ impl State {
     /// failing, which stops it under `StopOnError`.
     pub(crate) fn record(&mut self, report: TaskReport) {
         if let Some(ledger) = &self.ledger {
-            ledger.settled(&report.outcome, 1);
+            ledger.settled(&report);
         }
         if report.outcome.is_failure() && self.is_running() {
             self.phase = Phase::Running(Progress::Failing);
@@ -283,7 +283,7 @@ impl State {
     /// after that task.
     pub(crate) fn record_after_current(&mut self, report: TaskReport) {
         if let Some(ledger) = &self.ledger {
-            ledger.settled(&report.outcome, 1);
+            ledger.settled(&report);
         }
         self.after_current.push(report);
     }
@@ -305,7 +305,7 @@ impl Drop for State {
         if self.phase == Phase::Open && !self.waiting.is_empty() {
             let reason = "its queue was dropped without being run";
             for task in self.close(Closed::Abandoned) {
-                let report = settle(None, task.label, Cause::Abandoned(reason.to_owned()));
+                let report = settle_unrun(None, task, Cause::Abandoned(reason.to_owned()));
                 self.record(report);
             }
         }
@@ -328,7 +328,9 @@ mod tests {
     fn report(label: &'static str, outcome: Outcome) -> TaskReport {
         TaskReport {
             label: label.into(),
+            kind: crate::task::TaskKind::Async,
             outcome,
+            duration: std::time::Duration::ZERO,
         }
     }
 

@@ -17,8 +17,8 @@ use crate::panic::{CatchUnwind, panic_message};
 use crate::queue::BackgroundTasks;
 use crate::queue::state::{Closed, Cut, Drained, Next};
 use crate::report::{RunReport, TaskReport};
-use crate::settle::{Cause, settle};
-use crate::task::{BoxError, Task, Work};
+use crate::settle::{Cause, settle, settle_unrun};
+use crate::task::{BoxError, Task, TaskKind, Work};
 
 /// Runs `tasks` to its end on `executor` under `config`.
 pub(super) fn drive<'a, E: Executor + ?Sized>(
@@ -124,11 +124,9 @@ impl Drop for RunGuard<'_> {
             Stage::Running { in_flight } => {
                 if let Some(label) = in_flight {
                     let reason = "the run was cancelled while this task was running";
-                    let report = settle(
-                        self.config.hook(),
-                        label,
-                        Cause::Abandoned(reason.to_owned()),
-                    );
+                    let cause = Cause::Abandoned(reason.to_owned());
+                    let kind = TaskKind::Async;
+                    let report = settle(self.config.hook(), label, kind, cause, Duration::ZERO);
                     self.tasks.state().record(report);
                 }
                 abandon(
@@ -175,9 +173,11 @@ pub(super) async fn resume<E: Executor + ?Sized>(
                 let work = run_async(future, executor, config.task_timeout);
                 // The error hook runs inside the task's span too, so its log line names the task.
                 let report = async move {
+                    let started = Instant::now();
                     let cause = work.await;
                     let label = in_flight.take().expect("set before the await");
-                    settle(config.hook(), label, cause)
+                    let took = started.elapsed();
+                    settle(config.hook(), label, TaskKind::Async, cause, took)
                 };
                 settled = Some(report.instrument(span).await);
             }
@@ -215,7 +215,7 @@ pub(super) fn report_drained(
         Drained::Skipping(skipped) => {
             let reports: Vec<TaskReport> = skipped
                 .into_iter()
-                .map(|task| settle(config.hook(), task.label, Cause::Skipped))
+                .map(|task| settle_unrun(config.hook(), task, Cause::Skipped))
                 .collect();
             let mut state = tasks.state();
             for report in reports {
@@ -299,13 +299,11 @@ pub(super) fn run_sync_tasks(tasks: &BackgroundTasks, config: &Config) {
         };
         let span = tracing::info_span!("background_task", task = %label, kind = "sync");
         let _entered = span.enter();
-        let started = config.task_timeout.map(|_| Instant::now());
+        let started = Instant::now();
         let mut cause =
             returned(catch_unwind(AssertUnwindSafe(work)).map_err(|p| panic_message(p.as_ref())));
-        if let (Some(limit), Some(started), Cause::Returned(Ok(()))) =
-            (config.task_timeout, started, &cause)
-        {
-            let took = started.elapsed();
+        let took = started.elapsed();
+        if let (Some(limit), Cause::Returned(Ok(()))) = (config.task_timeout, &cause) {
             if took > limit {
                 cause = Cause::TimedOut(format!(
                     "ran for {took:?}, over its {limit:?} timeout (a sync task cannot be \
@@ -313,7 +311,7 @@ pub(super) fn run_sync_tasks(tasks: &BackgroundTasks, config: &Config) {
                 ));
             }
         }
-        settled = Some(settle(config.hook(), label, cause));
+        settled = Some(settle(config.hook(), label, TaskKind::Sync, cause, took));
     }
 }
 
@@ -360,13 +358,7 @@ fn settle_abandoned(
     }
     let reports: Vec<TaskReport> = left
         .into_iter()
-        .map(|task| {
-            settle(
-                config.hook(),
-                task.label,
-                Cause::Abandoned(reason.to_owned()),
-            )
-        })
+        .map(|task| settle_unrun(config.hook(), task, Cause::Abandoned(reason.to_owned())))
         .collect();
     let mut state = tasks.state();
     for report in reports {
