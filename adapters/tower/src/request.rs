@@ -31,8 +31,9 @@ pub(crate) trait Dispatch: Send + Sync + 'static {
     /// tasks after a shutdown.
     fn scope(&self) -> RequestScope;
 
-    /// Spawns the run of a non-empty queue, then reports it.
-    fn spawn_run(&self, tasks: BackgroundTasks, report: RequestReport);
+    /// Spawns the run of a non-empty queue, then reports it; `request` is the span the request
+    /// was handled in.
+    fn spawn_run(&self, tasks: BackgroundTasks, report: RequestReport, request: &tracing::Span);
 
     /// Closes a queue without running it, counting its tasks as discarded.
     fn discard(&self, tasks: BackgroundTasks) -> RunReport;
@@ -47,13 +48,19 @@ impl<E: Executor + Clone> Dispatch for Shared<E> {
         RequestScope::for_runner(&self.runner)
     }
 
-    fn spawn_run(&self, tasks: BackgroundTasks, report: RequestReport) {
-        // Task spans nest under this one, so a failure in a log points at the request.
+    fn spawn_run(&self, tasks: BackgroundTasks, report: RequestReport, request: &tracing::Span) {
+        // Task spans nest under this one, so a failure in a log points at the request. It is a
+        // root linked to the request's span, not a child of whatever span is current when the
+        // body ends: the work happens after the request, and a trace backend should show it so.
+        // Field names are OpenTelemetry's HTTP conventions.
         let span = tracing::info_span!(
+            parent: None,
             "background_tasks",
-            method = %report.method,
-            path = report.path(),
+            otel.name = %format_args!("background_tasks {}", report.method),
+            http.request.method = %report.method,
+            url.path = report.path(),
         );
+        span.follows_from(request);
         // The run carries the report's parts but not its empty `run` field, and of the settings
         // only the hook: the spawned future's size is paid on every spawn.
         let RequestReport {
@@ -92,6 +99,8 @@ pub(crate) struct RequestTasks {
     pub(crate) dispatch: Arc<dyn Dispatch>,
     pub(crate) method: Method,
     pub(crate) path: RequestPath,
+    // The span the request is handled in, for the queue's span to follow from.
+    pub(crate) span: tracing::Span,
 }
 
 impl RequestTasks {
@@ -112,6 +121,7 @@ impl RequestTasks {
             dispatch,
             method,
             path,
+            span,
         } = self;
         // Nobody asked for the queue: it was never created, and there is nothing to do.
         let Some(tasks) = scope.take_tasks() else {
@@ -133,7 +143,7 @@ impl RequestTasks {
             run: Default::default(),
         };
         if decision == Decision::Ran {
-            dispatch.spawn_run(tasks, report);
+            dispatch.spawn_run(tasks, report, &span);
         } else {
             report.run = dispatch.discard(tasks);
             if !report.run.tasks().is_empty() {

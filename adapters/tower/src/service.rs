@@ -107,6 +107,7 @@ where
             dispatch: Arc::clone(&self.dispatch),
             method: request.method().clone(),
             path: RequestPath::new(request.uri().path()),
+            span: tracing::Span::current(),
         };
         // A service doing its work in `call` (a plain `service_fn` closure) reaches the queue here,
         // one doing it in its future in `ResponseFuture::poll`. A service that panics in `call`

@@ -61,7 +61,7 @@ fn c19_failure_logs_name_the_request_and_the_task() {
         .find(|line| line.contains("background task did not succeed"))
         .unwrap_or_else(|| panic!("no failure line in:\n{log}"));
     assert!(
-        line.contains("background_tasks{method=POST path=\"/orders/7\"}"),
+        line.contains(r#"background_tasks{otel.name=background_tasks POST http.request.method=POST url.path="/orders/7"}"#),
         "{line}"
     );
     assert!(
