@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex, mpsc};
 use axum::Router;
 use axum::routing::get;
 use background_tasks::BackgroundTasks;
+use background_tasks_conformance::http::{Client, Events, WAIT_LIMIT};
 use background_tasks_tower::BackgroundTasksLayer;
-use common::{Client, Events, TIMEOUT, TokioServer};
+use common::TokioServer;
 
 #[test]
 fn c10_a_long_task_delays_neither_the_connection_nor_others() {
@@ -24,7 +25,7 @@ fn c10_a_long_task_delays_neither_the_connection_nor_others() {
                 // A sync task that blocks until the test lets it go.
                 tasks.add_task(move || {
                     events.push("task started");
-                    let _ = released.lock().unwrap().recv_timeout(TIMEOUT);
+                    let _ = released.lock().unwrap().recv_timeout(WAIT_LIMIT);
                     events.push("task finished");
                 });
                 "queued"

@@ -8,15 +8,16 @@ use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
 use background_tasks::{BackgroundTasks, Outcome};
+use background_tasks_conformance::http::{Chunks, Client, Events, Reports};
 use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending, OnDisconnect};
-use common::{Chunks, Events, Reports, TokioServer};
+use common::TokioServer;
 
 const CHUNK: usize = 64 * 1024;
 const CHUNKS: usize = 128;
 
 /// `/big` streams 8 MiB; `/stuck` never answers. Both queue a task that logs "task started".
 fn server(events: &Events, on_disconnect: OnDisconnect) -> (TokioServer, Reports) {
-    let (hook, reports) = Reports::new();
+    let reports = Reports::default();
     let server = TokioServer::start(|executor| {
         let e = events.clone();
         let big = move |tasks: BackgroundTasks| {
@@ -24,7 +25,7 @@ fn server(events: &Events, on_disconnect: OnDisconnect) -> (TokioServer, Reports
             async move {
                 let e = events.clone();
                 tasks.add_async_task(async move { e.push("task started") });
-                Body::new(Chunks::new(CHUNKS, CHUNK, true, events))
+                Body::new(Chunks::new(&events, "big", CHUNKS, CHUNK))
             }
         };
         let e = events.clone();
@@ -43,7 +44,7 @@ fn server(events: &Events, on_disconnect: OnDisconnect) -> (TokioServer, Reports
             .layer(
                 BackgroundTasksLayer::new(executor)
                     .on_disconnect(on_disconnect)
-                    .on_report(hook),
+                    .on_report(reports.hook()),
             )
     });
     (server, reports)
@@ -51,7 +52,7 @@ fn server(events: &Events, on_disconnect: OnDisconnect) -> (TokioServer, Reports
 
 /// Reads the head and one chunk of `/big`, then hangs up with the rest unread.
 fn leave_mid_body(server: &TokioServer) {
-    let mut client = server.slow_client();
+    let mut client = Client::connect_small_window(server.addr);
     client.send("GET", "/big");
     assert_eq!(client.read_head().status, 200);
     client.read_bytes(CHUNK);
@@ -63,7 +64,7 @@ fn c11_client_leaving_mid_body_still_runs_tasks_by_default() {
     let (server, reports) = server(&events, OnDisconnect::default());
     leave_mid_body(&server);
 
-    let report = reports.next();
+    let report = reports.take("/big");
     assert_eq!(report.ending(), Ending::CutShort);
     assert_eq!(report.decision(), Decision::Ran);
     assert_eq!(report.run().tasks()[0].outcome, Outcome::Succeeded);
@@ -76,14 +77,14 @@ fn c11_skip_setting_discards_tasks_when_the_client_leaves_mid_body() {
     let (server, reports) = server(&events, OnDisconnect::Skip);
     leave_mid_body(&server);
 
-    let report = reports.next();
+    let report = reports.take("/big");
     assert_eq!(report.ending(), Ending::CutShort);
     assert_eq!(report.decision(), Decision::SkippedOnDisconnect);
     assert_eq!(report.status().map(|s| s.as_u16()), Some(200));
     let outcomes: Vec<_> = report.run().tasks().iter().map(|t| &t.outcome).collect();
     assert_eq!(outcomes, [&Outcome::Discarded]);
     // Discarded before the report was made: it can no longer run.
-    assert!(events.position("task started").is_none());
+    assert!(!events.contains("task started"));
 }
 
 #[test]
@@ -94,12 +95,12 @@ fn c11_client_leaving_while_the_handler_works_counts_as_a_disconnect() {
     ] {
         let events = Events::default();
         let (server, reports) = server(&events, on_disconnect);
-        let mut client = common::Client::connect(server.addr);
+        let mut client = Client::connect(server.addr);
         client.send("GET", "/stuck");
         events.wait_for("handler waiting");
         drop(client);
 
-        let report = reports.next();
+        let report = reports.take("/stuck");
         assert_eq!(report.ending(), Ending::Cancelled);
         assert_eq!(report.status(), None);
         assert_eq!(report.decision(), decision);

@@ -11,8 +11,9 @@ use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::request::Parts;
 use axum::routing::post;
 use background_tasks::BackgroundTasks;
+use background_tasks_conformance::http::{Client, Events, Reports};
 use background_tasks_tower::{BackgroundTasksLayer, Decision};
-use common::{Client, Events, Reports, TokioServer};
+use common::TokioServer;
 
 /// FastAPI's `get_query` dependency: logs the query in the background when there is one.
 struct QueryLog(Option<String>);
@@ -50,11 +51,11 @@ async fn send_notification(
 #[test]
 fn c01_dependency_and_handler_share_one_queue_in_order() {
     let log = Events::default();
-    let (hook, reports) = Reports::new();
+    let reports = Reports::default();
     let server = TokioServer::start(|executor| {
         Router::new()
             .route("/send-notification/{email}", post(send_notification))
-            .layer(BackgroundTasksLayer::new(executor).on_report(hook))
+            .layer(BackgroundTasksLayer::new(executor).on_report(reports.hook()))
             .with_state(log.clone())
     });
     let mut client = Client::connect(server.addr);
@@ -64,7 +65,7 @@ fn c01_dependency_and_handler_share_one_queue_in_order() {
         (head.status, body.as_slice()),
         (200, b"Message sent".as_slice())
     );
-    let report = reports.next();
+    let report = reports.take("/send-notification/ada@example.com");
     assert_eq!(report.decision(), Decision::Ran);
     assert_eq!(report.run().tasks().len(), 2, "one queue for both");
     assert_eq!(
@@ -74,7 +75,14 @@ fn c01_dependency_and_handler_share_one_queue_in_order() {
 
     let (head, _) = client.request("POST", "/send-notification/bob@example.com");
     assert_eq!(head.status, 200);
-    assert_eq!(reports.next().run().tasks().len(), 1);
+    assert_eq!(
+        reports
+            .take("/send-notification/bob@example.com")
+            .run()
+            .tasks()
+            .len(),
+        1
+    );
     assert_eq!(
         log.wait_for("message to bob@example.com")[2..],
         ["message to bob@example.com"]

@@ -1,19 +1,16 @@
 //! C16 wired into the servers: stop accepting, let responses finish, drain the tasks, exit. On
 //! smol with `server::serve(..).with_graceful_shutdown`, and on tokio with axum's own.
 
-mod common;
-
 use std::convert::Infallible;
-use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::time::Duration;
 
 use background_tasks::{BackgroundTasks, Runner, ShutdownReport};
+use background_tasks_conformance::http::{Client, Events, WAIT_LIMIT};
 use background_tasks_smol::SmolExecutor;
 use background_tasks_tokio::TokioExecutor;
 use background_tasks_tower::{BackgroundTasksLayer, server};
-use common::{Client, Events, TIMEOUT};
 use http::{Request, Response};
 use tower::{Layer, service_fn};
 
@@ -22,7 +19,8 @@ fn queue_gated_task(tasks: &BackgroundTasks, events: &Events, gate: mpsc::Receiv
     let events = events.clone();
     tasks.add_task(move || {
         events.push("task started");
-        gate.recv_timeout(TIMEOUT).expect("the test opens the gate");
+        gate.recv_timeout(WAIT_LIMIT)
+            .expect("the test opens the gate");
         events.push("task ended");
     });
 }
@@ -43,11 +41,7 @@ fn shut_down_while_a_task_runs(
 
     stop();
     // The idle keep-alive connection is closed by the server, not left hanging.
-    let mut rest = Vec::new();
-    let mut stream = client.into_stream();
-    stream
-        .read_to_end(&mut rest)
-        .expect("the server closes the connection");
+    let rest = client.read_to_close();
     assert!(rest.is_empty(), "nothing more was sent");
     // The server future returns (it no longer accepts) while the task is still running: the
     // runner's shutdown is what waits for the task.
@@ -59,7 +53,7 @@ fn shut_down_while_a_task_runs(
 
     open_gate.send(()).unwrap();
     let report = reports
-        .recv_timeout(TIMEOUT)
+        .recv_timeout(WAIT_LIMIT)
         .expect("the shutdown finishes");
     assert!(report.is_complete(), "{report:?}");
     assert_eq!(report.metrics.succeeded, 1);

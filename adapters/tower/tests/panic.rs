@@ -6,14 +6,15 @@ mod common;
 use axum::Router;
 use axum::routing::get;
 use background_tasks::{BackgroundTasks, Outcome};
+use background_tasks_conformance::http::{Client, Events, Reports};
 use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending};
-use common::{Client, Events, Reports, TokioServer};
+use common::TokioServer;
 use tower_http::catch_panic::CatchPanicLayer;
 
 #[test]
 fn c12_panicking_handler_runs_no_task_and_reports_them_discarded() {
     let events = Events::default();
-    let (hook, reports) = Reports::new();
+    let reports = Reports::default();
     let server = TokioServer::start(|executor| {
         let events = events.clone();
         let panics = move |tasks: BackgroundTasks| {
@@ -29,7 +30,7 @@ fn c12_panicking_handler_runs_no_task_and_reports_them_discarded() {
         Router::new()
             .route("/panic", get(panics))
             .route("/ok", get(|| async { "fine" }))
-            .layer(BackgroundTasksLayer::new(executor).on_report(hook))
+            .layer(BackgroundTasksLayer::new(executor).on_report(reports.hook()))
             .layer(CatchPanicLayer::new())
     });
 
@@ -37,7 +38,7 @@ fn c12_panicking_handler_runs_no_task_and_reports_them_discarded() {
     let (head, _) = client.request("GET", "/panic");
     assert_eq!(head.status, 500);
 
-    let report = reports.next();
+    let report = reports.take("/panic");
     assert_eq!(report.ending(), Ending::Panicked);
     assert_eq!(report.decision(), Decision::NoResponse);
     assert_eq!(report.status(), None);

@@ -7,8 +7,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
 use background_tasks::BackgroundTasks;
+use background_tasks_conformance::http::{Chunks, Client, Events, Reports};
 use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending};
-use common::{Chunks, Events, Reports, TokioServer};
+use common::TokioServer;
 
 const CHUNK: usize = 64 * 1024;
 const CHUNKS: usize = 128; // 8 MiB, far more than the socket buffers and hyper's write buffer hold
@@ -16,7 +17,7 @@ const CHUNKS: usize = 128; // 8 MiB, far more than the socket buffers and hyper'
 #[test]
 fn c08_paused_client_delays_tasks_until_it_reads_the_rest() {
     let events = Events::default();
-    let (hook, reports) = Reports::new();
+    let reports = Reports::default();
     let server = TokioServer::start(|executor| {
         let events = events.clone();
         let big = move |tasks: BackgroundTasks| {
@@ -25,15 +26,15 @@ fn c08_paused_client_delays_tasks_until_it_reads_the_rest() {
                 events.push("handler");
                 let e = events.clone();
                 tasks.add_async_task(async move { e.push("task started") });
-                Body::new(Chunks::new(CHUNKS, CHUNK, true, events))
+                Body::new(Chunks::new(&events, "big", CHUNKS, CHUNK))
             }
         };
         Router::new()
             .route("/big", get(big))
-            .layer(BackgroundTasksLayer::new(executor).on_report(hook))
+            .layer(BackgroundTasksLayer::new(executor).on_report(reports.hook()))
     });
 
-    let mut client = server.slow_client();
+    let mut client = Client::connect_small_window(server.addr);
     client.send("GET", "/big");
     let head = client.read_head();
     assert_eq!(head.headers["content-length"], (CHUNK * CHUNKS).to_string());
@@ -48,9 +49,9 @@ fn c08_paused_client_delays_tasks_until_it_reads_the_rest() {
     client.read_bytes(CHUNK * CHUNKS - half);
     assert_eq!(
         events.wait_for("task started"),
-        ["handler", "body end", "task started"]
+        ["handler", "big body end", "task started"]
     );
-    let report = reports.next();
+    let report = reports.take("/big");
     assert_eq!(report.ending(), Ending::Completed);
     assert_eq!(report.decision(), Decision::Ran);
     assert!(report.run().is_success());

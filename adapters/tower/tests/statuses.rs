@@ -8,12 +8,13 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::get;
 use background_tasks::{BackgroundTasks, Outcome};
+use background_tasks_conformance::http::{Client, Events, Reports};
 use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending, Statuses};
-use common::{Client, Events, Reports, TokioServer};
+use common::TokioServer;
 
 /// `/status/{code}` answers with that status and queues a task logging "task for {code}".
 fn server(events: &Events, statuses: Statuses) -> (TokioServer, Reports) {
-    let (hook, reports) = Reports::new();
+    let reports = Reports::default();
     let events = events.clone();
     let server = TokioServer::start(|executor| {
         let respond = move |Path(code): Path<u16>, tasks: BackgroundTasks| {
@@ -26,7 +27,7 @@ fn server(events: &Events, statuses: Statuses) -> (TokioServer, Reports) {
         Router::new().route("/status/{code}", get(respond)).layer(
             BackgroundTasksLayer::new(executor)
                 .statuses(statuses)
-                .on_report(hook),
+                .on_report(reports.hook()),
         )
     });
     (server, reports)
@@ -42,7 +43,7 @@ fn c12_client_and_server_errors_run_tasks_by_default() {
             client.request("GET", &format!("/status/{code}")).0.status,
             code
         );
-        let report = reports.next();
+        let report = reports.take(&format!("/status/{code}"));
         assert_eq!(report.status().map(|s| s.as_u16()), Some(code));
         assert_eq!(report.ending(), Ending::Completed);
         assert_eq!(report.decision(), Decision::Ran);
@@ -60,7 +61,7 @@ fn c12_success_only_discards_tasks_of_error_responses() {
             client.request("GET", &format!("/status/{code}")).0.status,
             code
         );
-        let report = reports.next();
+        let report = reports.take(&format!("/status/{code}"));
         assert_eq!(report.decision(), Decision::SkippedForStatus);
         assert_eq!(report.run().tasks()[0].outcome, Outcome::Discarded);
     }
@@ -69,7 +70,10 @@ fn c12_success_only_discards_tasks_of_error_responses() {
             client.request("GET", &format!("/status/{code}")).0.status,
             code
         );
-        assert_eq!(reports.next().decision(), Decision::Ran);
+        assert_eq!(
+            reports.take(&format!("/status/{code}")).decision(),
+            Decision::Ran
+        );
         events.wait_for(&format!("task for {code}"));
     }
     let log = events.snapshot();
@@ -86,8 +90,11 @@ fn c12_custom_status_filter() {
     let (server, reports) = server(&events, Statuses::Matching(|s| !s.is_server_error()));
     let mut client = Client::connect(server.addr);
     client.request("GET", "/status/503");
-    assert_eq!(reports.next().decision(), Decision::SkippedForStatus);
+    assert_eq!(
+        reports.take("/status/503").decision(),
+        Decision::SkippedForStatus
+    );
     client.request("GET", "/status/404");
-    assert_eq!(reports.next().decision(), Decision::Ran);
+    assert_eq!(reports.take("/status/404").decision(), Decision::Ran);
     events.wait_for("task for 404");
 }

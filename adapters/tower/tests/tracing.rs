@@ -7,8 +7,9 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use background_tasks::{BackgroundTasks, Task};
+use background_tasks_conformance::http::{Client, Reports};
 use background_tasks_tower::BackgroundTasksLayer;
-use common::{Client, Reports, TokioServer};
+use common::TokioServer;
 
 /// Everything the subscriber writes, for the test to read back.
 #[derive(Clone, Default)]
@@ -36,7 +37,7 @@ fn c19_failure_logs_name_the_request_and_the_task() {
         .with_target(false)
         .init();
 
-    let (hook, reports) = Reports::new();
+    let reports = Reports::default();
     let server = TokioServer::start(|executor| {
         axum::Router::new()
             .route(
@@ -48,12 +49,12 @@ fn c19_failure_logs_name_the_request_and_the_task() {
                     "accepted"
                 }),
             )
-            .layer(BackgroundTasksLayer::new(executor).on_report(hook))
+            .layer(BackgroundTasksLayer::new(executor).on_report(reports.hook()))
     });
     let mut client = Client::connect(server.addr);
     let (head, _) = client.request("POST", "/orders/7?token=secret");
     assert_eq!(head.status, 200);
-    assert!(!reports.next().run().is_success());
+    assert!(!reports.take("/orders/7").run().is_success());
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let line = log

@@ -45,9 +45,7 @@
 mod body;
 pub mod checks;
 mod client;
-mod ends;
 mod events;
-mod h2;
 mod harness;
 mod load;
 

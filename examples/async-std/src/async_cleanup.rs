@@ -1,38 +1,43 @@
-//! FastAPI's third example, "Using async functions": `POST /process/{filename}` answers at once;
-//! `async_cleanup` then sleeps (5 s by default) on async-std's timer and reports
-//! `Cleaned up {filename}`.
+//! FastAPI's third example, "Using async functions", on async-std: `POST /process/{filename}`
+//! answers at once; [`async_cleanup`] then sleeps (5 s by default) on async-std's timer and
+//! reports `Cleaned up {filename}`, appending the line to the log file with async-std's async file
+//! I/O.
 //!
-//! ```python
-//! async def async_cleanup(filename: str):
-//!     await asyncio.sleep(5)  # Simulate long-running async work
-//!     print(f"Cleaned up {filename}")
-//!
-//! @app.post("/process/{filename}")
-//! async def process_file(filename: str, background_tasks: BackgroundTasks):
-//!     background_tasks.add_task(async_cleanup, filename)
-//!     return {"message": "Processing started"}
-//! ```
-//!
-//! Besides printing the line, as FastAPI does, `async_cleanup` appends it to the log file (with
-//! async-std's async file I/O), so that you and the tests can see that it ran.
+//! The handler is written once, for any executor, in
+//! `background_tasks_example_support::async_cleanup` (with FastAPI's Python beside it); this
+//! module gives it async-std's timer and files and serves it on async-std.
 
-use std::convert::Infallible;
 use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use async_std::io::WriteExt;
 use background_tasks_async_std::AsyncStdExecutor;
-use background_tasks_example_support::routing::{
-    Body, Rejection, background_tasks, json, post_service,
-};
+use background_tasks_example_support::async_cleanup::{self as shared, Runtime};
+use background_tasks_example_support::routing::ExampleService;
 use background_tasks_tower::BackgroundTasksLayer;
-use background_tasks_tower::body::ResponseBody;
-use hyper::body::Incoming;
-use hyper::{Request, Response, StatusCode};
-use tower::Service;
 
 use crate::Settings;
+
+/// async-std's timer and async file I/O, for the shared handler.
+enum AsyncStd {}
+
+impl Runtime for AsyncStd {
+    async fn sleep(delay: Duration) {
+        async_std::task::sleep(delay).await;
+    }
+
+    async fn append(path: PathBuf, text: String) -> io::Result<()> {
+        let mut log = async_std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .await?;
+        log.write_all(text.as_bytes()).await?;
+        // Async files write in the background: flush to know the line is in the file.
+        log.flush().await
+    }
+}
 
 /// Sleeps for `delay` on async-std's timer (simulating long-running async work), then prints
 /// `Cleaned up {filename}` and appends that line to `log_file`.
@@ -45,33 +50,13 @@ use crate::Settings;
 /// When the log file cannot be opened or written; the layer reports the error with the task's
 /// label.
 pub async fn async_cleanup(log_file: PathBuf, filename: String, delay: Duration) -> io::Result<()> {
-    async_std::task::sleep(delay).await; // Simulate long-running async work
-    let line = format!("Cleaned up {filename}");
-    println!("{line}");
-    let mut log = async_std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log_file)
-        .await?;
-    log.write_all(format!("{line}\n").as_bytes()).await?;
-    // Async files write in the background: flush to know the line is in the file.
-    log.flush().await
+    shared::async_cleanup::<AsyncStd>(log_file, filename, delay).await
 }
 
-/// `POST /process/{filename}`: queues [`async_cleanup`] and answers
-/// `{"message":"Processing started"}`.
-fn process_file(settings: &Settings, filename: String) -> Result<Response<Body>, Rejection> {
-    let background_tasks = background_tasks()?;
-    background_tasks.add_async_task(async_cleanup(
-        settings.log_file.clone(),
-        filename,
-        settings.cleanup_delay,
-    ));
-    Ok(json(StatusCode::OK, r#"{"message":"Processing started"}"#))
-}
-
-/// The example's service: its route behind `layer`, which runs each request's tasks after its
-/// response. Serve it with [`serve`](crate::serve) or [`run`](crate::run).
+/// The example's service: `POST /process/{filename}` behind `layer`, which runs each request's
+/// tasks after its response; it queues [`async_cleanup`] and answers
+/// `{"message":"Processing started"}`. Serve it with [`serve`](crate::serve) or
+/// [`run`](crate::run).
 ///
 /// # Examples
 ///
@@ -89,18 +74,6 @@ fn process_file(settings: &Settings, filename: String) -> Result<Response<Body>,
 pub fn service(
     settings: &Settings,
     layer: BackgroundTasksLayer<AsyncStdExecutor>,
-) -> impl Service<
-    Request<Incoming>,
-    Response = Response<ResponseBody<Body>>,
-    Error = Infallible,
-    Future: Send,
-> + Clone
-+ Send
-+ use<> {
-    post_service(
-        settings,
-        layer,
-        "/process/",
-        |settings, _request, filename| process_file(settings, filename),
-    )
+) -> impl ExampleService + use<> {
+    shared::service::<AsyncStd, _>(settings, layer)
 }

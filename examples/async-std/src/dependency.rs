@@ -1,125 +1,24 @@
-//! FastAPI's second example, "Schedule tasks within dependencies": `POST
+//! FastAPI's second example, "Schedule tasks within dependencies", on async-std: `POST
 //! /send-notification/{email}?q=...`, where a dependency ([`get_query`]) and the handler add to
-//! the same queue. With `?q=rust` the log gets `found query: rust` then `message to {email}`;
-//! without `q`, only the second line.
+//! the same queue, their [`write_log`] tasks running on async-std's blocking pool. With `?q=rust`
+//! the log gets `found query: rust` then `message to {email}`; without `q`, only the second line.
 //!
-//! ```python
-//! def write_log(message: str):
-//!     with open("log.txt", mode="a") as log:
-//!         log.write(message)
+//! The dependency and the handler are written once, for any executor, in
+//! `background_tasks_example_support::dependency` (with FastAPI's Python beside them); this
+//! module serves them on async-std.
 //!
-//! def get_query(background_tasks: BackgroundTasks, q: str | None = None):
-//!     if q:
-//!         message = f"found query: {q}\n"
-//!         background_tasks.add_task(write_log, message)
-//!     return q
+//! # Examples
 //!
-//! @app.post("/send-notification/{email}")
-//! async def send_notification(
-//!     email: str,
-//!     background_tasks: BackgroundTasks,
-//!     q: Annotated[str | None, Depends(get_query)] = None,
-//! ):
-//!     message = f"message to {email}\n"
-//!     background_tasks.add_task(write_log, message)
-//!     return {"message": "Message sent"}
+//! ```no_run
+//! use background_tasks_example_async_std::{Settings, dependency, run};
+//! use background_tasks_async_std::AsyncStdExecutor;
+//! use background_tasks_tower::BackgroundTasksLayer;
+//!
+//! let settings = Settings::default();
+//! let layer = BackgroundTasksLayer::new(AsyncStdExecutor::new());
+//! let runner = layer.runner().clone();
+//! async_std::task::block_on(run(&settings, dependency::service(&settings, layer), runner))
+//! # .unwrap();
 //! ```
-//!
-//! Without a framework, a dependency is a function given the request: [`get_query`] takes the
-//! request's queue from its extensions, as the handler does, and both get the same queue. The
-//! handler calls it first, as FastAPI resolves dependencies before the endpoint runs.
 
-use std::convert::Infallible;
-use std::fs::OpenOptions;
-use std::io::{self, Write};
-use std::path::Path;
-
-use background_tasks_async_std::AsyncStdExecutor;
-use background_tasks_example_support::routing::{
-    Body, Rejection, background_tasks, json, post_service, query_param,
-};
-use background_tasks_tower::BackgroundTasksLayer;
-use background_tasks_tower::body::ResponseBody;
-use hyper::body::Incoming;
-use hyper::{Request, Response, StatusCode};
-use tower::Service;
-
-use crate::Settings;
-
-/// Appends `message` (which ends with its own newline) to `log_file`.
-///
-/// A plain sync function, run on async-std's blocking pool by `add_task`.
-///
-/// # Errors
-///
-/// When the file cannot be opened or written; the layer reports the error with the task's label.
-pub fn write_log(log_file: &Path, message: &str) -> io::Result<()> {
-    let mut log = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log_file)?;
-    log.write_all(message.as_bytes())
-}
-
-/// FastAPI's `get_query` dependency: the query's `q`, if any; when it is given (and not empty:
-/// Python's `if q:`), it queues `write_log("found query: {q}\n")` on the request's queue, which
-/// it takes with `BackgroundTasks::current()`, as an extractor would.
-///
-/// # Errors
-///
-/// [`Rejection::MissingBackgroundTasks`] when the request has no queue.
-pub fn get_query<B>(request: &Request<B>, log_file: &Path) -> Result<Option<String>, Rejection> {
-    let background_tasks = background_tasks()?;
-    let q = query_param(request, "q");
-    if let Some(q) = q.as_deref().filter(|q| !q.is_empty()) {
-        let message = format!("found query: {q}\n");
-        let log_file = log_file.to_owned();
-        background_tasks.add_task(move || write_log(&log_file, &message));
-    }
-    Ok(q)
-}
-
-/// `POST /send-notification/{email}`: runs [`get_query`], then queues
-/// `write_log("message to {email}\n")` and answers `{"message":"Message sent"}`.
-fn send_notification<B>(
-    settings: &Settings,
-    request: &Request<B>,
-    email: String,
-) -> Result<Response<Body>, Rejection> {
-    let _q = get_query(request, &settings.log_file)?;
-    let background_tasks = background_tasks()?;
-    let message = format!("message to {email}\n");
-    let log_file = settings.log_file.clone();
-    background_tasks.add_task(move || write_log(&log_file, &message));
-    Ok(json(StatusCode::OK, r#"{"message":"Message sent"}"#))
-}
-
-/// The example's service: its route behind `layer`, which runs each request's tasks after its
-/// response. Serve it with [`serve`](crate::serve) or [`run`](crate::run).
-///
-/// # Examples
-///
-/// ```no_run
-/// use background_tasks_example_async_std::{Settings, dependency, run};
-/// use background_tasks_async_std::AsyncStdExecutor;
-/// use background_tasks_tower::BackgroundTasksLayer;
-///
-/// let settings = Settings::default();
-/// let layer = BackgroundTasksLayer::new(AsyncStdExecutor::new());
-/// let runner = layer.runner().clone();
-/// async_std::task::block_on(run(&settings, dependency::service(&settings, layer), runner))
-/// # .unwrap();
-/// ```
-pub fn service(
-    settings: &Settings,
-    layer: BackgroundTasksLayer<AsyncStdExecutor>,
-) -> impl Service<
-    Request<Incoming>,
-    Response = Response<ResponseBody<Body>>,
-    Error = Infallible,
-    Future: Send,
-> + Clone
-+ Send
-+ use<> {
-    post_service(settings, layer, "/send-notification/", send_notification)
-}
+pub use background_tasks_example_support::dependency::{get_query, service, write_log};

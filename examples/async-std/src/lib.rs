@@ -29,6 +29,10 @@
 //! tasks run on async-std's blocking pool, async ones on its executor, once the response has been
 //! sent.
 //!
+//! The handlers are written once, for any executor, in `background-tasks-example-support`, which
+//! the smol example shares; this crate is the async-std shell around them: its executor, its timer
+//! and async file I/O for the cleanup, its listener and its signals.
+//!
 //! [`Settings`] come from the environment: `EXAMPLE_ADDR` (default `127.0.0.1:8000`),
 //! `EXAMPLE_LOG_FILE` (default `log.txt`), `EXAMPLE_CLEANUP_MS` (default 5000).
 //!

@@ -23,6 +23,10 @@
 //! (and a "dependency", which is just a function given the request) takes it from there. Sync
 //! tasks run on smol's blocking pool, async ones on its executor, once the response has been sent.
 //!
+//! The handlers are written once, for any executor, in `background-tasks-example-support`, which
+//! the async-std example shares; this crate is the smol shell around them: its executor, its timer
+//! and async file I/O for the cleanup, its listener and its signals.
+//!
 //! [`Settings`] come from the environment: `EXAMPLE_ADDR` (default `127.0.0.1:8000`),
 //! `EXAMPLE_LOG_FILE` (default `log.txt`), `EXAMPLE_CLEANUP_MS` (default 5000).
 //!

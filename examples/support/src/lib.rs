@@ -1,6 +1,9 @@
 //! The plumbing the BackgroundTasks examples share, so that each example crate (axum, smol,
-//! async-std) keeps only its FastAPI port: its handlers, its tasks and its runtime's calls.
+//! async-std) keeps only what is its own: its router or its runtime's calls.
 //!
+//! - [`send_notification`], [`dependency`], [`async_cleanup`]: FastAPI's three examples as hyper
+//!   services, written once for any executor (the cleanup's timer and async file I/O through
+//!   [`async_cleanup::Runtime`]); the smol and async-std examples serve them on their runtime.
 //! - [`Settings`]: where the examples listen, where their tasks log, how long the cleanup sleeps,
 //!   read from the environment.
 //! - [`routing`]: routing by hand for the hyper-based examples (smol, async-std), which have no
@@ -11,7 +14,10 @@
 //!   checked once for every runtime.
 //! - [`SHUTDOWN_DEADLINE`] and [`shutdown_summary`]: how the examples end on Ctrl-C.
 
+pub mod async_cleanup;
+pub mod dependency;
 pub mod routing;
+pub mod send_notification;
 mod settings;
 
 #[cfg(feature = "client")]

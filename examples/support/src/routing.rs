@@ -1,9 +1,10 @@
 //! Routing by hand, for a server without a router: match `POST {prefix}{param}`, read a query
 //! parameter, take the request's queue, answer JSON the way FastAPI does.
 //!
-//! The hyper-based examples (smol, async-std) build each example's service with
-//! [`post_service`]: the example keeps its handler and its route's prefix, this module does the
-//! matching and the answers FastAPI gives when nothing matches.
+//! The hyper-based examples' services ([`send_notification`](crate::send_notification),
+//! [`dependency`](crate::dependency), [`async_cleanup`](crate::async_cleanup)) are built with
+//! [`post_service`]: each keeps its handler and its route's prefix, this module does the matching
+//! and the answers FastAPI gives when nothing matches.
 
 use std::convert::Infallible;
 use std::fmt;
@@ -21,6 +22,31 @@ use crate::Settings;
 
 /// The body of the examples' responses: a JSON string, sent with its `Content-Length`.
 pub type Body = Full<Bytes>;
+
+/// What each example's service is: a tower service of hyper requests, answering with the layer's
+/// bodies, never failing, cloned for each connection, its futures sent to the executor. The
+/// examples' `serve` and `run` serve any such service.
+pub trait ExampleService:
+    Service<
+        Request<Incoming>,
+        Response = Response<ResponseBody<Body>>,
+        Error = Infallible,
+        Future: Send,
+    > + Clone
+    + Send
+{
+}
+
+impl<S> ExampleService for S where
+    S: Service<
+            Request<Incoming>,
+            Response = Response<ResponseBody<Body>>,
+            Error = Infallible,
+            Future: Send,
+        > + Clone
+        + Send
+{
+}
 
 /// Why an example's handler did not run: the route did not match, or the request has no queue.
 /// [`into_response`](Self::into_response) gives the answer FastAPI would.
@@ -169,14 +195,7 @@ pub fn post_service<E, H>(
     layer: BackgroundTasksLayer<E>,
     prefix: &'static str,
     handler: H,
-) -> impl Service<
-    Request<Incoming>,
-    Response = Response<ResponseBody<Body>>,
-    Error = Infallible,
-    Future: Send,
-> + Clone
-+ Send
-+ use<E, H>
+) -> impl ExampleService + use<E, H>
 where
     E: Executor + Clone,
     H: Fn(&Settings, &Request<Incoming>, String) -> Result<Response<Body>, Rejection>

@@ -22,7 +22,7 @@ use tower::{Layer, ServiceExt, service_fn};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeFile;
 
-use crate::http::checks::{
+use super::{
     Length, Slot, assert_ran, boxed, chunks, outcomes, probe, prove_tasks_flow, queue, serve,
     serve_service, tasks_wait_for_a_held_body,
 };

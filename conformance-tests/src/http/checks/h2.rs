@@ -16,7 +16,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::client::conn::http2::{self, SendRequest};
 use hyper_util::rt::{TokioExecutor as HyperExecutor, TokioIo};
 
-use crate::http::checks::{assert_ran, chunks, queue, serve, text};
+use super::{assert_ran, chunks, queue, serve, text};
 use crate::http::{Chunks, Events, HttpHarness, Reports};
 
 /// An HTTP/2 connection to `addr`, with prior knowledge (no upgrade), driven on the client's own

@@ -2,37 +2,16 @@
 //! running at once (C17), task timeouts (C18) and counters (C19).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use background_tasks::{BackgroundTasks, Executor, FailurePolicy, Outcome, Runner, Task};
 
+use crate::gate::Gate;
 use crate::harness::{DELIBERATE, Harness, quiet_deliberate_panics, recv};
 
-/// A gate that sync tasks wait at until the check opens it (bounded, so a broken executor fails
-/// the check instead of hanging it).
-#[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<bool>, Condvar)>);
-
-impl Gate {
-    fn wait(&self) -> Result<(), String> {
-        let (open, changed) = &*self.0;
-        let guard = open.lock().unwrap();
-        let (guard, timeout) = changed
-            .wait_timeout_while(guard, Duration::from_secs(20), |open| !*open)
-            .unwrap();
-        if timeout.timed_out() && !*guard {
-            return Err("the gate was never opened".into());
-        }
-        Ok(())
-    }
-
-    fn open(&self) {
-        let (open, changed) = &*self.0;
-        *open.lock().unwrap() = true;
-        changed.notify_all();
-    }
-}
+/// How long a gated sync task waits before it fails its check.
+const GATE_LIMIT: Duration = Duration::from_secs(20);
 
 /// Signals from tasks to the check. Awaited inside `block_on`, because some runtimes (a
 /// current-thread tokio, an explicit smol executor) run spawned work only while blocked on.
@@ -57,7 +36,7 @@ fn spawn_gated<E: Executor + Clone>(
     queues: usize,
     done: &Arc<AtomicUsize>,
 ) -> (Gate, Signals) {
-    let gate = Gate::default();
+    let gate = Gate::new(GATE_LIMIT);
     let (started, starts) = signals();
     for i in 0..queues {
         let tasks = runner.queue();
@@ -131,7 +110,7 @@ pub fn c16_shutdown_deadline_abandons_what_did_not_start<H: Harness>() {
     let done = Arc::new(AtomicUsize::new(0));
     // The running queue: its gated task, then one more task that has not started.
     let running = runner.queue();
-    let (gate, (started, mut starts)) = (Gate::default(), signals());
+    let (gate, (started, mut starts)) = (Gate::new(GATE_LIMIT), signals());
     {
         let (gate, done) = (gate.clone(), done.clone());
         running.add(
@@ -188,7 +167,7 @@ pub fn c16_shutdown_deadline_cuts_a_queue_started_on_the_blocking_pool<H: Harnes
     }
     let runner = Runner::new(harness.executor());
     let tasks = runner.queue();
-    let (gate, (started, mut starts)) = (Gate::default(), signals());
+    let (gate, (started, mut starts)) = (Gate::new(GATE_LIMIT), signals());
     {
         let gate = gate.clone();
         tasks.add(
@@ -275,7 +254,7 @@ pub fn c17_max_running_limits_queues_and_drops_none<H: Harness>() {
         Arc::new(AtomicUsize::new(0)),
         Arc::new(AtomicUsize::new(0)),
     );
-    let gate = Gate::default();
+    let gate = Gate::new(GATE_LIMIT);
     let (started, mut starts) = signals();
     for i in 0..100 {
         let tasks = runner.queue();

@@ -1,0 +1,67 @@
+//! C10: tasks that wait delay neither the next request on their connection nor any other.
+
+use std::sync::mpsc;
+
+use background_tasks_tower::BackgroundTasksLayer;
+use futures_channel::oneshot;
+
+use crate::http::{Client, Events, HttpHarness, WAIT_LIMIT};
+
+use super::{Slot, queue, serve, text};
+
+/// C10: a sync task that blocks and an async task that waits (both until the check releases them)
+/// delay neither the next request on the same keep-alive connection nor one on another
+/// connection.
+pub fn c10_waiting_tasks_delay_neither_the_connection_nor_others<H: HttpHarness>() {
+    let harness = H::new();
+    let events = Events::default();
+    let layer = BackgroundTasksLayer::new(harness.executor());
+    let (release_blocked, blocked) = mpsc::channel::<()>();
+    let (release_waiting, waiting) = oneshot::channel::<()>();
+    let (blocked, waiting) = (Slot::new(blocked), Slot::new(waiting));
+    let e = events.clone();
+    let addr = serve(&harness, layer, move |request| {
+        let log = e.clone();
+        match request.uri().path() {
+            "/block" => {
+                let blocked = blocked.take();
+                queue().add_task(move || {
+                    log.push("blocking task started");
+                    // The bound only ends a failing check; the check releases it.
+                    let _ = blocked.recv_timeout(WAIT_LIMIT);
+                    log.push("blocking task ended");
+                });
+            }
+            "/wait" => {
+                let waiting = waiting.take();
+                queue().add_async_task(async move {
+                    log.push("waiting task started");
+                    let _ = waiting.await;
+                    log.push("waiting task ended");
+                });
+            }
+            _ => return text("pong"),
+        }
+        text("queued")
+    });
+
+    let mut client = Client::connect(addr);
+    assert_eq!(client.request("GET", "/block").1, b"queued");
+    events.wait_for("blocking task started");
+    assert_eq!(client.request("GET", "/wait").1, b"queued");
+    events.wait_for("waiting task started");
+
+    // Both tasks are held: the same connection and a new one still answer.
+    assert_eq!(client.request("GET", "/ping").1, b"pong");
+    assert_eq!(Client::connect(addr).request("GET", "/ping").1, b"pong");
+    assert!(
+        !events.contains("blocking task ended") && !events.contains("waiting task ended"),
+        "the tasks were released before the requests were answered; log: {:?}",
+        events.snapshot()
+    );
+
+    release_blocked.send(()).expect("the blocking task waits");
+    release_waiting.send(()).expect("the waiting task waits");
+    events.wait_for("blocking task ended");
+    events.wait_for("waiting task ended");
+}

@@ -1,0 +1,132 @@
+//! C11: a client that leaves before its response ended still has its tasks run by default,
+//! unless `OnDisconnect::Skip` says otherwise; either way the report says so.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use background_tasks::Outcome;
+use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending, OnDisconnect};
+use http::StatusCode;
+
+use crate::http::{Chunks, Client, Events, HttpHarness, Reports};
+
+use super::{
+    BIG_CHUNKS, CHUNK, chunks, outcomes, probe, prove_tasks_flow, queue, serve, serve_async,
+};
+
+/// `/big` streams 16 MiB with a task; anything else is a probe.
+fn serve_big<H: HttpHarness>(
+    harness: &H,
+    on_disconnect: OnDisconnect,
+) -> (SocketAddr, Events, Reports) {
+    let (events, reports) = (Events::default(), Reports::default());
+    let layer = BackgroundTasksLayer::new(harness.executor())
+        .on_disconnect(on_disconnect)
+        .on_report(reports.hook());
+    let e = events.clone();
+    let addr = serve(harness, layer, move |request| {
+        if request.uri().path() != "/big" {
+            return probe(&request, &e);
+        }
+        let log = e.clone();
+        queue().add_async_task(async move { log.push("big task started") });
+        chunks(Chunks::new(&e, "big", BIG_CHUNKS, CHUNK))
+    });
+    (addr, events, reports)
+}
+
+/// Reads the head and one chunk of `/big`, then hangs up with the rest unread.
+fn leave_mid_body(addr: SocketAddr) {
+    let mut client = Client::connect_small_window(addr);
+    client.send("GET", "/big");
+    assert_eq!(client.read_head().status, 200);
+    client.skip_bytes(CHUNK);
+}
+
+/// C11: a client that goes away mid-body: by default its tasks still run, and the report says the
+/// response was cut short.
+pub fn c11_client_leaving_mid_body_still_runs_tasks_by_default<H: HttpHarness>() {
+    let harness = H::new();
+    let (addr, events, reports) = serve_big(&harness, OnDisconnect::default());
+    leave_mid_body(addr);
+
+    let report = reports.take("/big");
+    assert_eq!(
+        (report.status(), report.ending(), report.decision()),
+        (Some(StatusCode::OK), Ending::CutShort, Decision::Ran),
+        "{report:?}"
+    );
+    assert_eq!(outcomes(&report), [Outcome::Succeeded]);
+    events.wait_for("big task started");
+    assert!(!events.contains("big body end"), "{:?}", events.snapshot());
+}
+
+/// C11: with `OnDisconnect::Skip`, a client that goes away mid-body has its tasks discarded, and
+/// reported as such.
+pub fn c11_skip_discards_tasks_when_the_client_leaves_mid_body<H: HttpHarness>() {
+    let harness = H::new();
+    let (addr, events, reports) = serve_big(&harness, OnDisconnect::Skip);
+    leave_mid_body(addr);
+
+    let report = reports.take("/big");
+    assert_eq!(
+        (report.status(), report.ending(), report.decision()),
+        (
+            Some(StatusCode::OK),
+            Ending::CutShort,
+            Decision::SkippedOnDisconnect
+        ),
+        "{report:?}"
+    );
+    assert_eq!(outcomes(&report), [Outcome::Discarded]);
+    prove_tasks_flow(addr, &events, "/probe");
+    assert!(
+        !events.contains("big task started"),
+        "{:?}",
+        events.snapshot()
+    );
+}
+
+/// C11: a client that goes away while the handler is still working cancels it; that is a
+/// disconnect too, reported as such, and the setting decides whether the tasks run.
+pub fn c11_client_leaving_while_the_handler_works_is_a_disconnect<H: HttpHarness>() {
+    for on_disconnect in [OnDisconnect::Run, OnDisconnect::Skip] {
+        let harness = H::new();
+        let (events, reports) = (Events::default(), Reports::default());
+        let layer = BackgroundTasksLayer::new(harness.executor())
+            .on_disconnect(on_disconnect)
+            .on_report(reports.hook());
+        let e = events.clone();
+        let addr = serve_async(&harness, layer, move |_request| {
+            let (events, tasks) = (e.clone(), queue());
+            async move {
+                let log = events.clone();
+                tasks.add_async_task(async move { log.push("task started") });
+                events.push("handler waiting");
+                match std::future::pending::<Infallible>().await {}
+            }
+        });
+
+        let mut client = Client::connect(addr);
+        client.send("GET", "/stuck");
+        events.wait_for("handler waiting");
+        drop(client);
+
+        let report = reports.take("/stuck");
+        assert_eq!(
+            (report.status(), report.ending()),
+            (None, Ending::Cancelled),
+            "{report:?}"
+        );
+        if on_disconnect == OnDisconnect::Run {
+            assert_eq!(report.decision(), Decision::Ran, "{report:?}");
+            events.wait_for("task started");
+        } else {
+            assert_eq!(
+                (report.decision(), outcomes(&report)),
+                (Decision::SkippedOnDisconnect, vec![Outcome::Discarded]),
+                "{report:?}"
+            );
+        }
+    }
+}

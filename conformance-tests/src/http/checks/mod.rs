@@ -1,0 +1,209 @@
+//! The HTTP checks, one public function per behaviour, named after the contract clause it proves.
+//! Each builds a fresh runtime with [`Harness::new`](crate::Harness::new), serves a router of its
+//! own behind `BackgroundTasksLayer` with [`HttpHarness::serve`], and talks to it with a
+//! [`Client`] over TCP.
+//!
+//! Where a check must show that something has *not* happened yet (no task started while a
+//! response is half-sent), it first proves that background work is flowing: a request on another
+//! connection queues a task, and the check waits until that task has run. A task that the layer
+//! started too early has by then had every chance to run as well.
+//!
+//! They are written in modules by clause group (the queue, after the response, the connection,
+//! disconnects, statuses, the ends of a body, HTTP/2, and the checks under load) and all
+//! re-exported here, the one path [`http_conformance_suite!`](crate::http_conformance_suite)
+//! calls them by.
+
+mod after_response;
+mod connection;
+mod disconnect;
+mod ends;
+mod h2;
+mod load;
+mod queue;
+mod statuses;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use background_tasks::{BackgroundTasks, Outcome};
+use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending, RequestReport};
+use http::{Request, Response, StatusCode};
+use http_body::Body;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use tower::{Layer, service_fn};
+
+use crate::http::{
+    Chunks, Client, Events, HttpBody, HttpHarness, HttpService, boxed_service, local_listener,
+};
+
+use after_response::{Length, tasks_wait_for_a_held_body};
+
+pub use after_response::{
+    c08_chunked_stream_runs_tasks_after_its_end,
+    c08_content_length_body_runs_tasks_after_its_last_frame, c08_empty_body_runs_tasks,
+    c08_full_body_runs_tasks, c08_head_request_runs_tasks, c08_no_content_runs_tasks,
+    c08_paused_client_delays_tasks_until_it_reads_the_rest,
+    c09_each_response_is_complete_before_its_tasks_start,
+};
+pub use connection::c10_waiting_tasks_delay_neither_the_connection_nor_others;
+pub use disconnect::{
+    c11_client_leaving_mid_body_still_runs_tasks_by_default,
+    c11_client_leaving_while_the_handler_works_is_a_disconnect,
+    c11_skip_discards_tasks_when_the_client_leaves_mid_body,
+};
+pub use ends::{
+    c08_body_short_of_its_content_length_is_cut_short,
+    c08_compressed_body_runs_tasks_after_its_end, c08_event_stream_runs_tasks_after_the_last_event,
+    c08_served_file_runs_tasks_after_its_last_byte,
+    c08_streamed_body_with_content_length_runs_tasks_after_its_last_byte,
+};
+pub use h2::{
+    c01_h2_dependency_and_handler_tasks_run_in_order, c08_h2_tasks_start_after_the_stream_ends,
+};
+pub use load::{
+    c14_every_task_runs_exactly_once_under_load,
+    c16_shutdown_under_load_abandons_exactly_what_never_ran,
+    c16_shutdown_under_load_waits_for_every_queue,
+};
+pub use queue::c01_dependency_and_handler_tasks_run_in_order;
+pub use statuses::{
+    c12_error_statuses_run_tasks_by_default, c12_panicking_handler_runs_none_of_its_tasks,
+    c12_success_only_discards_tasks_of_error_responses,
+};
+
+const CHUNK: usize = 64 * 1024;
+
+/// 16 MiB: far more than the small socket buffers and hyper's write buffer hold between them, so
+/// that a client that stops half-way really holds the rest of the body back.
+const BIG_CHUNKS: usize = 256;
+
+/// Serves `service` on the harness's runtime and returns its address.
+pub(super) fn serve_service<H: HttpHarness>(harness: &H, service: HttpService) -> SocketAddr {
+    let listener = local_listener();
+    let addr = listener.local_addr().expect("the listener's address");
+    harness.serve(listener, service);
+    addr
+}
+
+/// Serves `handler` behind `layer`. The handler runs in the service's `call`, builds the response
+/// there and hands it back in a ready future, as most handlers effectively do.
+pub(super) fn serve<H, F>(
+    harness: &H,
+    layer: BackgroundTasksLayer<H::Executor>,
+    handler: F,
+) -> SocketAddr
+where
+    H: HttpHarness,
+    F: Fn(Request<Incoming>) -> Response<HttpBody> + Clone + Send + 'static,
+{
+    let router =
+        service_fn(move |request| std::future::ready(Ok::<_, Infallible>(handler(request))));
+    serve_service(harness, boxed_service(layer.layer(router)))
+}
+
+/// Serves `handler`, an async one, behind `layer`.
+fn serve_async<H, F, Fut>(
+    harness: &H,
+    layer: BackgroundTasksLayer<H::Executor>,
+    handler: F,
+) -> SocketAddr
+where
+    H: HttpHarness,
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Response<HttpBody>> + Send + 'static,
+{
+    let router = service_fn(move |request| {
+        let response = handler(request);
+        async move { Ok::<_, Infallible>(response.await) }
+    });
+    serve_service(harness, boxed_service(layer.layer(router)))
+}
+
+/// The request's queue, as an extractor (a FastAPI "dependency") would take it: the layer makes
+/// it current while the handler works.
+pub(super) fn queue() -> BackgroundTasks {
+    BackgroundTasks::try_current().unwrap_or_else(|missing| panic!("{missing}"))
+}
+
+pub(super) fn boxed<B: Body<Data = Bytes, Error = Infallible> + Send + 'static>(
+    body: B,
+) -> HttpBody {
+    body.map_err(|never| match never {}).boxed_unsync()
+}
+
+pub(super) fn respond(status: StatusCode, body: HttpBody) -> Response<HttpBody> {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response
+}
+
+pub(super) fn text(text: &'static str) -> Response<HttpBody> {
+    respond(StatusCode::OK, boxed(Full::from(text)))
+}
+
+pub(super) fn chunks(body: Chunks) -> Response<HttpBody> {
+    respond(StatusCode::OK, boxed(body))
+}
+
+/// Any path a check does not route: queues a task that logs `"{path} task ran"`.
+pub(super) fn probe(request: &Request<Incoming>, events: &Events) -> Response<HttpBody> {
+    let (events, ran) = (events.clone(), format!("{} task ran", request.uri().path()));
+    queue().add_async_task(async move { events.push(ran) });
+    text("probed")
+}
+
+/// Proves that background work is flowing on the server: a request to `path` on a connection of
+/// its own queues a task, and this waits until the task has run.
+pub(super) fn prove_tasks_flow(addr: SocketAddr, events: &Events, path: &str) {
+    let (head, _) = Client::connect(addr).request("GET", path);
+    assert_eq!(head.status, 200, "the probe {path} failed");
+    events.wait_for(&format!("{path} task ran"));
+}
+
+/// A value that a cloneable handler hands out once (a gate's receiving end, say).
+pub(super) struct Slot<T>(Arc<Mutex<Option<T>>>);
+
+impl<T> Slot<T> {
+    pub(super) fn new(value: T) -> Self {
+        Self(Arc::new(Mutex::new(Some(value))))
+    }
+
+    pub(super) fn take(&self) -> T {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+            .expect("the check hands this out once")
+    }
+}
+
+impl<T> Clone for Slot<T> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+pub(super) fn assert_ran(report: &RequestReport, status: u16) {
+    assert_eq!(
+        (
+            report.status().map(|s| s.as_u16()),
+            report.ending(),
+            report.decision()
+        ),
+        (Some(status), Ending::Completed, Decision::Ran),
+        "{report:?}"
+    );
+    assert!(report.run().is_success(), "{report:?}");
+}
+
+pub(super) fn outcomes(report: &RequestReport) -> Vec<Outcome> {
+    report
+        .run()
+        .tasks()
+        .iter()
+        .map(|t| t.outcome.clone())
+        .collect()
+}
