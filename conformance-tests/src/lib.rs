@@ -87,6 +87,7 @@ macro_rules! conformance_suite {
                 c16_shutdown_deadline_abandons_what_did_not_start,
                 c16_shutdown_deadline_cuts_a_queue_started_on_the_blocking_pool,
                 c16_shutdown_refuses_new_work,
+                c16_async_tasks_can_stop_at_the_shutdown_deadline,
                 c17_max_running_limits_queues_and_drops_none,
                 c18_overrunning_tasks_are_reported,
                 c19_metrics_account_for_every_task,

@@ -91,6 +91,6 @@ pub use metrics::Metrics;
 pub use policy::FailurePolicy;
 pub use queue::{AddTaskError, BackgroundTasks};
 pub use report::{Outcome, RunReport, TaskError, TaskReport};
-pub use run::{Runner, ShutdownReport};
+pub use run::{Runner, ShutdownDeadline, ShutdownReport};
 pub use scope::MissingBackgroundTasks;
 pub use task::{BoxError, Task, TaskKind, TaskResult};

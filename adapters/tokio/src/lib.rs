@@ -36,6 +36,9 @@ use tokio::runtime::Handle;
 #[derive(Debug, Clone)]
 pub struct TokioExecutor {
     handle: Handle,
+    // Feature `task-tracker`: what this executor spawns is tracked there too.
+    #[cfg(feature = "task-tracker")]
+    tracker: Option<tokio_util::task::TaskTracker>,
 }
 
 impl TokioExecutor {
@@ -60,7 +63,44 @@ impl TokioExecutor {
 
     /// The executor of the runtime behind `handle`.
     pub fn from_handle(handle: Handle) -> Self {
-        Self { handle }
+        Self {
+            handle,
+            #[cfg(feature = "task-tracker")]
+            tracker: None,
+        }
+    }
+
+    /// Registers everything this executor spawns (async runs and blocking jobs) with `tracker`,
+    /// so that an application that already drains a tokio-util
+    /// [`TaskTracker`](tokio_util::task::TaskTracker) at shutdown (`tracker.close();
+    /// tracker.wait().await`) waits for its background tasks too. Feature `task-tracker`.
+    ///
+    /// [`Runner::shutdown`](background_tasks::Runner::shutdown) still gives the deadline and the
+    /// report of what it cut off; the tracker only waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use background_tasks::BackgroundTasks;
+    /// use background_tasks_tokio::TokioExecutor;
+    /// use tokio_util::task::TaskTracker;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let tracker = TaskTracker::new();
+    /// let executor = TokioExecutor::new().with_tracker(tracker.clone());
+    /// let runner = background_tasks::Runner::new(executor);
+    /// let tasks = BackgroundTasks::new();
+    /// tasks.add_async_task(async { println!("tracked") });
+    /// runner.spawn(tasks, |_| ());
+    /// tracker.close();
+    /// tracker.wait().await; // the queue has run
+    /// # });
+    /// ```
+    #[cfg(feature = "task-tracker")]
+    #[must_use = "with_tracker returns the tracking executor"]
+    pub fn with_tracker(mut self, tracker: tokio_util::task::TaskTracker) -> Self {
+        self.tracker = Some(tracker);
+        self
     }
 
     /// The runtime handle tasks are spawned on.
@@ -85,13 +125,23 @@ impl From<Handle> for TokioExecutor {
 impl Executor for TokioExecutor {
     fn spawn(&self, future: BoxFuture<()>) {
         // Dropping the JoinHandle detaches the task; it still runs to its end.
+        #[cfg(feature = "task-tracker")]
+        if let Some(tracker) = &self.tracker {
+            drop(tracker.spawn_on(future, &self.handle));
+            return;
+        }
         drop(self.handle.spawn(future));
     }
 
     fn spawn_blocking(&self, job: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
-        let handle = self
-            .handle
-            .spawn_blocking(move || catch_unwind(AssertUnwindSafe(job)));
+        let job = move || catch_unwind(AssertUnwindSafe(job));
+        #[cfg(feature = "task-tracker")]
+        let handle = match &self.tracker {
+            Some(tracker) => tracker.spawn_blocking_on(job, &self.handle),
+            None => self.handle.spawn_blocking(job),
+        };
+        #[cfg(not(feature = "task-tracker"))]
+        let handle = self.handle.spawn_blocking(job);
         Box::pin(async move {
             match handle.await {
                 Ok(Ok(())) => Ok(()),
@@ -106,6 +156,11 @@ impl Executor for TokioExecutor {
 
     fn spawn_blocking_detached(&self, job: BlockingJob) {
         // tokio runs a blocking job whether or not its JoinHandle is kept.
+        #[cfg(feature = "task-tracker")]
+        if let Some(tracker) = &self.tracker {
+            drop(tracker.spawn_blocking_on(job, &self.handle));
+            return;
+        }
         drop(self.handle.spawn_blocking(job));
     }
 

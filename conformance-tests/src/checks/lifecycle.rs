@@ -206,6 +206,45 @@ pub fn c16_shutdown_deadline_cuts_a_queue_started_on_the_blocking_pool<H: Harnes
     assert_eq!((metrics.succeeded, metrics.abandoned), (1, 2));
     assert_eq!(metrics.queued, metrics.settled());
 }
+/// C16: an async task that waits for the runner's [`ShutdownDeadline`](background_tasks::ShutdownDeadline)
+/// stops by itself when a shutdown's deadline passes: it reports what it returned, and the runner
+/// goes idle with nothing left running.
+pub fn c16_async_tasks_can_stop_at_the_shutdown_deadline<H: Harness>() {
+    let harness = H::new();
+    if harness.executor().sleep(Duration::ZERO).is_none() {
+        return; // no timer, no deadline
+    }
+    let runner = Runner::new(harness.executor());
+    let deadline = runner.deadline();
+    assert!(!deadline.is_passed());
+    let (started, mut starts) = signals();
+    let tasks = runner.queue();
+    tasks.add(
+        Task::future(async move {
+            let _ = started.unbounded_send(());
+            deadline.passed().await;
+            Err::<(), _>("stopped at the shutdown deadline")
+        })
+        .with_label("long import"),
+    );
+    let (sent, reported) = mpsc::channel();
+    runner.spawn(tasks, move |report| {
+        let _ = sent.send(report);
+    });
+    next_signal(&harness, &mut starts);
+
+    let shutdown = harness.block_on(runner.shutdown(Duration::from_millis(20)));
+    assert!(shutdown.deadline_passed, "{shutdown:?}");
+    assert!(runner.deadline().is_passed());
+    // The task stops by itself (the watchdog fails the check if it never does).
+    harness.block_on(runner.idle());
+    let report = recv(&reported, "the report of the stopped queue");
+    assert_eq!(
+        report.tasks()[0].outcome,
+        Outcome::Failed("stopped at the shutdown deadline".into())
+    );
+    assert_eq!(runner.metrics().running, 0);
+}
 
 /// C16: once shutting down, new queues are refused with an error, and tasks for queues not yet
 /// started are refused at `add_task`: never accepted and then lost.

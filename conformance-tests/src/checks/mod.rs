@@ -30,6 +30,7 @@ pub use failure::{
     c15_continue_on_error_runs_the_rest, c15_stop_on_error_skips_the_rest,
 };
 pub use lifecycle::{
+    c16_async_tasks_can_stop_at_the_shutdown_deadline,
     c16_shutdown_deadline_abandons_what_did_not_start,
     c16_shutdown_deadline_cuts_a_queue_started_on_the_blocking_pool, c16_shutdown_refuses_new_work,
     c16_shutdown_waits_for_running_and_waiting_queues,

@@ -1,7 +1,10 @@
 //! [`Lifecycle`]: what a runner knows of the queues it spawned: which are waiting or running
 //! (for `idle` and `shutdown`), and its books.
 
+use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use event_listener::Event;
 use parking_lot::Mutex;
@@ -18,6 +21,9 @@ pub(super) struct Lifecycle {
     active: Mutex<Active>,
     // Notified whenever a spawned queue ends.
     ended: Event,
+    // Set, and notified, when a shutdown's deadline passes.
+    deadline_passed: AtomicBool,
+    deadline: Event,
 }
 
 /// The queues spawned and not yet ended, in slots that ended queues free for later ones: a
@@ -63,7 +69,15 @@ impl Lifecycle {
             ledger: Arc::default(),
             active: Mutex::default(),
             ended: Event::new(),
+            deadline_passed: AtomicBool::new(false),
+            deadline: Event::new(),
         }
+    }
+
+    /// A shutdown's deadline passed: tells every task that waits for it.
+    pub(super) fn deadline_passed(&self) {
+        self.deadline_passed.store(true, Ordering::Release);
+        self.deadline.notify(usize::MAX);
     }
 
     pub(super) fn ledger(&self) -> &Arc<Ledger> {
@@ -150,5 +164,68 @@ impl ShutdownReport {
     /// Whether everything queued ran to an outcome before the deadline.
     pub fn is_complete(&self) -> bool {
         !self.deadline_passed
+    }
+}
+
+/// Tells async tasks that a shutdown's deadline has passed, so that they can stop cooperatively
+/// (save their progress, return early) instead of being counted as still running. Get one with
+/// [`Runner::deadline`](super::Runner::deadline) and move it into the task.
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn demo(runner: background_tasks::Runner<impl background_tasks::Executor + Clone>,
+/// #               tasks: background_tasks::BackgroundTasks) {
+/// let deadline = runner.deadline();
+/// tasks.add_async_task(async move {
+///     for _chunk in 0..1_000 {
+///         if deadline.is_passed() {
+///             return Err("stopped at the shutdown deadline; resumes from its checkpoint");
+///         }
+///         // ... one chunk of work, then a checkpoint ...
+///     }
+///     Ok(())
+/// });
+/// # }
+/// ```
+///
+/// Or race the work against [`passed`](Self::passed), which resolves when the deadline passes.
+#[derive(Clone)]
+pub struct ShutdownDeadline {
+    lifecycle: Arc<Lifecycle>,
+}
+
+impl ShutdownDeadline {
+    pub(super) fn new(lifecycle: Arc<Lifecycle>) -> Self {
+        Self { lifecycle }
+    }
+
+    /// Whether the deadline of a [`shutdown`](super::Runner::shutdown) has passed.
+    pub fn is_passed(&self) -> bool {
+        self.lifecycle.deadline_passed.load(Ordering::Acquire)
+    }
+
+    /// Resolves once the deadline of a [`shutdown`](super::Runner::shutdown) has passed; never
+    /// if every queue ends before it.
+    pub fn passed(&self) -> impl Future<Output = ()> + Send + 'static {
+        let lifecycle = Arc::clone(&self.lifecycle);
+        async move {
+            loop {
+                // Listen before checking, so a deadline between the two is not missed.
+                let listener = lifecycle.deadline.listen();
+                if lifecycle.deadline_passed.load(Ordering::Acquire) {
+                    return;
+                }
+                listener.await;
+            }
+        }
+    }
+}
+
+impl fmt::Debug for ShutdownDeadline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShutdownDeadline")
+            .field("passed", &self.is_passed())
+            .finish()
     }
 }

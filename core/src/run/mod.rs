@@ -29,7 +29,7 @@ use crate::report::{RunReport, TaskError};
 use crate::settle::ErrorHook;
 
 use self::lifecycle::Lifecycle;
-pub use self::lifecycle::ShutdownReport;
+pub use self::lifecycle::{ShutdownDeadline, ShutdownReport};
 
 /// Runs queues on an executor with a chosen [`FailurePolicy`] and error hook.
 ///
@@ -219,6 +219,13 @@ impl<E: Executor> Runner<E> {
         tasks.state().adopt(self.config.ledger())
     }
 
+    /// A signal for async tasks that want to stop cooperatively when a
+    /// [`shutdown`](Self::shutdown)'s deadline passes, rather than be cut off or counted as still
+    /// running.
+    pub fn deadline(&self) -> ShutdownDeadline {
+        ShutdownDeadline::new(Arc::clone(self.lifecycle()))
+    }
+
     /// Whether [`shutdown`](Self::shutdown) has been called on this runner or a clone.
     pub fn is_shutting_down(&self) -> bool {
         self.lifecycle().ledger().is_closed()
@@ -293,6 +300,7 @@ impl<E: Executor + Clone> Runner<E> {
         };
         let (mut abandoned_at_deadline, mut still_running) = (0, 0);
         if deadline_passed {
+            lifecycle.deadline_passed();
             for tasks in lifecycle.active() {
                 let (left, cut) = drain::cut_for_shutdown(&tasks, &self.config);
                 abandoned_at_deadline += left as u64;
