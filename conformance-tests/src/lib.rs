@@ -40,11 +40,14 @@
 //! queues run and wait): implement `http::HttpHarness` (serve a boxed tower service on a listener
 //! the suite binds) and call `http_conformance_suite!` once more.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod checks;
 mod doubles;
 mod gate;
 mod harness;
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 
 pub use doubles::{CancellingExecutor, RecordingExecutor};
@@ -102,6 +105,7 @@ macro_rules! conformance_suite {
 /// `http_conformance_suite!(smol_http, Global)` creates `mod smol_http` with one test per check
 /// in [`http::checks`], each under the same watchdog as [`conformance_suite!`].
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 #[macro_export]
 macro_rules! http_conformance_suite {
     ($module:ident, $harness:ty) => {

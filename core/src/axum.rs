@@ -20,6 +20,7 @@ use crate::{BackgroundTasks, MissingBackgroundTasks};
 ///
 /// [`MissingBackgroundTasks`] (a `500 Internal Server Error` whose body names the layer to add)
 /// when the route has no `BackgroundTasksLayer`.
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl<S: Send + Sync> FromRequestParts<S> for BackgroundTasks {
     type Rejection = MissingBackgroundTasks;
 
@@ -30,6 +31,7 @@ impl<S: Send + Sync> FromRequestParts<S> for BackgroundTasks {
 
 /// `Option<BackgroundTasks>` extracts `None` instead of failing when the layer is not installed,
 /// for code that can do without background work.
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl<S: Send + Sync> OptionalFromRequestParts<S> for BackgroundTasks {
     type Rejection = std::convert::Infallible;
 
@@ -43,6 +45,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for BackgroundTasks {
 
 /// A `500 Internal Server Error` whose body says which layer to add. It is a server bug, not a
 /// client error, so it is also logged as a `tracing` error event.
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl IntoResponse for MissingBackgroundTasks {
     fn into_response(self) -> Response {
         tracing::error!(error = %self, "background tasks extractor rejected the request");

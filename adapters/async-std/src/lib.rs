@@ -23,6 +23,8 @@
 //! assert!(report.is_success());
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 

@@ -26,6 +26,8 @@
 //! Outside the runtime, build it from a tokio [`Handle`] with
 //! [`TokioExecutor::from_handle`].
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
@@ -97,6 +99,7 @@ impl TokioExecutor {
     /// # });
     /// ```
     #[cfg(feature = "task-tracker")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "task-tracker")))]
     #[must_use = "with_tracker returns the tracking executor"]
     pub fn with_tracker(mut self, tracker: tokio_util::task::TaskTracker) -> Self {
         self.tracker = Some(tracker);

@@ -110,21 +110,25 @@
 //! - `axum`: `BackgroundTasks` implements axum's `FromRequestParts` (and `Option<BackgroundTasks>`
 //!   works without the layer). Without the layer, extracting it fails the request with
 //!   [`MissingBackgroundTasks`], a `500` that names the layer to add.
-//! - `server`: [`server::serve`], HTTP/1.1 and HTTP/2 on hyper for smol and async-std (any
+//! - `hyper-server` (formerly `server`, still accepted): [`server::serve`], HTTP/1.1 and HTTP/2 on hyper for smol and async-std (any
 //!   `futures-io` socket), spawning connections on any executor, with a header-read timeout and
 //!   an optional cap on connections.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod body;
 pub mod future;
 mod layer;
 mod report;
 mod request;
-#[cfg(feature = "server")]
+#[cfg(feature = "hyper-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper-server")))]
 pub mod server;
 mod service;
 mod settings;
 
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use background_tasks::MissingBackgroundTasks;
 pub use layer::BackgroundTasksLayer;
 pub use report::{Decision, Ending, RequestReport};
