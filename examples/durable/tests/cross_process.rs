@@ -1,0 +1,443 @@
+//! C22 across processes: two `durable_web` and three `durable_worker` processes on one real
+//! Postgres (or Redis), a seeded load of requests queueing 1–3 jobs each, one worker killed with
+//! `kill -9` and one web server sent SIGTERM mid-load. Afterwards every job of every request
+//! that got its response has run at least once; duplicates are counted, and how long the killed
+//! worker's jobs took to come back is measured.
+//!
+//! CI runs 1,500 requests per storage; the `#[ignore]`d `*_10000` tests are the full proof:
+//! `cargo test -p background-tasks-example-durable --release --test cross_process -- --ignored --nocapture`.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use background_tasks_apalis_test_servers::{Postgres, Redis, TempDir};
+use background_tasks_example_support::client::Client;
+
+/// The bound on every wait: a failure, never a way to synchronise.
+const PATIENCE: Duration = Duration::from_secs(180);
+const CLIENTS: usize = 16;
+const QUEUE: &str = "write_notification";
+const HEARTBEAT_MS: u64 = 1000;
+const MISSED_HEARTBEATS: u64 = 2;
+
+/// A child process, killed on drop if still running.
+struct Process {
+    name: String,
+    child: Child,
+}
+
+impl Process {
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill {signal} {}", self.name);
+    }
+
+    /// Waits for the process to exit after a signal, and returns the rest of its output.
+    fn wait_output(mut self) -> String {
+        let started = Instant::now();
+        loop {
+            if self.child.try_wait().unwrap().is_some() {
+                break;
+            }
+            assert!(
+                started.elapsed() < PATIENCE,
+                "{} did not exit in time",
+                self.name
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut output = String::new();
+        if let Some(mut stdout) = self.child.stdout.take() {
+            let _ = stdout.read_to_string(&mut output);
+        }
+        output
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Setup<'a> {
+    url: &'a str,
+    log_file: &'a Path,
+}
+
+impl Setup<'_> {
+    fn command(&self, bin: &str) -> Command {
+        let mut command = Command::new(bin);
+        command
+            .env("DURABLE_DATABASE_URL", self.url)
+            .env("EXAMPLE_LOG_FILE", self.log_file)
+            .env("EXAMPLE_ADDR", "127.0.0.1:0")
+            .env("DURABLE_HEARTBEAT_MS", HEARTBEAT_MS.to_string())
+            .env("DURABLE_MISSED_HEARTBEATS", MISSED_HEARTBEATS.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped());
+        command
+    }
+
+    fn web(&self, name: &str) -> (Process, SocketAddr) {
+        let mut child = self
+            .command(env!("CARGO_BIN_EXE_durable_web"))
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let addr = line
+            .strip_prefix("listening on http://")
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|addr| addr.parse().ok())
+            .unwrap_or_else(|| panic!("{name} did not start: {line:?}"));
+        child.stdout = Some(into_inner(stdout));
+        (
+            Process {
+                name: name.to_owned(),
+                child,
+            },
+            addr,
+        )
+    }
+
+    fn worker(&self, name: &str, job_delay_ms: u64) -> Process {
+        let mut child = self
+            .command(env!("CARGO_BIN_EXE_durable_worker"))
+            .env("DURABLE_WORKER_NAME", name)
+            .env("DURABLE_JOB_DELAY_MS", job_delay_ms.to_string())
+            .spawn()
+            .unwrap();
+        // The first line says it is configured; fetching starts right after.
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        assert!(
+            line.starts_with("worker "),
+            "{name} did not start: {line:?}"
+        );
+        child.stdout = Some(into_inner(stdout));
+        Process {
+            name: name.to_owned(),
+            child,
+        }
+    }
+}
+
+fn into_inner(reader: BufReader<ChildStdout>) -> ChildStdout {
+    assert!(
+        reader.buffer().is_empty(),
+        "unread output after the first line"
+    );
+    reader.into_inner()
+}
+
+/// A small seeded generator: the same load every run.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Which storage, and how to ask it about the killed worker's jobs.
+#[derive(Clone)]
+enum Storage {
+    Postgres(sqlx::PgPool),
+    Redis(redis::aio::MultiplexedConnection),
+}
+
+impl Storage {
+    /// The jobs the worker had taken and not finished when it died.
+    async fn held_by(&self, worker: &str) -> Vec<String> {
+        match self {
+            Self::Postgres(pool) => sqlx::query_scalar(
+                "SELECT id FROM apalis.jobs WHERE lock_by = $1 AND status IN ('Running', 'Queued')",
+            )
+            .bind(worker)
+            .fetch_all(pool)
+            .await
+            .unwrap(),
+            Self::Redis(conn) => redis::cmd("SMEMBERS")
+                .arg(format!("{QUEUE}:inflight:{worker}"))
+                .query_async(&mut conn.clone())
+                .await
+                .unwrap(),
+        }
+    }
+
+    /// How many of `ids` are not done yet.
+    async fn not_done(&self, ids: &[String]) -> usize {
+        match self {
+            Self::Postgres(pool) => {
+                let left: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM apalis.jobs WHERE id = ANY($1) AND status <> 'Done'",
+                )
+                .bind(ids)
+                .fetch_one(pool)
+                .await
+                .unwrap();
+                left as usize
+            }
+            Self::Redis(conn) => {
+                let done: Vec<bool> = redis::cmd("SMISMEMBER")
+                    .arg(format!("{QUEUE}:done"))
+                    .arg(ids)
+                    .query_async(&mut conn.clone())
+                    .await
+                    .unwrap();
+                done.iter().filter(|done| !**done).count()
+            }
+        }
+    }
+}
+
+/// The load: request `i` queues `jobs[i]` jobs, addressed `r{i}-{j}@example.com`.
+fn load(requests: usize) -> Vec<usize> {
+    let mut rng = XorShift(0x5eed_c22);
+    (0..requests)
+        .map(|_| 1 + (rng.next() % 3) as usize)
+        .collect()
+}
+
+fn emails(request: usize, jobs: usize) -> Vec<String> {
+    (0..jobs)
+        .map(|job| format!("r{request}-{job}@example.com"))
+        .collect()
+}
+
+/// Lines per address in the shared log file.
+fn runs(log_file: &Path) -> HashMap<String, usize> {
+    let mut runs = HashMap::new();
+    for line in std::fs::read_to_string(log_file)
+        .unwrap_or_default()
+        .lines()
+    {
+        let email = line
+            .strip_prefix("notification for ")
+            .and_then(|rest| rest.strip_suffix(": some notification"))
+            .unwrap_or_else(|| panic!("a torn or foreign line in the log: {line:?}"));
+        *runs.entry(email.to_owned()).or_default() += 1;
+    }
+    runs
+}
+
+async fn prove(url: &str, storage: Storage, requests: usize) {
+    let dir = TempDir::new("background-tasks-durable-proof");
+    let log_file: PathBuf = dir.path().join("log.txt");
+    let setup = Setup {
+        url,
+        log_file: &log_file,
+    };
+    // A few milliseconds per job keeps jobs in flight, so that the kill -9 interrupts some.
+    let mut workers: Vec<Option<Process>> = (0..3)
+        .map(|i| Some(setup.worker(&format!("proof-worker-{i}"), 3)))
+        .collect();
+    let (web0, addr0) = setup.web("web-0");
+    let (web1, addr1) = setup.web("web-1");
+    let mut web1 = Some(web1);
+
+    let plan = Arc::new(load(requests));
+    let progress = Arc::new(AtomicUsize::new(0));
+    let web1_down = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|client| {
+            let (plan, progress, web1_down) = (plan.clone(), progress.clone(), web1_down.clone());
+            std::thread::spawn(move || {
+                let mut answered = Vec::new();
+                let mut connections: [Option<Client>; 2] = [None, None];
+                for request in (client..plan.len()).step_by(CLIENTS) {
+                    // The "load balancer": half the requests go to web-1 until it is known gone.
+                    let web = if request % 2 == 1 && !web1_down.load(Ordering::Relaxed) {
+                        1
+                    } else {
+                        0
+                    };
+                    let addr = [addr0, addr1][web];
+                    let target = format!(
+                        "/send-notifications?emails={}",
+                        emails(request, plan[request]).join(",")
+                    );
+                    let reply = match connections[web].take() {
+                        Some(connection) => Ok(connection),
+                        None => Client::try_connect(addr),
+                    }
+                    .and_then(|mut connection| {
+                        let reply = connection.try_request("POST", &target)?;
+                        connections[web] = Some(connection);
+                        Ok(reply)
+                    });
+                    match reply {
+                        Ok(reply) if reply.status == 200 => answered.push(request),
+                        Ok(reply) => panic!("request {request}: {reply:?}"),
+                        // No response: the web server was shutting down. Not promised, not counted.
+                        Err(_) => {}
+                    }
+                    progress.fetch_add(1, Ordering::Relaxed);
+                }
+                answered
+            })
+        })
+        .collect();
+
+    // The faults, while the load runs: kill -9 a worker at 30 %, SIGTERM a web server at 60 %.
+    let wait_for = |fraction: f64| {
+        let target = (requests as f64 * fraction) as usize;
+        let since = Instant::now();
+        while progress.load(Ordering::Relaxed) < target {
+            assert!(since.elapsed() < PATIENCE, "the load stalled");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    wait_for(0.3);
+    let killed = workers[1].take().unwrap();
+    killed.signal("-KILL");
+    let killed_at = Instant::now();
+    drop(killed);
+    let orphans = storage.held_by("proof-worker-1").await;
+    wait_for(0.6);
+    let web1 = web1.take().unwrap();
+    web1.signal("-TERM");
+    let web1_output = web1.wait_output();
+    web1_down.store(true, Ordering::Relaxed);
+
+    let mut answered = HashSet::new();
+    for client in clients {
+        answered.extend(client.join().unwrap());
+    }
+    let load_time = started.elapsed();
+
+    // Recovery: the killed worker's jobs, done by the others.
+    let recovery = {
+        let since = Instant::now();
+        loop {
+            if storage.not_done(&orphans).await == 0 {
+                break killed_at.elapsed();
+            }
+            assert!(
+                since.elapsed() < PATIENCE,
+                "the killed worker's jobs did not come back"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+
+    // Every job of every answered request runs at least once.
+    let expected: HashSet<String> = answered
+        .iter()
+        .flat_map(|&request| emails(request, plan[request]))
+        .collect();
+    let since = Instant::now();
+    let runs = loop {
+        let runs = runs(&log_file);
+        let missing = expected.iter().filter(|e| !runs.contains_key(*e)).count();
+        if missing == 0 {
+            break runs;
+        }
+        assert!(
+            since.elapsed() < PATIENCE,
+            "{missing} of {} jobs never ran",
+            expected.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let duplicates: usize = runs.values().map(|n| n - 1).sum();
+    let unanswered_ran = runs.keys().filter(|e| !expected.contains(*e)).count();
+
+    let mut outputs = vec![web0];
+    outputs.extend(workers.into_iter().flatten());
+    for process in &outputs {
+        process.signal("-TERM");
+    }
+    let outputs: Vec<String> = outputs.into_iter().map(Process::wait_output).collect();
+
+    println!(
+        "cross-process proof on {url}: {requests} requests ({} answered) in {load_time:.2?}, \
+         {} jobs promised, all ran; {duplicates} duplicate runs; {unanswered_ran} jobs of \
+         unanswered requests ran too; kill -9 left {} jobs held, back and done {recovery:.2?} \
+         after the kill (heartbeat {HEARTBEAT_MS} ms x {MISSED_HEARTBEATS} missed)",
+        answered.len(),
+        expected.len(),
+        orphans.len(),
+    );
+    println!("web-1 after SIGTERM: {}", web1_output.trim());
+    assert!(
+        web1_output.contains("background tasks drained") && web1_output.contains("0 failed"),
+        "web-1 lost pushes on SIGTERM: {web1_output}"
+    );
+    assert!(
+        !orphans.is_empty(),
+        "the killed worker held no job: the kill -9 tested nothing"
+    );
+    assert!(
+        answered.len() < requests || requests < 100,
+        "no request met the SIGTERMed server"
+    );
+    assert!(
+        outputs[0].contains("background tasks drained"),
+        "web-0: {}",
+        outputs[0]
+    );
+}
+
+async fn prove_on_postgres(requests: usize) {
+    let Some(server) = Postgres::start(&[]) else {
+        return;
+    };
+    // The tables first (the binaries' own setup), so that five processes do not all migrate.
+    background_tasks_example_durable::Store::connect(&server.url())
+        .await
+        .unwrap();
+    let pool = sqlx::PgPool::connect(&server.url()).await.unwrap();
+    prove(&server.url(), Storage::Postgres(pool), requests).await;
+}
+
+async fn prove_on_redis(requests: usize) {
+    let Some(server) = Redis::start() else {
+        return;
+    };
+    let conn = redis::Client::open(server.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    prove(&server.url(), Storage::Redis(conn), requests).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c22_cross_process_postgres() {
+    prove_on_postgres(1_500).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c22_cross_process_redis() {
+    prove_on_redis(1_500).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the full proof: 10,000 requests; run with --release --ignored"]
+async fn c22_cross_process_postgres_10000() {
+    prove_on_postgres(10_000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the full proof: 10,000 requests; run with --release --ignored"]
+async fn c22_cross_process_redis_10000() {
+    prove_on_redis(10_000).await;
+}
