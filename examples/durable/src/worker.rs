@@ -3,6 +3,7 @@
 use std::error::Error;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use apalis::prelude::*;
@@ -53,6 +54,8 @@ pub async fn run(settings: &DurableSettings, store: &Store) -> Result<(), Box<dy
         settings.heartbeat,
         settings.missed_heartbeats
     );
+    // apalis ends a worker whose storage failed as if it had finished; say so, and fail.
+    let signalled = Arc::new(AtomicBool::new(false));
     // The same worker on each storage; only the backend, and how it learns of new jobs, differ.
     // `$backend` makes a fresh backend for each (re)start of the worker.
     macro_rules! worker {
@@ -60,22 +63,29 @@ pub async fn run(settings: &DurableSettings, store: &Store) -> Result<(), Box<dy
             let context = context.clone();
             let name = name.clone();
             let backend = $backend;
+            let signalled = signalled.clone();
             Monitor::new()
                 .shutdown_timeout(Duration::from_secs(30))
+                .on_event(|worker, event| {
+                    if let Event::Error(error) = event {
+                        eprintln!("worker {}: {error}", worker.name());
+                    }
+                })
                 .register(move |_restarts| {
                     WorkerBuilder::new(name.clone())
                         .backend(backend())
                         .data(context.clone())
-                        .catch_panic()
                         .concurrency(concurrency)
                         .retry(RetryPolicy::retries(5))
+                        .catch_panic()
                         .build(run_job)
                 })
-                .run_with_signal(async {
+                .run_with_signal(async move {
                     shutdown_signal().await;
+                    signalled.store(true, Ordering::Relaxed);
                     Ok(())
                 })
-                .await?
+                .await?;
         }};
     }
     match store {
@@ -91,26 +101,37 @@ pub async fn run(settings: &DurableSettings, store: &Store) -> Result<(), Box<dy
             worker!(move || store.postgres(&settings).with_pubsub())
         }
         Store::Redis(conn) => {
-            let config = redis_config(settings);
-            // apalis-redis's fetch fails on a backlog of more than ~8,000 due jobs; promote them
-            // in bounded chunks before the first fetch, then keep the due list short.
-            let mut promoter = conn.clone();
-            let moved = promote_due(&mut promoter, &config, DEFAULT_CHUNK).await?;
-            if moved > 0 {
-                println!("worker {name}: moved a backlog of {moved} due jobs to the work list");
-            }
-            let promoting = tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(poll / 2).await;
-                    if let Err(error) = promote_due(&mut promoter, &config, DEFAULT_CHUNK).await {
-                        eprintln!("worker: promoting due jobs failed (will retry): {error}");
-                    }
-                }
-            });
             let (store, settings) = (store.clone(), settings.clone());
-            worker!(move || store.redis(&settings).poll_with_interval(poll));
-            promoting.abort();
+            if !settings.redis_promote {
+                worker!(move || store.redis(&settings).poll_with_interval(poll));
+            } else {
+                let config = redis_config(&settings);
+                // apalis-redis's fetch fails on a backlog of more than ~8,000 due jobs; promote them
+                // in bounded chunks before the first fetch, then keep the due list short.
+                let mut promoter = conn.clone();
+                let moved = promote_due(&mut promoter, &config, DEFAULT_CHUNK).await?;
+                if moved > 0 {
+                    println!("worker {name}: moved a backlog of {moved} due jobs to the work list");
+                }
+                let promoting = tokio::spawn(async move {
+                    loop {
+                        tokio::time::sleep(poll / 2).await;
+                        if let Err(error) = promote_due(&mut promoter, &config, DEFAULT_CHUNK).await
+                        {
+                            eprintln!("worker: promoting due jobs failed (will retry): {error}");
+                        }
+                    }
+                });
+                worker!(move || store.redis(&settings).poll_with_interval(poll));
+                promoting.abort();
+            }
         }
+    }
+    if !signalled.load(Ordering::Relaxed) {
+        return Err(format!(
+            "worker {name} stopped without a shutdown signal: its storage failed (see the errors above)"
+        )
+        .into());
     }
     println!("worker {name}: stopped");
     Ok(())

@@ -20,6 +20,11 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    // apalis reports a storage error that ends a worker only as a warning: show it.
+    tracing_subscriber::fmt()
+        .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
+        .with_writer(std::io::stderr)
+        .init();
     let settings = DurableSettings::from_env()?;
     let store = Store::connect(&settings.database_url).await?;
     worker::run(&settings, &store).await
