@@ -2,12 +2,14 @@
 
 use std::error::Error;
 use std::fmt;
+use std::str::FromStr;
 
 use apalis_postgres::{PgPool, PostgresStorage};
 use apalis_redis::{ConnectionManager, RedisStorage};
-use apalis_sqlite::{SqlitePool, SqliteStorage};
+use apalis_sqlite::{SqliteConnectOptions, SqlitePool, SqliteStorage};
 use background_tasks_apalis::Jobs;
 use background_tasks_tokio::TokioExecutor;
+use sqlx::sqlite::SqliteSynchronous;
 
 use crate::{DurableSettings, QUEUE, WriteNotification};
 
@@ -28,6 +30,8 @@ pub enum Store {
 pub enum StoreError {
     /// The URL's scheme is none of `sqlite`, `postgres`, `postgresql`, `redis`.
     Unsupported(String),
+    /// A storage setting in the environment does not parse.
+    Setting(String),
     /// The storage refused the connection or its setup (migrations).
     Connect {
         /// The URL, as given.
@@ -44,6 +48,7 @@ impl fmt::Display for StoreError {
                 f,
                 "DURABLE_DATABASE_URL={url:?} names no supported storage: use sqlite://, postgres:// or redis://"
             ),
+            Self::Setting(message) => f.write_str(message),
             Self::Connect { url, error } => write!(f, "cannot use the storage at {url}: {error}"),
         }
     }
@@ -52,9 +57,26 @@ impl fmt::Display for StoreError {
 impl Error for StoreError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
-            Self::Unsupported(_) => None,
+            Self::Unsupported(_) | Self::Setting(_) => None,
             Self::Connect { error, .. } => Some(error.as_ref()),
         }
+    }
+}
+
+/// `DURABLE_SQLITE_SYNCHRONOUS`: `normal` (the default), `full` or `off`.
+///
+/// In WAL mode (which apalis's setup turns on), `normal` keeps every committed job through a
+/// crash of any process, and may lose the last commits, not the database, to an OS crash or a
+/// power cut; `full` keeps them through those too, one more sync per commit; `off` (what
+/// apalis's setup sets on its connection) may also corrupt the database on an OS crash.
+fn sqlite_synchronous() -> Result<SqliteSynchronous, StoreError> {
+    match std::env::var("DURABLE_SQLITE_SYNCHRONOUS").as_deref() {
+        Err(_) | Ok("normal") => Ok(SqliteSynchronous::Normal),
+        Ok("full") => Ok(SqliteSynchronous::Full),
+        Ok("off") => Ok(SqliteSynchronous::Off),
+        Ok(other) => Err(StoreError::Setting(format!(
+            "DURABLE_SQLITE_SYNCHRONOUS={other:?} is none of normal, full, off"
+        ))),
     }
 }
 
@@ -73,16 +95,26 @@ impl Store {
         let scheme = url.split_once("://").map_or("", |(scheme, _)| scheme);
         match scheme {
             "sqlite" => {
-                let pool = SqlitePool::connect(url)
+                let options = SqliteConnectOptions::from_str(url)
+                    .map_err(|e| failed(e.into()))?
+                    .synchronous(sqlite_synchronous()?);
+                // apalis's setup sets `synchronous = OFF` on the one connection it migrates with
+                // (the others keep SQLite's default): migrate on a pool of its own, so that every
+                // connection that pushes or fetches has the mode chosen above.
+                let setup = SqlitePool::connect_with(options.clone())
                     .await
                     .map_err(|e| failed(e.into()))?;
                 // A web server and a worker started together both migrate; the one that loses
                 // the race on the migrations table finds them applied on its second try.
-                if SqliteStorage::setup(&pool).await.is_err() {
-                    SqliteStorage::setup(&pool)
+                if SqliteStorage::setup(&setup).await.is_err() {
+                    SqliteStorage::setup(&setup)
                         .await
                         .map_err(|e| failed(e.into()))?;
                 }
+                setup.close().await;
+                let pool = SqlitePool::connect_with(options)
+                    .await
+                    .map_err(|e| failed(e.into()))?;
                 Ok(Self::Sqlite(pool))
             }
             "postgres" | "postgresql" => {

@@ -9,8 +9,8 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use background_tasks_apalis_test_servers::{Postgres, Redis, TempDir};
@@ -31,6 +31,30 @@ impl XorShift {
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
+    }
+}
+
+/// How far the clients may go: request `i` waits until `i < budget`.
+#[derive(Default)]
+struct Budget {
+    limit: Mutex<usize>,
+    raised: Condvar,
+}
+
+impl Budget {
+    fn raise(&self, limit: usize) {
+        *self.limit.lock().unwrap() = limit;
+        self.raised.notify_all();
+    }
+
+    fn wait_for(&self, request: usize) {
+        let (_limit, timeout) = self
+            .raised
+            .wait_timeout_while(self.limit.lock().unwrap(), PATIENCE, |limit| {
+                request >= *limit
+            })
+            .unwrap();
+        assert!(!timeout.timed_out(), "the budget was never raised");
     }
 }
 
@@ -62,6 +86,9 @@ impl Storage {
 
     /// How many of `ids` are not done yet.
     async fn not_done(&self, ids: &[String]) -> usize {
+        if ids.is_empty() {
+            return 0;
+        }
         match self {
             Self::Postgres(pool) => {
                 let left: i64 = sqlx::query_scalar(
@@ -109,7 +136,7 @@ async fn prove(url: &str, storage: Storage, requests: usize) {
     };
     // A few milliseconds per job keeps jobs in flight, so that the kill -9 interrupts some.
     let mut workers: Vec<Option<Process>> = (0..3)
-        .map(|i| Some(setup.worker(&format!("proof-worker-{i}"), 3)))
+        .map(|i| Some(setup.worker(&format!("proof-worker-{i}"), 10)))
         .collect();
     let (web0, addr0) = setup.web("web-0");
     let (web1, addr1) = setup.web("web-1");
@@ -117,15 +144,25 @@ async fn prove(url: &str, storage: Storage, requests: usize) {
 
     let plan = Arc::new(load(requests));
     let progress = Arc::new(AtomicUsize::new(0));
+    // The faults happen mid-load by construction: clients send request `i` only once `i` is
+    // below the budget, which the faults raise.
+    let budget = Arc::new(Budget::default());
+    budget.raise(requests * 6 / 10);
     let web1_down = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let clients: Vec<_> = (0..CLIENTS)
         .map(|client| {
-            let (plan, progress, web1_down) = (plan.clone(), progress.clone(), web1_down.clone());
+            let (plan, progress, web1_down, budget) = (
+                plan.clone(),
+                progress.clone(),
+                web1_down.clone(),
+                budget.clone(),
+            );
             std::thread::spawn(move || {
                 let mut answered = Vec::new();
                 let mut connections: [Option<Client>; 2] = [None, None];
                 for request in (client..plan.len()).step_by(CLIENTS) {
+                    budget.wait_for(request);
                     // The "load balancer": half the requests go to web-1 until it is known gone.
                     let web = if request % 2 == 1 && !web1_down.load(Ordering::Relaxed) {
                         1
@@ -159,24 +196,33 @@ async fn prove(url: &str, storage: Storage, requests: usize) {
         })
         .collect();
 
-    // The faults, while the load runs: kill -9 a worker at 30 %, SIGTERM a web server at 60 %.
+    // The faults, while the load runs: kill -9 a worker at 30 %, SIGTERM a web server at 55 %
+    // (requests up to 60 % in flight), then let the rest of the load go.
     let wait_for = |fraction: f64| {
         let target = (requests as f64 * fraction) as usize;
         let since = Instant::now();
         while progress.load(Ordering::Relaxed) < target {
             assert!(since.elapsed() < PATIENCE, "the load stalled");
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(1));
         }
     };
     wait_for(0.3);
+    // Killed while it holds jobs: the backlog (jobs take 10 ms, 12 at a time in all, while the
+    // load queues thousands a second) keeps every worker's batch full, so this is a formality.
+    let since = Instant::now();
+    while storage.held_by("proof-worker-1").await.is_empty() {
+        assert!(since.elapsed() < PATIENCE, "worker 1 never took a job");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let killed = workers[1].take().unwrap();
     killed.signal("-KILL");
     let killed_at = Instant::now();
     drop(killed);
     let orphans = storage.held_by("proof-worker-1").await;
-    wait_for(0.6);
+    wait_for(0.55);
     let web1 = web1.take().unwrap();
     web1.signal("-TERM");
+    budget.raise(requests);
     let web1_output = web1.wait_output();
     web1_down.store(true, Ordering::Relaxed);
 
@@ -247,10 +293,6 @@ async fn prove(url: &str, storage: Storage, requests: usize) {
     assert!(
         !orphans.is_empty(),
         "the killed worker held no job: the kill -9 tested nothing"
-    );
-    assert!(
-        answered.len() < requests || requests < 100,
-        "no request met the SIGTERMed server"
     );
     assert!(
         outputs[0].contains("background tasks drained"),
