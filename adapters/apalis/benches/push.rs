@@ -139,6 +139,21 @@ where
         (after.pushed - before.pushed) as f64 / (after.batches - before.batches).max(1) as f64;
     let (raw_median, raw_p99) = latency(500, raw).await;
     let (ours_median, ours_p99) = latency(500, ours).await;
+    // Where a commit's time goes: apalis's push_bulk of n jobs, alone.
+    let mut costs = Vec::new();
+    for (n, reps) in [(1u64, 200), (32, 50), (256, 10)] {
+        let mut samples = Vec::new();
+        for rep in 0..reps {
+            let mut storage = storage.clone();
+            let batch = (0..n).map(|i| job(rep * 1000 + i)).collect();
+            let started = Instant::now();
+            storage.push_bulk(batch).await.unwrap();
+            samples.push(started.elapsed());
+        }
+        samples.sort();
+        costs.push(format!("{n} jobs {:.2?}", samples[samples.len() / 2]));
+    }
+    println!("{name:8} push_bulk median: {}", costs.join(", "));
     println!(
         "{name:8} {concurrency} concurrent: raw push {raw_rate:>8.0} jobs/s, group commit \
          {ours_rate:>8.0} jobs/s ({per_commit:.1} jobs/commit): {:.1}x",
@@ -149,6 +164,43 @@ where
          commit median {ours_median:>9.2?} p99 {ours_p99:>9.2?}; added median {:>+8.3} ms",
         (ours_median.as_secs_f64() - raw_median.as_secs_f64()) * 1e3
     );
+}
+
+/// What it would take on SQLite: apalis-sqlite inserts a batch one statement per job. The same
+/// rows as one multi-row INSERT, in one transaction (apalis's table, a scratch queue), for
+/// comparison with `push_bulk` of the same size.
+async fn multi_row_insert(pool: &sqlx::SqlitePool) {
+    for n in [1usize, 32, 256] {
+        let mut samples = Vec::new();
+        for rep in 0..20 {
+            let values = vec![
+                "(?, ?, 'scratch', 'Pending', 0, 25, 0, NULL, NULL, NULL, NULL, 0, '{}', NULL)";
+                n
+            ];
+            let sql = format!("INSERT INTO Jobs VALUES {}", values.join(", "));
+            // Only placeholders are repeated: the values are bound.
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for i in 0..n {
+                query = query
+                    .bind(serde_json::to_vec(&job(i as u64)).unwrap())
+                    .bind(format!("scratch-{n}-{rep}-{i}"));
+            }
+            let started = Instant::now();
+            let mut transaction = pool.begin().await.unwrap();
+            query.execute(&mut *transaction).await.unwrap();
+            transaction.commit().await.unwrap();
+            samples.push(started.elapsed());
+        }
+        samples.sort();
+        println!(
+            "sqlite   one multi-row INSERT of {n} jobs, median {:.2?}",
+            samples[samples.len() / 2]
+        );
+    }
+    sqlx::query("DELETE FROM Jobs WHERE job_type = 'scratch'")
+        .execute(pool)
+        .await
+        .unwrap();
 }
 
 fn main() {
@@ -177,6 +229,7 @@ fn main() {
             setup.close().await;
             let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
             println!("sqlite   WAL, synchronous = NORMAL on every connection");
+            multi_row_insert(&pool).await;
             compare("sqlite", apalis_sqlite::SqliteStorage::new(&pool)).await;
         }
         if let Some(server) = Postgres::start(&[]) {
