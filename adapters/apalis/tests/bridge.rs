@@ -103,11 +103,11 @@ async fn join_all<F: Future + Unpin>(futures: Vec<F>) -> Vec<F::Output> {
     let mut done: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
     std::future::poll_fn(move |cx: &mut Context<'_>| {
         for (slot, out) in pending.iter_mut().zip(done.iter_mut()) {
-            if let Some(future) = slot {
-                if let Poll::Ready(value) = Pin::new(future).poll(cx) {
-                    *out = Some(value);
-                    *slot = None;
-                }
+            if let Some(future) = slot
+                && let Poll::Ready(value) = Pin::new(future).poll(cx)
+            {
+                *out = Some(value);
+                *slot = None;
             }
         }
         if pending.iter().all(Option::is_none) {

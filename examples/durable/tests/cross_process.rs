@@ -115,7 +115,7 @@ impl Storage {
 
 /// The load: request `i` queues `jobs[i]` jobs, addressed `r{i}-{j}@example.com`.
 fn load(requests: usize) -> Vec<usize> {
-    let mut rng = XorShift(0x5eed_c22);
+    let mut rng = XorShift(0x05ee_dc22);
     (0..requests)
         .map(|_| 1 + (rng.next() % 3) as usize)
         .collect()
