@@ -3,6 +3,7 @@
 use std::error::Error;
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use apalis_postgres::{PgPool, PostgresStorage};
 use apalis_redis::{ConnectionManager, RedisStorage};
@@ -125,7 +126,13 @@ impl Store {
                 Ok(Self::Postgres(pool))
             }
             "redis" | "rediss" => {
-                let conn = apalis_redis::connect(url)
+                // apalis_redis::connect keeps redis's 500 ms response timeout: under load a push
+                // that takes longer fails, although Redis may still run it. Allow 30 s.
+                let config = redis::aio::ConnectionManagerConfig::new()
+                    .set_response_timeout(Some(Duration::from_secs(30)));
+                let conn = redis::Client::open(url)
+                    .map_err(|e| failed(e.into()))?
+                    .get_connection_manager_with_config(config)
                     .await
                     .map_err(|e| failed(e.into()))?;
                 Ok(Self::Redis(conn))

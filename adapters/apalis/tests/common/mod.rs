@@ -171,7 +171,15 @@ impl Store for Rd {
 
     async fn start() -> Option<Self> {
         let server = Redis::start()?;
-        let conn = apalis_redis::connect(server.url()).await.unwrap();
+        // Not apalis_redis::connect's 500 ms response timeout: a busy CI machine must slow the
+        // checks down, not fail them.
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_response_timeout(Some(std::time::Duration::from_secs(30)));
+        let conn = redis::Client::open(server.url())
+            .unwrap()
+            .get_connection_manager_with_config(config)
+            .await
+            .unwrap();
         Some(Self {
             conn,
             _server: server,
