@@ -20,7 +20,9 @@ use background_tasks::{BackgroundTasks, Outcome, Runner, TaskError};
 use background_tasks_apalis::{AddJob, Jobs, PushError};
 use background_tasks_example_support::client::{Client, Reply, TIMEOUT};
 use background_tasks_tokio::TokioExecutor;
-use background_tasks_tower::{BackgroundTasksLayer, Decision, RequestReport, Statuses};
+use background_tasks_tower::{
+    BackgroundTasksLayer, Decision, Ending, OnDisconnect, RequestReport, Statuses,
+};
 use common::{Check, Note, Pg, Rd, Sqlite, Store, run_checks};
 use tokio::sync::mpsc;
 
@@ -35,6 +37,15 @@ struct App {
 type ErrorLog = Arc<Mutex<Vec<(String, String, Option<PushError>)>>>;
 
 async fn serve(router: Router, statuses: Statuses, errors: ErrorLog) -> App {
+    serve_with(router, statuses, OnDisconnect::Run, errors).await
+}
+
+async fn serve_with(
+    router: Router,
+    statuses: Statuses,
+    on_disconnect: OnDisconnect,
+    errors: ErrorLog,
+) -> App {
     let runner = Runner::new(TokioExecutor::new()).on_error(move |label, error| {
         let push = match error {
             TaskError::Failed(error) => error.downcast_ref::<PushError>().cloned(),
@@ -48,6 +59,7 @@ async fn serve(router: Router, statuses: Statuses, errors: ErrorLog) -> App {
     let (sent, reports) = mpsc::unbounded_channel();
     let layer = BackgroundTasksLayer::with_runner(runner.clone())
         .statuses(statuses)
+        .on_disconnect(on_disconnect)
         .on_report(move |report| {
             let _ = sent.send(report);
         });
@@ -264,6 +276,55 @@ async fn success_only_pushes_for_successes<S: Store>(store: Arc<S>, queue: Strin
     let report = app.next_report().await;
     assert!(report.run().is_success(), "{report:?}");
     assert_eq!(store.stored(&queue).await, [Note::new(4, 1)]);
+}
+
+/// A client that goes away while the handler works: `OnDisconnect::Run` (the default) still
+/// pushes the job, `OnDisconnect::Skip` pushes nothing and reports it discarded.
+async fn disconnect_setting_decides_the_push<S: Store>(store: Arc<S>, queue: String) {
+    let jobs = Jobs::new(store.storage(&queue).await, &TokioExecutor::new());
+    for (request, on_disconnect) in [(0, OnDisconnect::Run), (1, OnDisconnect::Skip)] {
+        let (waiting, mut handler_waiting) = mpsc::unbounded_channel::<()>();
+        let waiting = Arc::new(Mutex::new(Some(waiting)));
+        let handler_jobs = jobs.clone();
+        let router = Router::new().route(
+            "/notify",
+            post(move |tasks: BackgroundTasks| async move {
+                tasks.add_job(&handler_jobs, Note::new(9, request));
+                if let Some(waiting) = waiting.lock().unwrap().take() {
+                    let _ = waiting.send(());
+                }
+                std::future::pending::<&'static str>().await
+            }),
+        );
+        let mut app = serve_with(router, Statuses::All, on_disconnect, ErrorLog::default()).await;
+        let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        tokio::io::AsyncWriteExt::write_all(
+            &mut stream,
+            b"POST /notify HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        tokio::time::timeout(TIMEOUT, handler_waiting.recv())
+            .await
+            .expect("the handler never ran")
+            .expect("the handler's channel");
+        drop(stream);
+        let report = app.next_report().await;
+        assert_eq!(report.ending(), Ending::Cancelled, "{report:?}");
+        match on_disconnect {
+            OnDisconnect::Skip => {
+                assert_eq!(report.decision(), Decision::SkippedOnDisconnect);
+                assert_eq!(report.run().count(|o| *o == Outcome::Discarded), 1);
+            }
+            _ => assert!(report.run().is_success(), "{report:?}"),
+        }
+    }
+    // A marker through the same pusher: a job handed over earlier is committed by then.
+    jobs.push(Note::new(9, 99)).await.unwrap();
+    assert_eq!(
+        sorted(store.stored(&queue).await),
+        [Note::new(9, 0), Note::new(9, 99)]
+    );
 }
 
 /// A push the storage refuses is a failed task: labelled with the job's type, the storage's own
@@ -489,6 +550,9 @@ fn checks<S: Store>() -> Vec<(&'static str, Check<S>)> {
         }),
         ("success_only_pushes_for_successes", |s, q| {
             Box::pin(success_only_pushes_for_successes(s, q))
+        }),
+        ("disconnect_setting_decides_the_push", |s, q| {
+            Box::pin(disconnect_setting_decides_the_push(s, q))
         }),
         ("failed_push_is_reported", |s, q| {
             Box::pin(failed_push_is_reported(s, q))
