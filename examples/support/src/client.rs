@@ -139,47 +139,79 @@ pub struct Client {
 impl Client {
     /// Connects to `addr`, with [`TIMEOUT`] on reads.
     pub fn connect(addr: SocketAddr) -> Self {
-        let stream = TcpStream::connect(addr).unwrap();
-        stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-        Self {
+        Self::try_connect(addr).unwrap_or_else(|error| panic!("connect to {addr}: {error}"))
+    }
+
+    /// As [`connect`](Self::connect), returning the error of a server that is not there.
+    ///
+    /// # Errors
+    ///
+    /// The connection's error.
+    pub fn try_connect(addr: SocketAddr) -> std::io::Result<Self> {
+        let stream = TcpStream::connect(addr)?;
+        stream.set_read_timeout(Some(TIMEOUT))?;
+        Ok(Self {
             reader: BufReader::new(stream),
-        }
+        })
     }
 
     /// Sends a request without a body and reads the whole response (`Content-Length` bodies only,
     /// which is what the examples send).
+    ///
+    /// # Panics
+    ///
+    /// When the connection fails or the response is malformed: [`try_request`](Self::try_request)
+    /// returns those as errors instead.
     pub fn request(&mut self, method: &str, target: &str) -> Reply {
+        self.try_request(method, target)
+            .unwrap_or_else(|error| panic!("{method} {target}: {error}"))
+    }
+
+    /// As [`request`](Self::request), for tests that expect the server to go away: a refused,
+    /// reset or closed connection, or a malformed response, is an error.
+    ///
+    /// # Errors
+    ///
+    /// The connection's error, or [`std::io::ErrorKind::InvalidData`] for a malformed response.
+    pub fn try_request(&mut self, method: &str, target: &str) -> std::io::Result<Reply> {
+        use std::io::{Error, ErrorKind};
+        let invalid = |what: String| Error::new(ErrorKind::InvalidData, what);
         let request =
             format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n");
-        self.reader.get_mut().write_all(request.as_bytes()).unwrap();
+        self.reader.get_mut().write_all(request.as_bytes())?;
 
         let mut line = String::new();
-        self.reader.read_line(&mut line).unwrap();
+        self.reader.read_line(&mut line)?;
         let status = line
             .split(' ')
             .nth(1)
             .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("not a status line: {line:?}"));
+            .ok_or_else(|| invalid(format!("not a status line: {line:?}")))?;
         let (mut content_type, mut length) = (None, 0);
         loop {
             line.clear();
-            self.reader.read_line(&mut line).unwrap();
+            self.reader.read_line(&mut line)?;
             let Some((name, value)) = line.trim_end().split_once(':') else {
                 break;
             };
             match name.to_ascii_lowercase().as_str() {
                 "content-type" => content_type = Some(value.trim().to_owned()),
-                "content-length" => length = value.trim().parse().unwrap(),
+                "content-length" => {
+                    length = value
+                        .trim()
+                        .parse()
+                        .map_err(|_| invalid(format!("bad Content-Length: {value:?}")))?;
+                }
                 _ => {}
             }
         }
         let mut body = vec![0; length];
-        self.reader.read_exact(&mut body).unwrap();
-        Reply {
+        self.reader.read_exact(&mut body)?;
+        Ok(Reply {
             status,
             content_type,
-            body: String::from_utf8(body).unwrap(),
-        }
+            body: String::from_utf8(body).map_err(|e| invalid(e.to_string()))?,
+        })
     }
 
     /// `POST target`, expecting `200 OK` with `json` as the body.

@@ -1,0 +1,98 @@
+//! The group commit: one pusher per storage takes every job waiting and pushes them with one
+//! `push_bulk` (one transaction on SQLite and Postgres, one script call on Redis), then answers
+//! each job's waiter with the batch's outcome.
+
+use std::error::Error;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use apalis_core::backend::TaskSink;
+use apalis_core::backend::finalize::Durable;
+use futures_channel::{mpsc, oneshot};
+use futures_lite::{FutureExt, StreamExt};
+
+/// How a batch ended, as each of its jobs' waiters hears it.
+#[derive(Debug, Clone)]
+pub(crate) enum Failure {
+    Storage(Arc<dyn Error + Send + Sync + 'static>),
+    Panicked(String),
+}
+
+/// A job on its way to the pusher, with the channel its commit is announced on.
+#[derive(Debug)]
+pub(crate) struct Pending<J> {
+    pub(crate) job: J,
+    pub(crate) done: oneshot::Sender<Result<(), Failure>>,
+}
+
+/// The pusher's books, shared with every handle.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) pushed: AtomicU64,
+    pub(crate) failed: AtomicU64,
+    pub(crate) batches: AtomicU64,
+    pub(crate) largest_batch: AtomicU64,
+}
+
+/// Pushes batches until every sender is gone and the channel is empty: a job handed over before
+/// the last handle dropped is still pushed, which is what lets a shutdown that waits for the
+/// request queues (each awaiting its own commit) drain the pushes too.
+pub(crate) async fn push_batches<J, S>(
+    mut storage: S,
+    mut receiver: mpsc::UnboundedReceiver<Pending<J>>,
+    max_batch: usize,
+    counters: Arc<Counters>,
+) where
+    J: Send,
+    S: TaskSink<J, Durable> + Send,
+    S::Error: Error + Send + Sync + 'static,
+{
+    let mut jobs = Vec::new();
+    let mut waiters = Vec::new();
+    while let Some(first) = receiver.next().await {
+        jobs.push(first.job);
+        waiters.push(first.done);
+        // Whatever arrived while the previous batch was committing joins this one: the batch
+        // grows with the load, and a lone job goes out alone, at once.
+        while jobs.len() < max_batch {
+            match receiver.try_recv() {
+                Ok(pending) => {
+                    jobs.push(pending.job);
+                    waiters.push(pending.done);
+                }
+                _ => break,
+            }
+        }
+        let size = jobs.len() as u64;
+        let pushed = AssertUnwindSafe(storage.push_bulk(std::mem::take(&mut jobs)))
+            .catch_unwind()
+            .await;
+        let outcome = match pushed {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(Failure::Storage(Arc::new(error))),
+            Err(payload) => Err(Failure::Panicked(panic_message(payload.as_ref()))),
+        };
+        counters.batches.fetch_add(1, Ordering::Relaxed);
+        counters.largest_batch.fetch_max(size, Ordering::Relaxed);
+        let counter = match outcome {
+            Ok(()) => &counters.pushed,
+            Err(_) => &counters.failed,
+        };
+        counter.fetch_add(size, Ordering::Relaxed);
+        for waiter in waiters.drain(..) {
+            // A waiter gone means its run was cancelled (a shutdown deadline): nobody to tell.
+            let _ = waiter.send(outcome.clone());
+        }
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(message) = payload.downcast_ref::<&str>() {
+        (*message).to_owned()
+    } else if let Some(message) = payload.downcast_ref::<String>() {
+        message.clone()
+    } else {
+        "a panic with a non-string payload".to_owned()
+    }
+}

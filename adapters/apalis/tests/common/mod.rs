@@ -1,0 +1,240 @@
+//! What the bridge checks share: the job, the three real storages behind one trait, and a way to
+//! run every check against one server, each check reported by name.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::error::Error;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use apalis_core::backend::finalize::Durable;
+use apalis_core::backend::{Backend, TaskSink, WireFormatBackend};
+use apalis_sqlite::JsonCodec;
+use background_tasks_apalis_test_servers::{Postgres, Redis, TempDir};
+use serde::{Deserialize, Serialize, Serializer};
+
+/// The job: which request queued it and its place in that request's queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    pub request: u32,
+    pub seq: u32,
+    /// A job its codec refuses, to see one bad job fail alone.
+    #[serde(serialize_with = "refuse_if_poisoned", default)]
+    pub poisoned: bool,
+}
+
+impl Note {
+    pub fn new(request: u32, seq: u32) -> Self {
+        Self {
+            request,
+            seq,
+            poisoned: false,
+        }
+    }
+}
+
+fn refuse_if_poisoned<S: Serializer>(poisoned: &bool, serializer: S) -> Result<S::Ok, S::Error> {
+    if *poisoned {
+        return Err(serde::ser::Error::custom("this job is poisoned"));
+    }
+    serializer.serialize_bool(false)
+}
+
+/// One real storage server and what the checks need from it.
+pub trait Store: Send + Sync + Sized + 'static {
+    type Error: Error + Send + Sync + 'static;
+    type Storage: TaskSink<Note, Durable>
+        + Backend<Error = Self::Error>
+        + WireFormatBackend<Codec = JsonCodec>
+        + Clone
+        + Send
+        + Sync
+        + 'static;
+    /// Whether the storage tells the order in which jobs were committed.
+    const ORDERED: bool;
+
+    fn start() -> impl Future<Output = Option<Self>> + Send;
+    /// A storage on the queue `queue`, which no other check uses.
+    fn storage(&self, queue: &str) -> impl Future<Output = Self::Storage> + Send;
+    /// A storage whose every push fails: its connection is closed or its server gone.
+    fn broken_storage(&self, queue: &str) -> impl Future<Output = Self::Storage> + Send;
+    /// The jobs stored on `queue`, in commit order when [`ORDERED`](Self::ORDERED).
+    fn stored(&self, queue: &str) -> impl Future<Output = Vec<Note>> + Send;
+}
+
+fn decode(bytes: &[u8]) -> Note {
+    serde_json::from_slice(bytes).expect("a stored Note")
+}
+
+/// SQLite in a file of a temporary directory.
+pub struct Sqlite {
+    pool: sqlx::SqlitePool,
+    _dir: TempDir,
+}
+
+impl Store for Sqlite {
+    type Error = apalis_sqlite::Error;
+    type Storage = apalis_sqlite::SqliteStorage<Note>;
+    const ORDERED: bool = true;
+
+    async fn start() -> Option<Self> {
+        let dir = TempDir::new("background-tasks-sqlite");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("jobs.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        apalis_sqlite::SqliteStorage::setup(&pool).await.unwrap();
+        Some(Self { pool, _dir: dir })
+    }
+
+    async fn storage(&self, queue: &str) -> Self::Storage {
+        apalis_sqlite::SqliteStorage::new(&self.pool)
+            .with_config(apalis_sqlite::Config::default().queue(queue))
+    }
+
+    async fn broken_storage(&self, queue: &str) -> Self::Storage {
+        let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+        pool.close().await;
+        apalis_sqlite::SqliteStorage::new(&pool)
+            .with_config(apalis_sqlite::Config::default().queue(queue))
+    }
+
+    async fn stored(&self, queue: &str) -> Vec<Note> {
+        let rows: Vec<(Vec<u8>,)> =
+            sqlx::query_as("SELECT job FROM Jobs WHERE job_type = ? ORDER BY rowid")
+                .bind(queue)
+                .fetch_all(&self.pool)
+                .await
+                .unwrap();
+        rows.iter().map(|(job,)| decode(job)).collect()
+    }
+}
+
+/// PostgreSQL started from the installed binaries.
+pub struct Pg {
+    pool: sqlx::PgPool,
+    server: Postgres,
+}
+
+impl Store for Pg {
+    type Error = apalis_postgres::Error;
+    type Storage = apalis_postgres::PostgresStorage<Note>;
+    const ORDERED: bool = true;
+
+    async fn start() -> Option<Self> {
+        let server = Postgres::start(&[])?;
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(20)
+            .connect(&server.url())
+            .await
+            .unwrap();
+        apalis_postgres::PostgresStorage::setup(&pool)
+            .await
+            .unwrap();
+        Some(Self { pool, server })
+    }
+
+    async fn storage(&self, queue: &str) -> Self::Storage {
+        apalis_postgres::PostgresStorage::new(&self.pool)
+            .with_config(apalis_postgres::Config::default().queue(queue))
+    }
+
+    async fn broken_storage(&self, queue: &str) -> Self::Storage {
+        let pool = sqlx::PgPool::connect(&self.server.url()).await.unwrap();
+        pool.close().await;
+        apalis_postgres::PostgresStorage::new(&pool)
+            .with_config(apalis_postgres::Config::default().queue(queue))
+    }
+
+    async fn stored(&self, queue: &str) -> Vec<Note> {
+        // xmin is the inserting transaction: the commit order of the batches.
+        let rows: Vec<(Vec<u8>,)> = sqlx::query_as(
+            "SELECT job FROM apalis.jobs WHERE job_type = $1 ORDER BY xmin::text::bigint",
+        )
+        .bind(queue)
+        .fetch_all(&self.pool)
+        .await
+        .unwrap();
+        rows.iter().map(|(job,)| decode(job)).collect()
+    }
+}
+
+/// Redis started from `redis-server`, persistence off.
+pub struct Rd {
+    conn: apalis_redis::ConnectionManager,
+    _server: Redis,
+}
+
+impl Store for Rd {
+    type Error = apalis_redis::Error;
+    type Storage = apalis_redis::RedisStorage<Note>;
+    const ORDERED: bool = false;
+
+    async fn start() -> Option<Self> {
+        let server = Redis::start()?;
+        // Not apalis_redis::connect's 500 ms response timeout: a busy CI machine must slow the
+        // checks down, not fail them.
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_response_timeout(Some(std::time::Duration::from_secs(30)));
+        let conn = redis::Client::open(server.url())
+            .unwrap()
+            .get_connection_manager_with_config(config)
+            .await
+            .unwrap();
+        Some(Self {
+            conn,
+            _server: server,
+        })
+    }
+
+    async fn storage(&self, queue: &str) -> Self::Storage {
+        apalis_redis::RedisStorage::new(self.conn.clone())
+            .with_config(apalis_redis::Config::default().queue(queue))
+    }
+
+    async fn broken_storage(&self, queue: &str) -> Self::Storage {
+        // A server of its own, gone once connected to: every later command fails.
+        let server = Redis::start().expect("redis-server ran a moment ago");
+        let conn = apalis_redis::connect(server.url()).await.unwrap();
+        drop(server);
+        apalis_redis::RedisStorage::new(conn)
+            .with_config(apalis_redis::Config::default().queue(queue))
+    }
+
+    async fn stored(&self, queue: &str) -> Vec<Note> {
+        let config = apalis_redis::Config::default().queue(queue);
+        let mut conn = self.conn.clone();
+        let jobs: Vec<Vec<u8>> = redis::cmd("HVALS")
+            .arg(config.job_data_hash())
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        jobs.iter().map(|job| decode(job)).collect()
+    }
+}
+
+/// A check: an async function of the store and its own queue name.
+pub type Check<S> = fn(Arc<S>, String) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Runs every check against one server, each on its own queue and in its own task so that a
+/// failing check is named and does not hide the others, then fails if any failed.
+pub async fn run_checks<S: Store>(store_name: &str, checks: &[(&str, Check<S>)]) {
+    let Some(store) = S::start().await else {
+        return;
+    };
+    let store = Arc::new(store);
+    let mut failed = Vec::new();
+    for (name, check) in checks {
+        let store = store.clone();
+        let check = *check;
+        let queue = format!("{store_name}-{name}");
+        let outcome = tokio::spawn(check(store, queue)).await;
+        match outcome {
+            Ok(()) => eprintln!("{store_name}: {name}: ok"),
+            Err(error) => {
+                eprintln!("{store_name}: {name}: FAILED: {error}");
+                failed.push(*name);
+            }
+        }
+    }
+    assert!(failed.is_empty(), "{store_name}: failed checks: {failed:?}");
+}
