@@ -246,8 +246,10 @@ async fn prove(url: &str, storage: Storage, requests: usize) {
             if back.is_none() && storage.held_by("proof-worker-1").await.is_empty() {
                 back = Some(killed_at.elapsed());
             }
-            if back.is_some() && storage.not_done(&orphans).await == 0 {
-                break (back.unwrap(), killed_at.elapsed());
+            if let Some(back) = back
+                && storage.not_done(&orphans).await == 0
+            {
+                break (back, killed_at.elapsed());
             }
             assert!(
                 since.elapsed() < PATIENCE,
