@@ -70,10 +70,13 @@
 //! - **Redis backlogs.** apalis-redis 1.0's fetch fails once more than about 8,000 jobs are due
 //!   at once; with the `redis` feature, `redis::promote_due` keeps that from happening.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod batch;
 mod error;
 mod jobs;
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis;
 
 pub use error::PushError;
