@@ -38,6 +38,8 @@ mod counters;
 mod runtime;
 mod scenario;
 
+pub mod peer;
+
 pub use app::{App, Placement};
 pub use counters::{Counters, Counting, Stats};
 pub use runtime::{AsyncStd, Runtime, Smol, Tokio};
