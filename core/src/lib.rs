@@ -72,6 +72,8 @@
 //!   label to an error hook (a `tracing` error event by default). They never escape the run.
 //! - The run returns a [`RunReport`] with an [`Outcome`] per task.
 
+#[cfg(feature = "actix")]
+mod actix;
 #[cfg(feature = "axum")]
 mod axum;
 mod executor;
