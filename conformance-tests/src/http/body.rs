@@ -93,6 +93,13 @@ impl Chunks {
         self
     }
 
+    /// Whether only the response's `Content-Length` header tells the length (see
+    /// [`declared`](Self::declared)): a harness puts [`content_length`](Self::content_length)
+    /// there.
+    pub fn is_declared(&self) -> bool {
+        self.length == Length::Declared
+    }
+
     /// The value for the response's `Content-Length` header.
     pub fn content_length(&self) -> http::HeaderValue {
         http::HeaderValue::from(self.len())

@@ -18,7 +18,7 @@ use hyper::body::Incoming;
 use crate::gate::{Gate, lock};
 use crate::harness::{End, Kind, Rng};
 use crate::http::checks::{queue, serve, text};
-use crate::http::{Client, HttpHarness, Reports, WAIT_LIMIT};
+use crate::http::{Client, Reports, TowerHarness, WAIT_LIMIT};
 use crate::yield_now;
 
 /// Requests sent by [`c14_every_task_runs_exactly_once_under_load`].
@@ -355,7 +355,7 @@ pub(super) struct GatedServer<E> {
 }
 
 /// Serves `/g/{id}` (queues the gated tasks, sync or async by `id`) and `/ping`.
-pub(super) fn serve_gated<H: HttpHarness>(harness: &H) -> GatedServer<H::Executor> {
+pub(super) fn serve_gated<H: TowerHarness>(harness: &H) -> GatedServer<H::Executor> {
     let hooked = Arc::new(Mutex::new(Vec::new()));
     let runner = Runner::new(harness.executor())
         .max_running(MAX_RUNNING)

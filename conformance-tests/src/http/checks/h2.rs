@@ -17,7 +17,7 @@ use hyper::client::conn::http2::{self, SendRequest};
 use hyper_util::rt::{TokioExecutor as HyperExecutor, TokioIo};
 
 use super::{assert_ran, chunks, queue, serve, text};
-use crate::http::{Chunks, Events, HttpHarness, Reports};
+use crate::http::{Chunks, Events, Reports, TowerHarness};
 
 /// An HTTP/2 connection to `addr`, with prior knowledge (no upgrade), driven on the client's own
 /// runtime so that the server's runtime is left as the harness made it.
@@ -80,7 +80,7 @@ impl H2Client {
 
 /// C8 over HTTP/2: a stream whose last chunk is held runs no task, while another stream on the
 /// same connection gets its answer and its task runs; once the body ends, the task starts.
-pub fn c08_h2_tasks_start_after_the_stream_ends<H: HttpHarness>() {
+pub fn c08_h2_tasks_start_after_the_stream_ends<H: TowerHarness>() {
     let harness = H::new();
     let (events, reports) = (Events::default(), Reports::default());
     let layer = BackgroundTasksLayer::new(harness.executor()).on_report(reports.hook());
@@ -120,7 +120,7 @@ pub fn c08_h2_tasks_start_after_the_stream_ends<H: HttpHarness>() {
 }
 
 /// C1 over HTTP/2: FastAPI's second example, a dependency's task before the handler's.
-pub fn c01_h2_dependency_and_handler_tasks_run_in_order<H: HttpHarness>() {
+pub fn c01_h2_dependency_and_handler_tasks_run_in_order<H: TowerHarness>() {
     let harness = H::new();
     let (log, reports) = (Events::default(), Reports::default());
     let layer = BackgroundTasksLayer::new(harness.executor()).on_report(reports.hook());

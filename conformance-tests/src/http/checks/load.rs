@@ -28,7 +28,7 @@ use crate::http::load::{
     CONNECTIONS, GATED_REQUESTS, GATED_TASKS, MAX_RUNNING, OpenOnDrop, Plan, REQUESTS, Ran,
     ReportSlots, SEED, error_hook, label, predicted_counts, send, serve_gated,
 };
-use crate::http::{Chunks, Client, Events, HttpHarness, WAIT_LIMIT};
+use crate::http::{Chunks, Client, Events, TowerHarness, WAIT_LIMIT};
 
 /// C4, C11, C14, C15 and C19 under load: 20,000 requests over 64 keep-alive connections, each
 /// queuing 1 to 5 sync and async tasks of which 10 % fail and 2 % panic, with 5 % of clients
@@ -44,7 +44,7 @@ use crate::http::{Chunks, Client, Events, HttpHarness, WAIT_LIMIT};
 /// A client that hangs up does so deterministically mid-body: its response's last chunk is held
 /// until the check ends, so the body cannot end before the client is gone, and the client reads
 /// the head and the first chunk before hanging up, so the handler had responded.
-pub fn c14_every_task_runs_exactly_once_under_load<H: HttpHarness>() {
+pub fn c14_every_task_runs_exactly_once_under_load<H: TowerHarness>() {
     quiet_deliberate_panics();
     let mut rng = Rng::new(SEED);
     let plans: Vec<Plan> = (0..REQUESTS).map(|id| Plan::random(id, &mut rng)).collect();
@@ -223,7 +223,7 @@ pub fn c14_every_task_runs_exactly_once_under_load<H: HttpHarness>() {
 /// in its second task) and 44 waiting, a shutdown with a generous deadline lets every one finish:
 /// the report is complete, nothing is abandoned, every task ran once and in order, and the
 /// counters add up. The gate opens only once the shutdown has begun.
-pub fn c16_shutdown_under_load_waits_for_every_queue<H: HttpHarness>() {
+pub fn c16_shutdown_under_load_waits_for_every_queue<H: TowerHarness>() {
     let harness = H::new();
     if harness.executor().sleep(Duration::ZERO).is_none() {
         return; // without a timer there is no deadline: c16_shutdown_refuses_new_work covers it
@@ -284,7 +284,7 @@ pub fn c16_shutdown_under_load_waits_for_every_queue<H: HttpHarness>() {
 /// shut abandons exactly the tasks that never ran (counted from the execution log once the gate
 /// opens and the runner is idle), reports the four held queues as still running, and the
 /// counters add up: what ran succeeded, the rest is abandoned, nothing is lost.
-pub fn c16_shutdown_under_load_abandons_exactly_what_never_ran<H: HttpHarness>() {
+pub fn c16_shutdown_under_load_abandons_exactly_what_never_ran<H: TowerHarness>() {
     let harness = H::new();
     if harness.executor().sleep(Duration::ZERO).is_none() {
         return;
