@@ -62,11 +62,15 @@ impl HttpHarness for Actix {
     // actix-web polls the body of a response to `HEAD` to its end, and sends none of it.
     const POLLS_HEAD_BODIES: bool = true;
 
-    fn serve_app(&self, listener: TcpListener, app: App) {
-        let middleware = BackgroundTasksMiddleware::new(self.executor())
-            .on_disconnect(app.on_disconnect)
-            .statuses(app.statuses)
-            .on_report(app.reports.hook());
+    fn serve_app(&self, listener: TcpListener, mut app: App<TokioExecutor>) {
+        let on_report = app.on_report.clone();
+        let middleware = match app.runner.take() {
+            Some(runner) => BackgroundTasksMiddleware::with_runner(runner),
+            None => BackgroundTasksMiddleware::new(self.executor()),
+        }
+        .on_disconnect(app.on_disconnect)
+        .statuses(app.statuses)
+        .on_report(move |report| on_report(report));
         let server = ActixServer::spawn(listener, move |listener| {
             let catch_panics = app.catch_panics;
             let app = web::Data::new(app);
@@ -112,7 +116,9 @@ impl FromRequest for Dependency {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let app = request.app_data::<web::Data<App>>().expect("the app");
+        let app = request
+            .app_data::<web::Data<App<TokioExecutor>>>()
+            .expect("the app");
         if let Some(dependency) = &app.dependency {
             let tasks = match BackgroundTasks::from_request(request, payload).into_inner() {
                 Ok(tasks) => tasks,
@@ -129,7 +135,7 @@ async fn handle(
     request: HttpRequest,
     _dependency: Dependency,
     tasks: BackgroundTasks,
-    app: web::Data<App>,
+    app: web::Data<App<TokioExecutor>>,
 ) -> HttpResponse {
     match (app.handler)(&view(&request), &tasks) {
         Action::Respond(reply) => response(reply),

@@ -15,8 +15,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use background_tasks::{BackgroundTasks, Executor};
-use background_tasks_tower::{BackgroundTasksLayer, OnDisconnect, Statuses};
+use background_tasks::{BackgroundTasks, Executor, Runner};
+use background_tasks_tower::{BackgroundTasksLayer, OnDisconnect, RequestReport, Statuses};
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Bytes, Incoming};
@@ -50,6 +50,9 @@ impl RequestView {
 /// The handler every path is routed to: it may queue tasks on the request's queue, and says how
 /// to answer.
 pub type Handler = Arc<dyn Fn(&RequestView, &BackgroundTasks) -> Action + Send + Sync>;
+
+/// The integration's report hook.
+pub type ReportHook = Arc<dyn Fn(RequestReport) + Send + Sync>;
 
 /// A FastAPI dependency: runs before the handler (as an extractor, where the framework has them)
 /// and may queue tasks on the same queue.
@@ -150,16 +153,18 @@ impl From<Reply> for Action {
     }
 }
 
-/// What a check serves: the integration's settings, an optional dependency, and the handler every
-/// path goes to.
-#[derive(Clone)]
-pub struct App {
+/// What a check serves: the integration's settings (and, if the check needs its own, the runner
+/// on the harness's executor `E`), an optional dependency, and the handler every path goes to.
+pub struct App<E> {
+    /// The runner the integration runs queues with (`with_runner`); `None` for a runner with the
+    /// default policy and hooks on the harness's executor.
+    pub runner: Option<Runner<E>>,
     /// The integration's `on_disconnect`.
     pub on_disconnect: OnDisconnect,
     /// The integration's `statuses`.
     pub statuses: Statuses,
-    /// Where the integration's reports go.
-    pub reports: Reports,
+    /// Where the integration's reports go (its `on_report` hook).
+    pub on_report: ReportHook,
     /// Whether a panicking handler is answered `500` by a catch-panic outside the integration
     /// (tower-http's `CatchPanicLayer`, or its like), instead of the server dropping the
     /// connection.
@@ -170,20 +175,36 @@ pub struct App {
     pub handler: Handler,
 }
 
-impl App {
+impl<E> App<E> {
     /// The default settings, reports to `reports`, `handler` on every path.
     pub fn new<F>(reports: &Reports, handler: F) -> Self
     where
         F: Fn(&RequestView, &BackgroundTasks) -> Action + Send + Sync + 'static,
     {
+        Self::with_report_hook(reports.hook(), handler)
+    }
+
+    /// The default settings, reports to `on_report`, `handler` on every path.
+    pub fn with_report_hook<R, F>(on_report: R, handler: F) -> Self
+    where
+        R: Fn(RequestReport) + Send + Sync + 'static,
+        F: Fn(&RequestView, &BackgroundTasks) -> Action + Send + Sync + 'static,
+    {
         Self {
+            runner: None,
             on_disconnect: OnDisconnect::default(),
             statuses: Statuses::default(),
-            reports: reports.clone(),
+            on_report: Arc::new(on_report),
             catch_panics: false,
             dependency: None,
             handler: Arc::new(handler),
         }
+    }
+
+    /// Runs queues with `runner` (its policy, hooks and limits) instead of a default one.
+    pub fn runner(mut self, runner: Runner<E>) -> Self {
+        self.runner = Some(runner);
+        self
     }
 
     /// Sets `on_disconnect`.
@@ -214,9 +235,10 @@ impl App {
     }
 }
 
-impl fmt::Debug for App {
+impl<E> fmt::Debug for App<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("App")
+            .field("custom_runner", &self.runner.is_some())
             .field("on_disconnect", &self.on_disconnect)
             .field("statuses", &self.statuses)
             .field("catch_panics", &self.catch_panics)
@@ -234,14 +256,18 @@ pub fn deliberate_panic(place: &str) -> ! {
     panic!("{DELIBERATE} in {place}")
 }
 
-/// `app` as a tower service: `BackgroundTasksLayer::new(executor)` with the app's settings around
+/// `app` as a tower service: `BackgroundTasksLayer::new(executor)` (or `with_runner` the app's
+/// runner) with the app's settings around
 /// a `service_fn` that runs the dependency and the handler in its `call` (the request's queue is
 /// `BackgroundTasks::current` there), and `CatchPanicLayer` outside when the app asks for it.
-pub fn tower_service<E: Executor + Clone>(app: App, executor: E) -> HttpService {
-    let layer = BackgroundTasksLayer::new(executor)
-        .on_disconnect(app.on_disconnect)
-        .statuses(app.statuses)
-        .on_report(app.reports.hook());
+pub fn tower_service<E: Executor + Clone>(app: App<E>, executor: E) -> HttpService {
+    let layer = match app.runner {
+        Some(runner) => BackgroundTasksLayer::with_runner(runner),
+        None => BackgroundTasksLayer::new(executor),
+    }
+    .on_disconnect(app.on_disconnect)
+    .statuses(app.statuses)
+    .on_report(move |report| (app.on_report)(report));
     let (dependency, handler) = (app.dependency, app.handler);
     let router = service_fn(move |request: Request<Incoming>| {
         let view = RequestView {

@@ -41,17 +41,17 @@ pub trait HttpHarness: Harness {
     const POLLS_HEAD_BODIES: bool = false;
 
     /// Serves `app` on connections accepted from `listener` (see [`local_listener`]), HTTP/1.1
-    /// with keep-alive, until the harness is dropped, running the request's tasks on
-    /// [`executor`](Harness::executor).
+    /// with keep-alive, until the harness is dropped, running the request's tasks with the app's
+    /// runner, or a default one on [`executor`](Harness::executor).
     ///
     /// # Panics
     ///
     /// May panic if the framework cannot take the listener; the check then fails.
-    fn serve_app(&self, listener: TcpListener, app: App);
+    fn serve_app(&self, listener: TcpListener, app: App<Self::Executor>);
 }
 
 impl<H: TowerHarness> HttpHarness for H {
-    fn serve_app(&self, listener: TcpListener, app: App) {
+    fn serve_app(&self, listener: TcpListener, app: App<Self::Executor>) {
         self.serve(listener, tower_service(app, self.executor()));
     }
 }

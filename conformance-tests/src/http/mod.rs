@@ -54,7 +54,7 @@ mod harness;
 mod load;
 
 pub use app::{
-    Action, App, Dependency, Handler, Reply, ReplyBody, RequestView, deliberate_panic,
+    Action, App, Dependency, Handler, Reply, ReplyBody, ReportHook, RequestView, deliberate_panic,
     tower_service,
 };
 pub use body::Chunks;

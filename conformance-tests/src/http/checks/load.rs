@@ -16,19 +16,19 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use background_tasks::{Executor, Outcome, Runner};
-use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending, RequestReport};
+use background_tasks_tower::{Decision, Ending, RequestReport};
 use futures_channel::oneshot;
 use http::StatusCode;
-use http_body_util::Full;
+use hyper::body::Bytes;
 
-use super::{boxed, chunks, respond, serve};
+use super::serve_app;
 use crate::gate::lock;
 use crate::harness::{End, Kind, Rng, quiet_deliberate_panics};
 use crate::http::load::{
     CONNECTIONS, GATED_REQUESTS, GATED_TASKS, MAX_RUNNING, OpenOnDrop, Plan, REQUESTS, Ran,
     ReportSlots, SEED, error_hook, label, predicted_counts, send, serve_gated,
 };
-use crate::http::{Chunks, Client, Events, TowerHarness, WAIT_LIMIT};
+use crate::http::{App, Chunks, Client, Events, HttpHarness, Reply, ReplyBody, WAIT_LIMIT};
 
 /// C4, C11, C14, C15 and C19 under load: 20,000 requests over 64 keep-alive connections, each
 /// queuing 1 to 5 sync and async tasks of which 10 % fail and 2 % panic, with 5 % of clients
@@ -44,7 +44,7 @@ use crate::http::{Chunks, Client, Events, TowerHarness, WAIT_LIMIT};
 /// A client that hangs up does so deterministically mid-body: its response's last chunk is held
 /// until the check ends, so the body cannot end before the client is gone, and the client reads
 /// the head and the first chunk before hanging up, so the handler had responded.
-pub fn c14_every_task_runs_exactly_once_under_load<H: TowerHarness>() {
+pub fn c14_every_task_runs_exactly_once_under_load<H: HttpHarness>() {
     quiet_deliberate_panics();
     let mut rng = Rng::new(SEED);
     let plans: Vec<Plan> = (0..REQUESTS).map(|id| Plan::random(id, &mut rng)).collect();
@@ -59,23 +59,25 @@ pub fn c14_every_task_runs_exactly_once_under_load<H: TowerHarness>() {
     let hooked = Arc::new(Mutex::new(Vec::new()));
     let runner = Runner::new(harness.executor()).on_error(error_hook(&hooked));
     let reports = ReportSlots::new(REQUESTS + 1);
-    let layer = BackgroundTasksLayer::with_runner(runner.clone()).on_report(reports.hook());
     let ran = Ran::new(REQUESTS + 1);
     // The gates of the cut-short bodies, kept shut until the check is over.
     let gates: Arc<Mutex<Vec<oneshot::Sender<()>>>> = Arc::default();
     let (r, g, held) = (ran.clone(), gates.clone(), Events::default());
-    let addr = serve(&harness, layer, move |request| {
-        let plan = Plan::parse(&request);
-        plan.queue_tasks(&r);
+    let app = App::with_report_hook(reports.hook(), move |request, tasks| {
+        let plan = Plan::parse(request);
+        plan.queue_tasks(&r, tasks);
         if plan.cut {
             let (open, gate) = oneshot::channel();
             lock(&g).push(open);
             let body = Chunks::new(&held, format!("r{}", plan.id), 2, 1024);
-            chunks(body.streamed().held_by(gate))
+            Reply::chunks(body.streamed().held_by(gate)).into()
         } else {
-            respond(StatusCode::OK, boxed(Full::from(plan.id.to_string())))
+            let id = Bytes::from(plan.id.to_string());
+            Reply::new(StatusCode::OK, ReplyBody::Full(id)).into()
         }
-    });
+    })
+    .runner(runner.clone());
+    let addr = serve_app(&harness, app);
 
     let began = Instant::now();
     std::thread::scope(|scope| {
@@ -223,7 +225,7 @@ pub fn c14_every_task_runs_exactly_once_under_load<H: TowerHarness>() {
 /// in its second task) and 44 waiting, a shutdown with a generous deadline lets every one finish:
 /// the report is complete, nothing is abandoned, every task ran once and in order, and the
 /// counters add up. The gate opens only once the shutdown has begun.
-pub fn c16_shutdown_under_load_waits_for_every_queue<H: TowerHarness>() {
+pub fn c16_shutdown_under_load_waits_for_every_queue<H: HttpHarness>() {
     let harness = H::new();
     if harness.executor().sleep(Duration::ZERO).is_none() {
         return; // without a timer there is no deadline: c16_shutdown_refuses_new_work covers it
@@ -284,7 +286,7 @@ pub fn c16_shutdown_under_load_waits_for_every_queue<H: TowerHarness>() {
 /// shut abandons exactly the tasks that never ran (counted from the execution log once the gate
 /// opens and the runner is idle), reports the four held queues as still running, and the
 /// counters add up: what ran succeeded, the rest is abandoned, nothing is lost.
-pub fn c16_shutdown_under_load_abandons_exactly_what_never_ran<H: TowerHarness>() {
+pub fn c16_shutdown_under_load_abandons_exactly_what_never_ran<H: HttpHarness>() {
     let harness = H::new();
     if harness.executor().sleep(Duration::ZERO).is_none() {
         return;

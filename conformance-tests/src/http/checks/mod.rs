@@ -8,8 +8,7 @@
 //! actix-web's `BackgroundTasksMiddleware`). Those are the ones
 //! [`framework_http_conformance_suite!`](crate::framework_http_conformance_suite) runs. The rest
 //! serve a tower service built by the check (tower-http's `ServeFile` and `CompressionLayer`, an
-//! event stream, HTTP/2, the checks under load) through [`TowerHarness::serve`], and run on tower
-//! harnesses only.
+//! event stream, HTTP/2) through [`TowerHarness::serve`], and run on tower harnesses only.
 //!
 //! Where a check must show that something has *not* happened yet (no task started while a
 //! response is half-sent), it first proves that background work is flowing: a request on another
@@ -89,7 +88,7 @@ const CHUNK: usize = 64 * 1024;
 const BIG_CHUNKS: usize = 256;
 
 /// Serves `app` with the harness's framework and returns its address.
-pub(super) fn serve_app<H: HttpHarness>(harness: &H, app: App) -> SocketAddr {
+pub(crate) fn serve_app<H: HttpHarness>(harness: &H, app: App<H::Executor>) -> SocketAddr {
     let listener = local_listener();
     let addr = listener.local_addr().expect("the listener's address");
     harness.serve_app(listener, app);
