@@ -33,11 +33,13 @@
 //! assert_eq!(app.stats().requests, 0);
 //! ```
 
+mod actix;
 mod app;
 mod counters;
 mod runtime;
 mod scenario;
 
+pub use actix::ActixApp;
 pub use app::{App, Placement};
 pub use counters::{Counters, Counting, Stats};
 pub use runtime::{AsyncStd, Runtime, Smol, Tokio};
