@@ -21,7 +21,7 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpServer};
 use background_tasks::BackgroundTasks;
 use background_tasks_actix::BackgroundTasksMiddleware;
 use background_tasks_conformance::http::{
-    Action, App, Chunks, HttpHarness, Reply, ReplyBody, RequestView, deliberate_panic,
+    Action, App, HttpHarness, Reply, ReplyBody, RequestView, deliberate_panic,
 };
 use background_tasks_conformance::{Harness, framework_http_conformance_suite, yield_now};
 use background_tasks_tokio::TokioExecutor;
@@ -162,16 +162,19 @@ fn response(reply: Reply) -> HttpResponse {
     match reply.body {
         ReplyBody::Full(bytes) => response.body(bytes),
         ReplyBody::Empty => response.finish(),
-        ReplyBody::Chunks(chunks) => response.body(ChunksBody(chunks)),
+        ReplyBody::Chunks(chunks) => response.body(SuiteBody(chunks)),
+        ReplyBody::Events(stream) => response.body(SuiteBody(stream)),
         other => panic!("a body this harness does not know: {other:?}"),
     }
 }
 
-/// The suite's [`Chunks`] as an actix-web body: its exact size when it has one, a stream
-/// otherwise.
-struct ChunksBody(Chunks);
+/// A body of the suite (`Chunks`, `EventStream`) as an actix-web body: its exact size when it has one, a stream otherwise.
+struct SuiteBody<B>(B);
 
-impl MessageBody for ChunksBody {
+impl<B> MessageBody for SuiteBody<B>
+where
+    B: http_body::Body<Data = Bytes, Error = std::convert::Infallible> + Unpin,
+{
     type Error = std::convert::Infallible;
 
     fn size(&self) -> BodySize {

@@ -24,7 +24,7 @@ use tower::{Layer, service_fn};
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::harness::DELIBERATE;
-use crate::http::{Chunks, HttpBody, HttpService, Reports, boxed_service};
+use crate::http::{Chunks, EventStream, HttpBody, HttpService, Reports, boxed_service};
 
 /// What a handler (or a dependency) sees of its request, the same on every framework.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +97,8 @@ pub enum ReplyBody {
     /// The suite's [`Chunks`]: exact length, chunked stream, or a stream whose length only the
     /// `Content-Length` header declares; possibly held, possibly slow.
     Chunks(Chunks),
+    /// The suite's [`EventStream`]: what the check sends, chunked, until it closes the channel.
+    Events(EventStream),
 }
 
 impl Reply {
@@ -303,6 +305,7 @@ fn tower_response(reply: Reply) -> Response<HttpBody> {
         ReplyBody::Full(bytes) => boxed(Full::new(bytes)),
         ReplyBody::Empty => boxed(Empty::new()),
         ReplyBody::Chunks(chunks) => boxed(chunks),
+        ReplyBody::Events(stream) => boxed(stream),
     };
     let mut response = Response::new(body);
     *response.status_mut() = reply.status;

@@ -57,7 +57,7 @@ pub use app::{
     Action, App, Dependency, Handler, Reply, ReplyBody, ReportHook, RequestView, deliberate_panic,
     tower_service,
 };
-pub use body::Chunks;
+pub use body::{Chunks, EventStream};
 pub use client::{Client, Head};
 pub use events::{Events, Reports, WAIT_LIMIT};
 pub use harness::{

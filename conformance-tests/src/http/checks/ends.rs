@@ -13,8 +13,7 @@ use std::task::{Context, Poll};
 use background_tasks::Outcome;
 use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending, OnDisconnect};
 use futures_channel::{mpsc, oneshot};
-use futures_core::Stream;
-use http::{Request, Response, StatusCode, header};
+use http::{Request, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use hyper::body::{Bytes, Incoming};
@@ -23,11 +22,12 @@ use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeFile;
 
 use super::{
-    Length, Slot, assert_ran, boxed, chunks, outcomes, probe, prove_tasks_flow, queue, serve,
-    serve_app, serve_service, tasks_wait_for_a_held_body, tower_probe,
+    Length, Slot, assert_ran, chunks, outcomes, probe, prove_tasks_flow, queue, serve_app,
+    serve_service, tasks_wait_for_a_held_body, tower_probe,
 };
 use crate::http::{
-    App, Chunks, Client, Events, HttpHarness, Reply, Reports, TowerHarness, boxed_service,
+    App, Chunks, Client, EventStream, Events, HttpHarness, Reply, ReplyBody, Reports, TowerHarness,
+    boxed_service,
 };
 
 /// A streamed body whose response declares its length (`Content-Length`), as a file download
@@ -225,28 +225,23 @@ const EVENTS: usize = 5;
 /// A server-sent-events stream that ends after five events, each released by the check: while
 /// any event is still to come, no task has started (though another connection's task runs); after
 /// the last one, the stream ends and the task runs.
-pub fn c08_event_stream_runs_tasks_after_the_last_event<H: TowerHarness>() {
+pub fn c08_event_stream_runs_tasks_after_the_last_event<H: HttpHarness>() {
     let harness = H::new();
     let (events, reports) = (Events::default(), Reports::default());
-    let layer = BackgroundTasksLayer::new(harness.executor()).on_report(reports.hook());
     let (sender, receiver) = mpsc::unbounded::<Bytes>();
     let (e, receiver) = (events.clone(), Slot::new(receiver));
-    let addr = serve(&harness, layer, move |request| {
-        if request.uri().path() != "/events" {
-            return tower_probe(&request, &e);
+    let app = App::new(&reports, move |request, tasks| {
+        if request.path != "/events" {
+            return probe(request, tasks, &e);
         }
         let log = e.clone();
-        queue().add_async_task(async move { log.push("events task started") });
-        let mut response = Response::new(boxed(EventStream {
-            events: receiver.take(),
-            log: e.clone(),
-        }));
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            http::HeaderValue::from_static("text/event-stream"),
-        );
-        response
+        tasks.add_async_task(async move { log.push("events task started") });
+        let stream = EventStream::new(receiver.take(), &e);
+        Reply::new(StatusCode::OK, ReplyBody::Events(stream))
+            .header("content-type", "text/event-stream")
+            .into()
     });
+    let addr = serve_app(&harness, app);
 
     let mut client = Client::connect(addr);
     client.send("GET", "/events");
@@ -278,33 +273,6 @@ pub fn c08_event_stream_runs_tasks_after_the_last_event<H: TowerHarness>() {
     events.wait_for("events task started");
     events.assert_order(["events body end", "events task started"]);
     assert_ran(&reports.take("/events"), 200);
-}
-
-/// A body of the events a channel receives, ended when the channel closes (logging
-/// `"events body end"`).
-struct EventStream {
-    events: mpsc::UnboundedReceiver<Bytes>,
-    log: Events,
-}
-
-impl Body for EventStream {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        let this = self.get_mut();
-        match Pin::new(&mut this.events).poll_next(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(event)) => Poll::Ready(Some(Ok(Frame::data(event)))),
-            Poll::Ready(None) => {
-                this.log.push("events body end");
-                Poll::Ready(None)
-            }
-        }
-    }
 }
 
 /// A tokio runtime for `tokio::fs`, whatever runtime serves: only its blocking pool is used, and

@@ -7,8 +7,8 @@
 //! way, with its own integration (tower's `BackgroundTasksLayer` for every [`TowerHarness`],
 //! actix-web's `BackgroundTasksMiddleware`). Those are the ones
 //! [`framework_http_conformance_suite!`](crate::framework_http_conformance_suite) runs. The rest
-//! serve a tower service built by the check (tower-http's `ServeFile` and `CompressionLayer`, an
-//! event stream, HTTP/2) through [`TowerHarness::serve`], and run on tower harnesses only.
+//! serve a tower service built by the check (tower-http's `ServeFile` and `CompressionLayer`,
+//! HTTP/2) through [`TowerHarness::serve`], and run on tower harnesses only.
 //!
 //! Where a check must show that something has *not* happened yet (no task started while a
 //! response is half-sent), it first proves that background work is flowing: a request on another
