@@ -99,7 +99,7 @@ macro_rules! conformance_suite {
 
 /// Emits the HTTP suite for an [`http::TowerHarness`] as a module of `#[test]` functions (feature
 /// `http`): every check of [`framework_http_conformance_suite!`], and the checks that need a tower
-/// service (tower-http's `ServeFile` and `CompressionLayer`, HTTP/2).
+/// service (tower-http's `ServeFile` and `CompressionLayer`).
 ///
 /// `http_conformance_suite!(smol_http, Global)` creates `mod smol_http` with one test per check
 /// in [`http::checks`], each under the same watchdog as [`conformance_suite!`].
@@ -113,8 +113,6 @@ macro_rules! http_conformance_suite {
                 @http $harness;
                 c08_served_file_runs_tasks_after_its_last_byte,
                 c08_compressed_body_runs_tasks_after_its_end,
-                c01_h2_dependency_and_handler_tasks_run_in_order,
-                c08_h2_tasks_start_after_the_stream_ends,
             }
         }
     };
@@ -154,6 +152,8 @@ macro_rules! __http_framework_checks {
             c08_streamed_body_with_content_length_runs_tasks_after_its_last_byte,
             c08_body_short_of_its_content_length_is_cut_short,
             c08_event_stream_runs_tasks_after_the_last_event,
+            c01_h2_dependency_and_handler_tasks_run_in_order,
+            c08_h2_tasks_start_after_the_stream_ends,
             c09_each_response_is_complete_before_its_tasks_start,
             c10_waiting_tasks_delay_neither_the_connection_nor_others,
             c11_client_leaving_mid_body_still_runs_tasks_by_default,

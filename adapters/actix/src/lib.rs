@@ -71,6 +71,9 @@
 //!   `304`). A body that ends owing bytes it declared, or is dropped before its end, was cut short.
 //! - **The client goes away** before the body ends (or while the handler is still running, which
 //!   actix-web then drops): the tasks run anyway by default; [`OnDisconnect::Skip`] discards them.
+//!   actix-web drops a working handler whose client left only with
+//!   `HttpServer::h1_allow_half_closed(false)`; by default it lets the handler finish (a client
+//!   may half-close and still read), and the report then says how the body ended.
 //! - **Every status runs tasks**, as in FastAPI; [`Statuses::Success`] asks for "success only".
 //!   An extractor or handler `Err` is a response in actix-web, with its error's status.
 //! - **A handler that panics** produces no response: its tasks are discarded.

@@ -87,7 +87,8 @@ impl HttpHarness for Actix {
             // half-closed client's next bytes; by default it finishes the handler.
             .h1_allow_half_closed(false)
             .disable_signals()
-            .listen(listener)
+            // HTTP/1.1, and HTTP/2 with prior knowledge, as the suite's h2c checks speak it.
+            .listen_auto_h2c(listener)
             .expect("actix-web takes the suite's listener")
             .run()
         });

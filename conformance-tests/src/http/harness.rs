@@ -41,7 +41,8 @@ pub trait HttpHarness: Harness {
     const POLLS_HEAD_BODIES: bool = false;
 
     /// Serves `app` on connections accepted from `listener` (see [`local_listener`]), HTTP/1.1
-    /// with keep-alive, until the harness is dropped, running the request's tasks with the app's
+    /// with keep-alive and HTTP/2 with prior knowledge (h2c) alike (the `c01_h2_*` and `c08_h2_*`
+    /// checks talk HTTP/2), until the harness is dropped, running the request's tasks with the app's
     /// runner, or a default one on [`executor`](Harness::executor).
     ///
     /// # Panics

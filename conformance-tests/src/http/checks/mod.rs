@@ -7,8 +7,8 @@
 //! way, with its own integration (tower's `BackgroundTasksLayer` for every [`TowerHarness`],
 //! actix-web's `BackgroundTasksMiddleware`). Those are the ones
 //! [`framework_http_conformance_suite!`](crate::framework_http_conformance_suite) runs. The rest
-//! serve a tower service built by the check (tower-http's `ServeFile` and `CompressionLayer`,
-//! HTTP/2) through [`TowerHarness::serve`], and run on tower harnesses only.
+//! serve a tower service built by the check (tower-http's `ServeFile` and `CompressionLayer`)
+//! through [`TowerHarness::serve`], and run on tower harnesses only.
 //!
 //! Where a check must show that something has *not* happened yet (no task started while a
 //! response is half-sent), it first proves that background work is flowing: a request on another
@@ -34,16 +34,15 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use background_tasks::{BackgroundTasks, Outcome};
-use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending, RequestReport};
+use background_tasks_tower::{Decision, Ending, RequestReport};
 use http::{Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use tower::{Layer, service_fn};
 
 use crate::http::{
     Action, App, Chunks, Client, Events, HttpBody, HttpHarness, HttpService, Reply, RequestView,
-    TowerHarness, boxed_service, local_listener,
+    TowerHarness, local_listener,
 };
 
 use after_response::{Length, tasks_wait_for_a_held_body};
@@ -101,22 +100,6 @@ pub(super) fn serve_service<H: TowerHarness>(harness: &H, service: HttpService) 
     let addr = listener.local_addr().expect("the listener's address");
     harness.serve(listener, service);
     addr
-}
-
-/// Serves `handler` behind `layer`. The handler runs in the service's `call`, builds the response
-/// there and hands it back in a ready future, as most handlers effectively do.
-pub(super) fn serve<H, F>(
-    harness: &H,
-    layer: BackgroundTasksLayer<H::Executor>,
-    handler: F,
-) -> SocketAddr
-where
-    H: TowerHarness,
-    F: Fn(Request<Incoming>) -> Response<HttpBody> + Clone + Send + 'static,
-{
-    let router =
-        service_fn(move |request| std::future::ready(Ok::<_, Infallible>(handler(request))));
-    serve_service(harness, boxed_service(layer.layer(router)))
 }
 
 /// The request's queue, as an extractor (a FastAPI "dependency") would take it: the layer makes
