@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""HTTP load benchmark of background-tasks: wrk against `load_server`, on tokio, smol and async-std.
+"""HTTP load benchmark of background-tasks: wrk against `load_server`, on tokio, smol, async-std
+and actix-web (`actix`: BackgroundTasksMiddleware, its tasks on a tokio runtime of the server's own).
 
 Run with: python3 benches/load.py            (defaults: 5 rounds x 5 s per configuration)
 Smoke run: python3 benches/load.py --rounds 1 --duration 1
@@ -36,7 +37,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNTIMES = ["tokio", "smol", "async-std"]
+RUNTIMES = ["tokio", "smol", "async-std", "actix"]
+# Scenarios about tower's layers, which actix-web does not serve.
+NOT_ON = {"actix": {"noop-layer"}}
 # Keep in step with background_tasks_benches::Scenario::ALL.
 SCENARIOS = [
     "bare",
@@ -51,14 +54,14 @@ SCENARIOS = [
     "raw-spawn-blocking-ten",
 ]
 SCENARIO_NOTES = {
-    "bare": "axum, no layer",
+    "bare": "axum, no layer (actix: actix-web, no middleware)",
     "noop-layer": "axum with tower's Identity layer (any layer's cost in axum)",
-    "layer-empty": "BackgroundTasksLayer, no task queued",
+    "layer-empty": "BackgroundTasksLayer (actix: BackgroundTasksMiddleware), no task queued",
     "one-async": "the layer, one async task",
     "ten-async": "the layer, ten async tasks",
     "one-sync": "the layer, one sync task",
     "ten-sync": "the layer, ten sync tasks",
-    "raw-spawn": "no layer, the task spawned by hand",
+    "raw-spawn": "no layer, the task spawned by hand (actix: on the app's tokio runtime)",
     "raw-spawn-blocking": "no layer, fire-and-forget spawn_blocking by hand",
     "raw-spawn-blocking-ten": "no layer, ten boxed tasks in one fire-and-forget spawn_blocking",
 }
@@ -73,7 +76,7 @@ TASKS_PER_REQUEST = {
 }
 # (name, numerator scenario, denominator scenario, minimum ratio)
 THROUGHPUT_TARGETS = [
-    ("layer, no task vs bare axum", "layer-empty", "bare", 0.97),
+    ("layer (actix: middleware), no task vs bare axum (actix: bare actix-web)", "layer-empty", "bare", 0.97),
     ("one async task vs hand-written spawn", "one-async", "raw-spawn", 0.95),
     ("one sync task vs fire-and-forget spawn_blocking", "one-sync", "raw-spawn-blocking", 0.90),
     ("ten sync tasks vs one sync task", "ten-sync", "one-sync", 0.90),
@@ -428,7 +431,7 @@ def short(value):
 
 
 def svg_chart(results, runtimes, scenarios, title):
-    colors = {"tokio": "#4477aa", "smol": "#ee6677", "async-std": "#228833"}
+    colors = {"tokio": "#4477aa", "smol": "#ee6677", "async-std": "#228833", "actix": "#aa7744"}
     bar, gap = 16, 22
     left, right, top, bottom = 70, 110, 60, 120  # the last rotated label needs room on the right
     group = bar * len(runtimes) + gap
@@ -562,7 +565,9 @@ def main():
     ensure_wrk(not options.no_install)
     binary = build_server(not options.no_build)
 
-    configurations = [(r, s) for r in options.runtimes for s in options.scenarios]
+    configurations = [
+        (r, s) for r in options.runtimes for s in options.scenarios if s not in NOT_ON.get(r, ())
+    ]
     per_run = options.duration + max(options.warm_up, 0) + 1.2
     log(
         f"{len(configurations)} configurations x {options.rounds} rounds, about "

@@ -33,6 +33,7 @@
 //! assert_eq!(app.stats().requests, 0);
 //! ```
 
+mod actix;
 mod app;
 mod counters;
 mod runtime;
@@ -40,6 +41,7 @@ mod scenario;
 
 pub mod peer;
 
+pub use actix::ActixApp;
 pub use app::{App, Placement};
 pub use counters::{Counters, Counting, Stats};
 pub use runtime::{AsyncStd, Runtime, Smol, Tokio};

@@ -8,7 +8,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use background_tasks::Executor;
 use background_tasks_async_std::AsyncStdExecutor;
-use background_tasks_benches::{App, AsyncStd, Placement, Runtime, Scenario, Smol, Stats, Tokio};
+use background_tasks_benches::{
+    ActixApp, App, AsyncStd, Placement, Runtime, Scenario, Smol, Stats, Tokio,
+};
 use background_tasks_smol::SmolExecutor;
 use background_tasks_tokio::TokioExecutor;
 use http_body_util::BodyExt;
@@ -127,6 +129,53 @@ fn every_scenario_on_async_std() {
             });
             check(scenario, stats, AsyncStd::NAME);
         }
+    }
+}
+
+#[test]
+fn every_scenario_but_tower_s_noop_layer_on_actix() {
+    let tasks = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    for scenario in Scenario::ALL {
+        let Some(app) = ActixApp::new(scenario, tasks.handle().clone()) else {
+            assert_eq!(scenario, Scenario::NoopLayer);
+            continue;
+        };
+        let stats = actix_web::rt::System::new().block_on(async {
+            let (middleware, routes) = (app.middleware(), app.routes());
+            let service = actix_web::test::init_service(
+                actix_web::App::new()
+                    .wrap(actix_web::middleware::Condition::new(
+                        middleware.is_some(),
+                        middleware.unwrap_or_else(|| {
+                            // Off: a value of the right type, never installed.
+                            background_tasks_actix::BackgroundTasksMiddleware::new(
+                                background_tasks_benches::Counting::new(
+                                    TokioExecutor::from_handle(tasks.handle().clone()),
+                                    Default::default(),
+                                ),
+                            )
+                        }),
+                    ))
+                    .configure(routes),
+            )
+            .await;
+            for _ in 0..2 {
+                let request = actix_web::test::TestRequest::get().uri("/").to_request();
+                let body = actix_web::test::call_and_read_body(&service, request).await;
+                assert_eq!(body, "hello");
+            }
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !app.stats().is_drained() {
+                assert!(Instant::now() < deadline, "not drained: {:?}", app.stats());
+                actix_web::rt::time::sleep(Duration::from_millis(1)).await;
+            }
+            app.stats()
+        });
+        check(scenario, stats, "actix");
     }
 }
 

@@ -37,8 +37,10 @@
 //! With the `http` feature, the `http` module proves the HTTP clauses (C1, C8 to C12) with
 //! `background-tasks-tower`'s layer served on your runtime over real TCP, and puts the whole
 //! stack under load (20,000 requests with failing tasks and clients hanging up; a shutdown while
-//! queues run and wait): implement `http::HttpHarness` (serve a boxed tower service on a listener
-//! the suite binds) and call `http_conformance_suite!` once more.
+//! queues run and wait): implement `http::TowerHarness` (serve a boxed tower service on a listener
+//! the suite binds) and call `http_conformance_suite!` once more. A framework that is not built on
+//! tower implements `http::HttpHarness` instead (serve a check's `http::App` description with its
+//! own integration) and calls `framework_http_conformance_suite!`.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -99,8 +101,9 @@ macro_rules! conformance_suite {
     };
 }
 
-/// Emits the HTTP suite for an [`http::HttpHarness`] as a module of `#[test]` functions (feature
-/// `http`).
+/// Emits the HTTP suite for an [`http::TowerHarness`] as a module of `#[test]` functions (feature
+/// `http`): every check of [`framework_http_conformance_suite!`], and the checks that need a tower
+/// service (tower-http's `ServeFile` and `CompressionLayer`).
 ///
 /// `http_conformance_suite!(smol_http, Global)` creates `mod smol_http` with one test per check
 /// in [`http::checks`], each under the same watchdog as [`conformance_suite!`].
@@ -110,35 +113,63 @@ macro_rules! conformance_suite {
 macro_rules! http_conformance_suite {
     ($module:ident, $harness:ty) => {
         mod $module {
+            $crate::__http_framework_checks!($harness);
             $crate::__tests! {
                 @http $harness;
-                c01_dependency_and_handler_tasks_run_in_order,
-                c08_paused_client_delays_tasks_until_it_reads_the_rest,
-                c08_content_length_body_runs_tasks_after_its_last_frame,
-                c08_chunked_stream_runs_tasks_after_its_end,
-                c08_full_body_runs_tasks,
-                c08_empty_body_runs_tasks,
-                c08_no_content_runs_tasks,
-                c08_head_request_runs_tasks,
-                c08_streamed_body_with_content_length_runs_tasks_after_its_last_byte,
-                c08_body_short_of_its_content_length_is_cut_short,
                 c08_served_file_runs_tasks_after_its_last_byte,
                 c08_compressed_body_runs_tasks_after_its_end,
-                c08_event_stream_runs_tasks_after_the_last_event,
-                c01_h2_dependency_and_handler_tasks_run_in_order,
-                c08_h2_tasks_start_after_the_stream_ends,
-                c09_each_response_is_complete_before_its_tasks_start,
-                c10_waiting_tasks_delay_neither_the_connection_nor_others,
-                c11_client_leaving_mid_body_still_runs_tasks_by_default,
-                c11_skip_discards_tasks_when_the_client_leaves_mid_body,
-                c11_client_leaving_while_the_handler_works_is_a_disconnect,
-                c12_error_statuses_run_tasks_by_default,
-                c12_success_only_discards_tasks_of_error_responses,
-                c12_panicking_handler_runs_none_of_its_tasks,
-                c14_every_task_runs_exactly_once_under_load,
-                c16_shutdown_under_load_waits_for_every_queue,
-                c16_shutdown_under_load_abandons_exactly_what_never_ran,
             }
+        }
+    };
+}
+
+/// Emits the HTTP checks written against [`http::HttpHarness`], for any framework (feature
+/// `http`): the check describes its app as data ([`http::App`]) and the harness serves it with
+/// its framework's integration. This is how C23 is proved for a framework that is not built on
+/// tower, as actix-web's harness in `background-tasks-actix` does.
+///
+/// `framework_http_conformance_suite!(actix_http, ActixHarness)` creates `mod actix_http`.
+#[cfg(feature = "http")]
+#[macro_export]
+macro_rules! framework_http_conformance_suite {
+    ($module:ident, $harness:ty) => {
+        mod $module {
+            $crate::__http_framework_checks!($harness);
+        }
+    };
+}
+
+#[cfg(feature = "http")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __http_framework_checks {
+    ($harness:ty) => {
+        $crate::__tests! {
+            @http $harness;
+            c01_dependency_and_handler_tasks_run_in_order,
+            c08_paused_client_delays_tasks_until_it_reads_the_rest,
+            c08_content_length_body_runs_tasks_after_its_last_frame,
+            c08_chunked_stream_runs_tasks_after_its_end,
+            c08_full_body_runs_tasks,
+            c08_empty_body_runs_tasks,
+            c08_no_content_runs_tasks,
+            c08_head_request_runs_tasks,
+            c08_streamed_body_with_content_length_runs_tasks_after_its_last_byte,
+            c08_body_short_of_its_content_length_is_cut_short,
+            c08_event_stream_runs_tasks_after_the_last_event,
+            c01_h2_dependency_and_handler_tasks_run_in_order,
+            c08_h2_tasks_start_after_the_stream_ends,
+            c09_each_response_is_complete_before_its_tasks_start,
+            c10_waiting_tasks_delay_neither_the_connection_nor_others,
+            c11_client_leaving_mid_body_still_runs_tasks_by_default,
+            c11_skip_discards_tasks_when_the_client_leaves_mid_body,
+            c11_client_leaving_while_the_handler_works_is_a_disconnect,
+            c12_error_statuses_run_tasks_by_default,
+            c12_success_only_discards_tasks_of_error_responses,
+            c12_panicking_handler_runs_none_of_its_tasks,
+            c14_every_task_runs_exactly_once_under_load,
+            c16_shutdown_under_load_waits_for_every_queue,
+            c16_shutdown_under_load_abandons_exactly_what_never_ran,
         }
     };
 }

@@ -157,10 +157,10 @@ impl BackgroundTasks {
     }
 }
 
-/// No request queue is in scope: the request did not go through `BackgroundTasksLayer`, or the
-/// caller runs outside the request's handler (in a task spawned from it, say: take a clone of the
-/// queue along instead). With axum, this is the extractor's rejection, a `500` whose body is this
-/// message.
+/// No request queue is in scope: the request did not go through `BackgroundTasksLayer` (or, with
+/// actix-web, `BackgroundTasksMiddleware`), or the caller runs outside the request's handler (in a
+/// task spawned from it, say: take a clone of the queue along instead). With axum and actix-web,
+/// this is the extractor's rejection, a `500` whose body is this message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MissingBackgroundTasks {
     _private: (),
@@ -172,6 +172,8 @@ impl fmt::Display for MissingBackgroundTasks {
             "missing background tasks: this request has no `BackgroundTasks` queue; add \
              background_tasks_tower::BackgroundTasksLayer to the router or service, e.g. \
              `Router::new().route(\"/\", get(handler)).layer(BackgroundTasksLayer::new(TokioExecutor::new()))`, \
+             or, with actix-web, background_tasks_actix::BackgroundTasksMiddleware to the app, e.g. \
+             `App::new().wrap(BackgroundTasksMiddleware::new(executor))`, \
              and ask for the queue from the handler itself (take a clone into spawned tasks)",
         )
     }

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use async_std::net::TcpListener;
 use async_std::task::JoinHandle;
 use background_tasks_async_std::AsyncStdExecutor;
-use background_tasks_conformance::http::{HttpHarness, HttpService};
+use background_tasks_conformance::http::{HttpService, TowerHarness};
 use background_tasks_conformance::{Harness, conformance_suite, http_conformance_suite};
 use background_tasks_tower::server;
 
@@ -44,7 +44,7 @@ impl Harness for AsyncStd {
     }
 }
 
-impl HttpHarness for AsyncStd {
+impl TowerHarness for AsyncStd {
     fn serve(&self, listener: StdTcpListener, service: HttpService) {
         let server = async_std::task::spawn(async move {
             let listener = TcpListener::from(listener);

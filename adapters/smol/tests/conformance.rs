@@ -5,7 +5,7 @@ use std::net::TcpListener as StdTcpListener;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use background_tasks_conformance::http::{HttpHarness, HttpService};
+use background_tasks_conformance::http::{HttpService, TowerHarness};
 use background_tasks_conformance::{Harness, conformance_suite, http_conformance_suite};
 use background_tasks_smol::SmolExecutor;
 use background_tasks_tower::server;
@@ -51,7 +51,7 @@ impl Harness for Explicit {
     }
 }
 
-impl HttpHarness for Explicit {
+impl TowerHarness for Explicit {
     fn serve(&self, listener: StdTcpListener, service: HttpService) {
         let server = self
             .executor
@@ -109,7 +109,7 @@ impl Harness for Global {
     }
 }
 
-impl HttpHarness for Global {
+impl TowerHarness for Global {
     fn serve(&self, listener: StdTcpListener, service: HttpService) {
         // Kept until the harness drops, which cancels the accept loop.
         let server = smol::spawn(serve(listener, service, SmolExecutor::new()));

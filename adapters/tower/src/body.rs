@@ -10,8 +10,7 @@ use http::StatusCode;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use crate::report::Ending;
-use crate::request::RequestTasks;
+use background_tasks_http::{RequestTasks, ResponseEnd};
 
 pin_project! {
     /// The response body of [`BackgroundTasksService`](crate::BackgroundTasksService): the inner
@@ -31,7 +30,7 @@ pin_project! {
     pub struct ResponseBody<B> {
         #[pin]
         inner: B,
-        state: Option<State>,
+        state: Option<ResponseEnd>,
     }
 
     impl<B> PinnedDrop for ResponseBody<B> {
@@ -40,58 +39,6 @@ pin_project! {
                 state.finish_at_drop();
             }
         }
-    }
-}
-
-struct State {
-    tasks: RequestTasks,
-    status: StatusCode,
-    progress: Progress,
-    // Data bytes the response still owes by its declared length; `None` when none is declared.
-    owed: Option<u64>,
-}
-
-/// How far the body has gone, as the wrapper has seen it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Progress {
-    Sending,
-    /// Over by the server's count: `is_end_stream`, or the declared length reached.
-    Sent,
-    /// The inner body returned an error.
-    Failed,
-}
-
-impl State {
-    /// Counts a frame handed to the server.
-    fn sent(&mut self, data_len: usize, end_stream: bool) {
-        if let Some(owed) = &mut self.owed {
-            *owed = owed.saturating_sub(data_len as u64);
-            if *owed == 0 {
-                self.progress = Progress::Sent;
-            }
-        }
-        if end_stream {
-            self.progress = Progress::Sent;
-        }
-    }
-
-    /// How the body ended, seen from its `None`: short if it owes bytes it declared.
-    fn ending_at_end(&self) -> Ending {
-        match self.owed {
-            Some(owed) if owed > 0 => Ending::CutShort,
-            _ => Ending::Completed,
-        }
-    }
-
-    fn finish_at_drop(self) {
-        let ending = if self.progress == Progress::Sent || self.tasks.has_no_body(self.status) {
-            Ending::Completed
-        } else if self.progress == Progress::Failed || std::thread::panicking() {
-            Ending::BodyFailed
-        } else {
-            Ending::CutShort
-        };
-        self.tasks.finish(Some(self.status), ending);
     }
 }
 
@@ -108,12 +55,8 @@ impl<B> ResponseBody<B> {
     {
         Self {
             state: tasks.map(|tasks| {
-                let mut state = State {
-                    tasks,
-                    status,
-                    progress: Progress::Sending,
-                    owed: declared.or_else(|| inner.size_hint().exact()),
-                };
+                let declared = declared.or_else(|| inner.size_hint().exact());
+                let mut state = ResponseEnd::new(tasks, status, declared);
                 state.sent(0, inner.is_end_stream());
                 state
             }),
@@ -141,13 +84,13 @@ impl<B: Body> Body for ResponseBody<B> {
             return inner.poll_frame(cx);
         };
         // A body that streams from the handler's work may still queue tasks.
-        let scope = &mut state.tasks.scope;
+        let scope = state.tasks_mut().scope_mut();
         let poll = match catch_unwind(AssertUnwindSafe(|| {
             scope.enter(|| inner.as_mut().poll_frame(cx))
         })) {
             Ok(poll) => poll,
             Err(panic) => {
-                state.progress = Progress::Failed;
+                state.failed();
                 resume_unwind(panic)
             }
         };
@@ -157,12 +100,10 @@ impl<B: Body> Body for ResponseBody<B> {
                 let data_len = frame.data_ref().map_or(0, Buf::remaining);
                 state.sent(data_len, inner.is_end_stream());
             }
-            Poll::Ready(Some(Err(_))) => state.progress = Progress::Failed,
+            Poll::Ready(Some(Err(_))) => state.failed(),
             Poll::Ready(None) => {
                 // Every frame has been handed to the server: start now rather than wait for the drop.
-                let state = this.state.take().expect("checked above");
-                let ending = state.ending_at_end();
-                state.tasks.finish(Some(state.status), ending);
+                this.state.take().expect("checked above").finish_at_end();
             }
         }
         poll
@@ -181,7 +122,7 @@ impl<B: fmt::Debug> fmt::Debug for ResponseBody<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseBody")
             .field("inner", &self.inner)
-            .field("tasks", &self.state.as_ref().map(|state| &state.tasks))
+            .field("end", &self.state)
             .finish()
     }
 }

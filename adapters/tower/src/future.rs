@@ -11,9 +11,9 @@ use http::Response;
 use http_body::Body;
 use pin_project_lite::pin_project;
 
+use background_tasks_http::{Ending, RequestTasks};
+
 use crate::body::ResponseBody;
-use crate::report::Ending;
-use crate::request::RequestTasks;
 
 pin_project! {
     /// The response future of [`BackgroundTasksService`](crate::BackgroundTasksService): the inner
@@ -67,7 +67,7 @@ where
         // the panic further up (tower-http's `CatchPanicLayer` keeps this future alive until later).
         let tasks = &mut *this.tasks;
         let output = match catch_unwind(AssertUnwindSafe(|| match tasks {
-            Some(tasks) => tasks.scope.enter(|| inner.as_mut().poll(cx)),
+            Some(tasks) => tasks.scope_mut().enter(|| inner.as_mut().poll(cx)),
             None => inner.as_mut().poll(cx),
         })) {
             Ok(Poll::Pending) => return Poll::Pending,

@@ -6,10 +6,9 @@ use std::sync::Arc;
 use background_tasks::{Executor, Runner};
 use tower_layer::Layer;
 
-use crate::report::{ReportHook, RequestReport};
-use crate::request::Shared;
+use background_tasks_http::{Dispatcher, OnDisconnect, RequestReport, Settings, Statuses};
+
 use crate::service::BackgroundTasksService;
-use crate::settings::{OnDisconnect, Settings, Statuses};
 
 /// A tower [`Layer`] that gives every request a fresh
 /// [`BackgroundTasks`](background_tasks::BackgroundTasks) queue and runs it on `E` once the
@@ -78,13 +77,13 @@ impl<E> BackgroundTasksLayer<E> {
     /// Sets what happens to the tasks when the client goes away before the response ends (default:
     /// [`OnDisconnect::Run`]).
     pub fn on_disconnect(mut self, on_disconnect: OnDisconnect) -> Self {
-        self.settings.on_disconnect = on_disconnect;
+        self.settings = self.settings.with_on_disconnect(on_disconnect);
         self
     }
 
     /// Sets which response statuses run tasks (default: [`Statuses::All`]).
     pub fn statuses(mut self, statuses: Statuses) -> Self {
-        self.settings.statuses = statuses;
+        self.settings = self.settings.with_statuses(statuses);
         self
     }
 
@@ -119,7 +118,7 @@ impl<E> BackgroundTasksLayer<E> {
     where
         F: Fn(RequestReport) + Send + Sync + 'static,
     {
-        self.settings.on_report = Some(Arc::new(hook) as ReportHook);
+        self.settings = self.settings.with_on_report(hook);
         self
     }
 
@@ -151,9 +150,9 @@ impl<E: fmt::Debug> fmt::Debug for BackgroundTasksLayer<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BackgroundTasksLayer")
             .field("runner", &self.runner)
-            .field("on_disconnect", &self.settings.on_disconnect)
-            .field("statuses", &self.settings.statuses)
-            .field("custom_report_hook", &self.settings.on_report.is_some())
+            .field("on_disconnect", &self.settings.on_disconnect())
+            .field("statuses", &self.settings.statuses())
+            .field("custom_report_hook", &self.settings.has_report_hook())
             .finish()
     }
 }
@@ -162,10 +161,7 @@ impl<S, E: Executor + Clone> Layer<S> for BackgroundTasksLayer<E> {
     type Service = BackgroundTasksService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        let shared = Arc::new(Shared {
-            runner: self.runner.clone(),
-            settings: self.settings.clone(),
-        });
-        BackgroundTasksService::from_parts(inner, shared)
+        let dispatch = Arc::new(Dispatcher::new(self.runner.clone(), self.settings.clone()));
+        BackgroundTasksService::from_parts(inner, dispatch)
     }
 }

@@ -119,18 +119,16 @@
 pub mod body;
 pub mod future;
 mod layer;
-mod report;
-mod request;
 #[cfg(feature = "hyper-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hyper-server")))]
 pub mod server;
 mod service;
-mod settings;
 
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use background_tasks::MissingBackgroundTasks;
+// The request's end is decided alike for every framework, in `background-tasks-http`; tower
+// users see its types here, unchanged.
+pub use background_tasks_http::{Decision, Ending, OnDisconnect, RequestReport, Statuses};
 pub use layer::BackgroundTasksLayer;
-pub use report::{Decision, Ending, RequestReport};
 pub use service::BackgroundTasksService;
-pub use settings::{OnDisconnect, Statuses};

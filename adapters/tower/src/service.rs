@@ -10,10 +10,10 @@ use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
+use background_tasks_http::{Dispatch, Ending, RequestTasks};
+
 use crate::body::ResponseBody;
 use crate::future::ResponseFuture;
-use crate::report::{Ending, RequestPath};
-use crate::request::{Dispatch, RequestTasks};
 
 /// Gives every request its own [`BackgroundTasks`](background_tasks::BackgroundTasks) queue, calls the inner service, and runs the
 /// queue once the response body has ended.
@@ -102,19 +102,18 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let mut tasks = RequestTasks {
-            scope: self.dispatch.scope(),
-            dispatch: Arc::clone(&self.dispatch),
-            method: request.method().clone(),
-            path: RequestPath::new(request.uri().path()),
-            span: tracing::Span::current(),
-        };
+        let mut tasks = RequestTasks::new(
+            Arc::clone(&self.dispatch),
+            request.method().clone(),
+            request.uri().path(),
+            tracing::Span::current(),
+        );
         // A service doing its work in `call` (a plain `service_fn` closure) reaches the queue here,
         // one doing it in its future in `ResponseFuture::poll`. A service that panics in `call`
         // may have queued tasks already.
         let inner = &mut self.inner;
         match catch_unwind(AssertUnwindSafe(|| {
-            tasks.scope.enter(|| inner.call(request))
+            tasks.scope_mut().enter(|| inner.call(request))
         })) {
             Ok(future) => ResponseFuture::new(future, Some(tasks)),
             Err(panic) => {

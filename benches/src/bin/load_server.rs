@@ -3,10 +3,11 @@
 //! The server that `benches/load.py` puts under load: one [`Scenario`] on one runtime, on
 //! loopback. Axum's `Router` serves `GET /` (the scenario's work) and `GET /stats` (the counters as
 //! JSON); tokio serves it with `axum::serve`, smol and async-std with
-//! `background_tasks_tower::server::serve`.
+//! `background_tasks_tower::server::serve`. `actix` serves the same routes with actix-web
+//! ([`ActixApp`]), its tasks on a tokio runtime of the server's own.
 //!
 //! ```text
-//! load_server <tokio|smol|async-std> <scenario> [--around-router] [ADDR]
+//! load_server <tokio|smol|async-std|actix> <scenario> [--around-router] [ADDR]
 //! ```
 //!
 //! `ADDR` defaults to 127.0.0.1:0. `--around-router` installs the layer around the whole `Router`
@@ -24,13 +25,14 @@ use axum::body::Body;
 use axum::extract::Request;
 use background_tasks::Executor;
 use background_tasks_async_std::AsyncStdExecutor;
-use background_tasks_benches::{App, AsyncStd, Placement, Scenario, Smol, Tokio};
+use background_tasks_benches::{ActixApp, App, AsyncStd, Placement, Scenario, Smol, Stats, Tokio};
 use background_tasks_smol::SmolExecutor;
 use background_tasks_tokio::TokioExecutor;
 use background_tasks_tower::server;
 use tower::{Layer, ServiceExt};
 
-const USAGE: &str = "usage: load_server <tokio|smol|async-std> <scenario> [--around-router] [ADDR]";
+const USAGE: &str =
+    "usage: load_server <tokio|smol|async-std|actix> <scenario> [--around-router] [ADDR]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         "tokio" => serve_tokio(scenario, placement, addr),
         "smol" => serve_smol(scenario, placement, addr),
         "async-std" => serve_async_std(scenario, placement, addr),
+        "actix" => serve_actix(scenario, addr),
         _ => unreachable!("checked by parse"),
     };
     match served {
@@ -60,9 +63,9 @@ fn parse(args: &[String]) -> Result<(String, Scenario, Placement, SocketAddr), S
     let [runtime, scenario, rest @ ..] = args else {
         return Err("load_server needs a runtime and a scenario".to_owned());
     };
-    if !["tokio", "smol", "async-std"].contains(&runtime.as_str()) {
+    if !["tokio", "smol", "async-std", "actix"].contains(&runtime.as_str()) {
         return Err(format!(
-            "unknown runtime `{runtime}`; use tokio, smol or async-std"
+            "unknown runtime `{runtime}`; use tokio, smol, async-std or actix"
         ));
     }
     let scenario = scenario.parse::<Scenario>().map_err(|e| e.to_string())?;
@@ -82,6 +85,11 @@ fn parse(args: &[String]) -> Result<(String, Scenario, Placement, SocketAddr), S
 
 /// Prints the address, then stops the process (after printing the stats) when stdin closes.
 fn announce<E: Executor + Clone>(addr: SocketAddr, app: Arc<App<E>>) -> io::Result<()> {
+    announce_stats(addr, move || app.stats())
+}
+
+/// [`announce`], for any app whose counters `stats` reads.
+fn announce_stats(addr: SocketAddr, stats: impl Fn() -> Stats + Send + 'static) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     writeln!(stdout, "listening on http://{addr}")?;
     stdout.flush()?;
@@ -92,7 +100,7 @@ fn announce<E: Executor + Clone>(addr: SocketAddr, app: Arc<App<E>>) -> io::Resu
                 break;
             }
         }
-        println!("stats {}", app.stats().to_json());
+        println!("stats {}", stats().to_json());
         std::process::exit(0);
     });
     Ok(())
@@ -153,5 +161,43 @@ fn serve_async_std(scenario: Scenario, placement: Placement, addr: SocketAddr) -
             Some(layer) => server::serve(incoming, layer.layer(app.router()), executor).await,
             None => server::serve(incoming, app.router(), executor).await,
         }
+    })
+}
+
+/// actix-web with as many workers as this process may use CPUs (one under `taskset -c 0`), as
+/// tokio's runtime above; the tasks (the middleware's and the hand-written spawns) on a tokio
+/// runtime of the server's own, as the README asks of an actix-web application.
+fn serve_actix(scenario: Scenario, addr: SocketAddr) -> io::Result<()> {
+    let tasks = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let app = ActixApp::new(scenario, tasks.handle().clone()).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "scenario `{}` is about tower's layers: not served on actix",
+                scenario.name()
+            ),
+        )
+    })?;
+    let listener = std::net::TcpListener::bind(addr)?;
+    let (middleware, routes) = (app.middleware(), app.routes());
+    announce_stats(listener.local_addr()?, move || app.stats())?;
+    actix_web::rt::System::new().block_on(async move {
+        let server = match middleware {
+            Some(middleware) => actix_web::HttpServer::new(move || {
+                actix_web::App::new()
+                    .wrap(middleware.clone())
+                    .configure(routes.clone())
+            })
+            .listen(listener)?
+            .run(),
+            None => {
+                actix_web::HttpServer::new(move || actix_web::App::new().configure(routes.clone()))
+                    .listen(listener)?
+                    .run()
+            }
+        };
+        server.await
     })
 }

@@ -1,11 +1,13 @@
-//! [`Chunks`]: a response body that logs its end, and can be held before it.
+//! [`Chunks`]: a response body that logs its end, and can be held before it; [`EventStream`]: a
+//! body of the events a check sends it.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures_channel::oneshot;
+use futures_channel::{mpsc, oneshot};
+use futures_core::Stream;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Bytes;
 
@@ -91,6 +93,13 @@ impl Chunks {
     pub fn declared(mut self) -> Self {
         self.length = Length::Declared;
         self
+    }
+
+    /// Whether only the response's `Content-Length` header tells the length (see
+    /// [`declared`](Self::declared)): a harness puts [`content_length`](Self::content_length)
+    /// there.
+    pub fn is_declared(&self) -> bool {
+        self.length == Length::Declared
     }
 
     /// The value for the response's `Content-Length` header.
@@ -187,4 +196,55 @@ enum Length {
     Declared,
     /// Nobody: the body is sent chunked.
     Unknown,
+}
+
+/// A response body of the events a channel receives (server-sent events, say), of unknown length
+/// (sent chunked), ended when the channel closes, logging `"events body end"` to [`Events`] then.
+///
+/// # Examples
+///
+/// ```
+/// use background_tasks_conformance::http::{EventStream, Events};
+/// use hyper::body::Bytes;
+///
+/// let events = Events::default();
+/// let (send, receive) = futures_channel::mpsc::unbounded::<Bytes>();
+/// let body = EventStream::new(receive, &events);
+/// send.unbounded_send(Bytes::from("data: hello\n\n")).unwrap();
+/// # let _ = body;
+/// ```
+#[derive(Debug)]
+pub struct EventStream {
+    events: mpsc::UnboundedReceiver<Bytes>,
+    log: Events,
+}
+
+impl EventStream {
+    /// Sends what `events` receives; logs to `log` when it closes.
+    pub fn new(events: mpsc::UnboundedReceiver<Bytes>, log: &Events) -> Self {
+        Self {
+            events,
+            log: log.clone(),
+        }
+    }
+}
+
+impl Body for EventStream {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.events).poll_next(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(event)) => Poll::Ready(Some(Ok(Frame::data(event)))),
+            Poll::Ready(None) => {
+                this.log.push("events body end");
+                Poll::Ready(None)
+            }
+        }
+    }
 }

@@ -1,4 +1,5 @@
-//! [`HttpHarness`]: what the HTTP checks need from a runtime, and the service type they hand it.
+//! [`HttpHarness`]: what the HTTP checks need from a framework on a runtime; [`TowerHarness`]: the
+//! same for a server of tower services, and the service type the checks hand it.
 
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
@@ -14,16 +15,50 @@ use tower::util::BoxCloneService;
 use tower::{Service, ServiceExt};
 
 use crate::Harness;
+use crate::http::app::{App, tower_service};
 
 /// The response body of an [`HttpService`]: any body, boxed, so that every check serves one type.
 pub type HttpBody = UnsyncBoxBody<Bytes, BoxError>;
 
-/// The service an HTTP check hands to [`HttpHarness::serve`]: `BackgroundTasksLayer` (with the
+/// The service an HTTP check hands to [`TowerHarness::serve`]: `BackgroundTasksLayer` (with the
 /// settings under test) around the check's own router, boxed. It is `Clone + Send`, as hyper's
 /// servers need to serve it on many connections from any thread.
 pub type HttpService = BoxCloneService<Request<Incoming>, Response<HttpBody>, Infallible>;
 
-/// A runtime that can also serve HTTP: the [`Harness`] under test, plus a server on it.
+/// A framework served on a runtime: the [`Harness`] under test, plus a way to serve an [`App`], the
+/// check's description of its settings and handler, with the framework's own integration.
+///
+/// Every [`TowerHarness`] is one, through [`tower_service`]. A harness for another framework (as
+/// `background-tasks-actix`'s for actix-web) implements this directly: it builds its app and
+/// middleware from the description, serves it on the listener, and keeps it running until the
+/// harness is dropped. It is then called with
+/// [`framework_http_conformance_suite!`](crate::framework_http_conformance_suite), which runs
+/// the checks written against this trait.
+pub trait HttpHarness: Harness {
+    /// Whether the server polls the body of a response to `HEAD` (and sends none of it), as
+    /// actix-web does, rather than dropping it unpolled, as hyper does. The `HEAD` check then
+    /// expects the body's end before the tasks start, instead of no end at all.
+    const POLLS_HEAD_BODIES: bool = false;
+
+    /// Serves `app` on connections accepted from `listener` (see [`local_listener`]), HTTP/1.1
+    /// with keep-alive and HTTP/2 with prior knowledge (h2c) alike (the `c01_h2_*` and `c08_h2_*`
+    /// checks talk HTTP/2), until the harness is dropped, running the request's tasks with the app's
+    /// runner, or a default one on [`executor`](Harness::executor).
+    ///
+    /// # Panics
+    ///
+    /// May panic if the framework cannot take the listener; the check then fails.
+    fn serve_app(&self, listener: TcpListener, app: App<Self::Executor>);
+}
+
+impl<H: TowerHarness> HttpHarness for H {
+    fn serve_app(&self, listener: TcpListener, app: App<Self::Executor>) {
+        self.serve(listener, tower_service(app, self.executor()));
+    }
+}
+
+/// A runtime that can also serve tower services over HTTP: the [`Harness`] under test, plus a
+/// server on it.
 ///
 /// The HTTP checks build `BackgroundTasksLayer::new(harness.executor())` around a router of their
 /// own, bind a [`local_listener`], and ask the harness to serve the result there. They then talk
@@ -36,10 +71,10 @@ pub type HttpService = BoxCloneService<Request<Incoming>, Response<HttpBody>, In
 /// On smol, with the crate's `server` feature:
 ///
 /// ```ignore
-/// use background_tasks_conformance::http::{HttpHarness, HttpService};
+/// use background_tasks_conformance::http::{HttpService, TowerHarness};
 /// use background_tasks_smol::SmolExecutor;
 ///
-/// impl HttpHarness for Global {
+/// impl TowerHarness for Global {
 ///     fn serve(&self, listener: std::net::TcpListener, service: HttpService) {
 ///         let listener = smol::net::TcpListener::try_from(listener).unwrap();
 ///         let server = background_tasks_tower::server::serve(
@@ -49,7 +84,7 @@ pub type HttpService = BoxCloneService<Request<Incoming>, Response<HttpBody>, In
 ///     }
 /// }
 /// ```
-pub trait HttpHarness: Harness {
+pub trait TowerHarness: Harness {
     /// Serves `service` with HTTP/1.1 (keep-alive) and HTTP/2 with prior knowledge (h2c) on
     /// connections accepted from `listener`, on this runtime, until the harness is dropped.
     ///

@@ -10,15 +10,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use background_tasks::{Executor, Metrics, Outcome, Runner, Task, TaskError};
-use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending, RequestReport};
-use http::Request;
-use hyper::body::Incoming;
+use background_tasks::{BackgroundTasks, Executor, Metrics, Outcome, Runner, Task, TaskError};
+use background_tasks_tower::{Decision, Ending, RequestReport};
 
 use crate::gate::{Gate, lock};
 use crate::harness::{End, Kind, Rng};
-use crate::http::checks::{queue, serve, text};
-use crate::http::{Client, HttpHarness, Reports, WAIT_LIMIT};
+use crate::http::checks::serve_app;
+use crate::http::{App, Client, HttpHarness, Reply, Reports, RequestView, WAIT_LIMIT};
 use crate::yield_now;
 
 /// Requests sent by [`c14_every_task_runs_exactly_once_under_load`].
@@ -81,15 +79,14 @@ impl Plan {
     }
 
     /// The plan a request's target carries.
-    pub(super) fn parse(request: &Request<Incoming>) -> Self {
-        let uri = request.uri();
-        let id = uri
-            .path()
+    pub(super) fn parse(request: &RequestView) -> Self {
+        let id = request
+            .path
             .strip_prefix("/r/")
             .and_then(|id| id.parse().ok())
-            .unwrap_or_else(|| panic!("not a planned request: {uri}"));
+            .unwrap_or_else(|| panic!("not a planned request: {request:?}"));
         let (mut cut, mut tasks) = (false, Vec::new());
-        for pair in uri.query().unwrap_or_default().split('&') {
+        for pair in request.query.as_deref().unwrap_or_default().split('&') {
             if let Some(flag) = pair.strip_prefix("cut=") {
                 cut = flag == "1";
             } else if let Some(letters) = pair.strip_prefix("tasks=") {
@@ -137,8 +134,7 @@ impl Plan {
     }
 
     /// The request's queue: each task records itself in `ran`, then ends as planned.
-    pub(super) fn queue_tasks(&self, ran: &Ran) {
-        let tasks = queue();
+    pub(super) fn queue_tasks(&self, ran: &Ran, tasks: &BackgroundTasks) {
         for (index, &(kind, end)) in self.tasks.iter().enumerate() {
             let (id, ran) = (self.id, ran.clone());
             let task = match kind {
@@ -361,19 +357,17 @@ pub(super) fn serve_gated<H: HttpHarness>(harness: &H) -> GatedServer<H::Executo
         .max_running(MAX_RUNNING)
         .on_error(error_hook(&hooked));
     let reports = Reports::default();
-    let layer = BackgroundTasksLayer::with_runner(runner.clone()).on_report(reports.hook());
     let (gate, started, ran) = (
         Gate::new(3 * WAIT_LIMIT),
         Tally::default(),
         Ran::new(GATED_REQUESTS),
     );
     let (g, s, r) = (gate.clone(), started.clone(), ran.clone());
-    let addr = serve(harness, layer, move |request| {
-        let Some(id) = request.uri().path().strip_prefix("/g/") else {
-            return text("pong");
+    let app = App::new(&reports, move |request, tasks| {
+        let Some(id) = request.path.strip_prefix("/g/") else {
+            return Reply::text("pong").into();
         };
         let id: usize = id.parse().expect("/g/{id}");
-        let tasks = queue();
         for index in 0..GATED_TASKS {
             // Sync and async alike, for the quick tasks and the gated one.
             let sync = match index {
@@ -398,8 +392,10 @@ pub(super) fn serve_gated<H: HttpHarness>(harness: &H) -> GatedServer<H::Executo
             };
             tasks.add(task.with_label(format!("g{id}/{index}")));
         }
-        text("queued")
-    });
+        Reply::text("queued").into()
+    })
+    .runner(runner.clone());
+    let addr = serve_app(harness, app);
     GatedServer {
         addr,
         runner,

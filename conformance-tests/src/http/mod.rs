@@ -1,13 +1,16 @@
-//! The HTTP suite (feature `http`): `BackgroundTasksLayer` served on the runtime under test, over
-//! real TCP on 127.0.0.1, talked to by a real client.
+//! The HTTP suite (feature `http`): a framework's integration served on the runtime under test,
+//! over real TCP on 127.0.0.1, talked to by a real client.
 //!
 //! The executor checks in [`checks`](crate::checks) prove that a queue runs correctly once it is
-//! handed over; these prove *when* the layer hands it over and what the client sees meanwhile
-//! (C1, C8 to C12). Each check builds its own service, `BackgroundTasksLayer::new(executor)` with
-//! the settings under test around a small `tower::service_fn` router, and asks the runtime's
-//! [`HttpHarness`] to serve it. The router, the layer and the client are the same on every
-//! runtime; only the server and the executor change, so a check that passes on tokio and fails on
-//! smol points at the smol side.
+//! handed over; these prove *when* the integration hands it over and what the client sees
+//! meanwhile (C1, C8 to C12), for every framework (C23). Most checks describe what they serve as
+//! data, an [`App`]: the settings under test, what the handler (and a dependency) queues, and how
+//! it answers (a [`Reply`] with a body of one of the suite's kinds, a panic, a handler that never
+//! answers). A [`TowerHarness`] serves it as `BackgroundTasksLayer::new(executor)` around a small
+//! `tower::service_fn` router ([`tower_service`]); an [`HttpHarness`] of another framework builds
+//! it with that framework's own integration (actix-web's in `background-tasks-actix`). The client
+//! and the checks are the same everywhere; only the framework, the server and the executor change,
+//! so a check that passes on tokio and fails on smol points at the smol side.
 //!
 //! Ordering is read off a server-side [`Events`] log (a handler ran, a body ended, a task
 //! started), and the layer's [`RequestReport`](background_tasks_tower::RequestReport)s are
@@ -25,10 +28,10 @@
 //! In your crate's `tests/conformance.rs`, next to [`conformance_suite!`](crate::conformance_suite):
 //!
 //! ```ignore
-//! use background_tasks_conformance::http::{HttpHarness, HttpService};
+//! use background_tasks_conformance::http::{HttpService, TowerHarness};
 //! use background_tasks_conformance::http_conformance_suite;
 //!
-//! impl HttpHarness for MyRuntime {
+//! impl TowerHarness for MyRuntime {
 //!     fn serve(&self, listener: std::net::TcpListener, service: HttpService) {
 //!         let listener = my_runtime::net::TcpListener::from_std(listener);
 //!         self.spawn_until_dropped(background_tasks_tower::server::serve(
@@ -42,6 +45,7 @@
 //! http_conformance_suite!(my_runtime_http, MyRuntime);
 //! ```
 
+mod app;
 mod body;
 pub mod checks;
 mod client;
@@ -49,7 +53,13 @@ mod events;
 mod harness;
 mod load;
 
-pub use body::Chunks;
+pub use app::{
+    Action, App, Dependency, Handler, Reply, ReplyBody, ReportHook, RequestView, deliberate_panic,
+    tower_service,
+};
+pub use body::{Chunks, EventStream};
 pub use client::{Client, Head};
 pub use events::{Events, Reports, WAIT_LIMIT};
-pub use harness::{HttpBody, HttpHarness, HttpService, boxed_service, local_listener};
+pub use harness::{
+    HttpBody, HttpHarness, HttpService, TowerHarness, boxed_service, local_listener,
+};

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use async_io::Async;
 use background_tasks::Executor;
-use background_tasks_conformance::http::{HttpHarness, HttpService};
+use background_tasks_conformance::http::{HttpService, TowerHarness};
 use background_tasks_conformance::{Harness, conformance_suite, http_conformance_suite};
 use background_tasks_example_custom_executor::{ThreadPoolExecutor, block_on};
 use background_tasks_tower::server;
@@ -32,7 +32,7 @@ impl Harness for CustomPool {
     }
 }
 
-impl HttpHarness for CustomPool {
+impl TowerHarness for CustomPool {
     fn serve(&self, listener: TcpListener, service: HttpService) {
         let listener = Async::new(listener).expect("registering the listener with async-io");
         // This executor has no timer, so the server cannot time headers out: say so, or it

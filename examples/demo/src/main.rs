@@ -1,6 +1,7 @@
 //! Run with: cargo run -p background-tasks-example-demo
 //!
-//! The main demo. For each runtime in turn (axum on tokio; hyper on smol and on async-std through
+//! The main demo. For each runtime in turn (axum on tokio; actix-web, its tasks on a tokio
+//! runtime of the demo's own; hyper on smol and on async-std through
 //! `background_tasks_tower::server::serve`), it starts a server on 127.0.0.1 (a free port), sends
 //! one real request with its own HTTP/1.1 client, and prints a timeline: when the server had the
 //! complete response, when the client had it, then when each background task started and ended,
@@ -16,6 +17,7 @@
 //! bytes a few microseconds later; whether that is before the first task starts depends on how the
 //! OS schedules the threads (on loopback it nearly always is), and the summary line says which.
 
+mod actix_app;
 mod axum_app;
 mod client;
 mod hyper_app;
@@ -29,6 +31,7 @@ use std::thread;
 use std::time::Duration;
 
 use background_tasks::Outcome;
+use background_tasks_actix::BackgroundTasksMiddleware;
 use background_tasks_async_std::AsyncStdExecutor;
 use background_tasks_smol::SmolExecutor;
 use background_tasks_tokio::TokioExecutor;
@@ -77,6 +80,45 @@ fn start_tokio(timeline: Timeline) -> Result<Server> {
     thread::Builder::new()
         .name("tokio-runtime".into())
         .spawn(move || runtime.block_on(axum::serve(listener, app).into_future()))?;
+    Ok(Server { addr, reports })
+}
+
+/// actix-web (its worker's thread is actix's own), its tasks on a tokio runtime the demo owns,
+/// driven by the thread "tasks-runtime", whose blocking pool's threads are named
+/// "tasks-blocking": queues outlive the actix worker that served their request.
+fn start_actix(timeline: Timeline) -> Result<Server> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_name("tasks-blocking")
+        .build()?;
+    let executor = TokioExecutor::from_handle(runtime.handle().clone());
+    let (sent, reports) = mpsc::channel();
+    let sent = Mutex::new(sent);
+    let middleware = BackgroundTasksMiddleware::new(executor.clone()).on_report(move |report| {
+        let _ = sent.lock().unwrap().send(report);
+    });
+    thread::Builder::new()
+        .name("tasks-runtime".into())
+        .spawn(move || runtime.block_on(std::future::pending::<()>()))?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let routes = actix_app::routes(timeline, executor);
+    thread::Builder::new()
+        .name("actix-server".into())
+        .spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = actix_web::HttpServer::new(move || {
+                    actix_web::App::new()
+                        .wrap(middleware.clone())
+                        .configure(routes.clone())
+                })
+                .workers(1)
+                .disable_signals()
+                .listen(listener)?
+                .run();
+                server.await
+            })
+        })?;
     Ok(Server { addr, reports })
 }
 
@@ -187,6 +229,10 @@ fn main() -> Result<()> {
          t = ms since the request was sent; a task's line reads started -> ended.\n"
     );
     demo("axum on tokio", start_tokio)?;
+    demo(
+        "actix-web (BackgroundTasksMiddleware; tasks on a tokio runtime the app owns)",
+        start_actix,
+    )?;
     demo(
         "hyper on smol (background_tasks_tower::server::serve)",
         start_smol,

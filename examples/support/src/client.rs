@@ -15,6 +15,10 @@ use background_tasks_tower::{BackgroundTasksLayer, RequestReport};
 
 use crate::Settings;
 
+/// The report hook [`TestServer::start_with`] hands an integration: it sends each report to the
+/// server's channel.
+pub type ReportHook = Box<dyn Fn(RequestReport) + Send + Sync>;
+
 /// The failure bound of every wait: never a way to synchronise, only to fail instead of hanging.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -51,6 +55,23 @@ impl TestServer {
         executor: E,
         serve: impl FnOnce(&Settings, BackgroundTasksLayer<E>) -> SocketAddr,
     ) -> Self {
+        Self::start_with(
+            example,
+            tune,
+            |hook| BackgroundTasksLayer::new(executor).on_report(hook),
+            serve,
+        )
+    }
+
+    /// [`start`](Self::start) for any framework's integration: `integrate` makes it (tower's
+    /// layer, actix-web's middleware) with the report hook it is given, and `serve` serves the
+    /// example with it.
+    pub fn start_with<I>(
+        example: &str,
+        tune: impl FnOnce(&mut Settings),
+        integrate: impl FnOnce(ReportHook) -> I,
+        serve: impl FnOnce(&Settings, I) -> SocketAddr,
+    ) -> Self {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "background-tasks-example-{example}-{}-{}",
@@ -67,10 +88,10 @@ impl TestServer {
 
         let (sent, reports) = mpsc::channel();
         let sent = Mutex::new(sent);
-        let layer = BackgroundTasksLayer::new(executor).on_report(move |report| {
+        let integration = integrate(Box::new(move |report| {
             let _ = sent.lock().unwrap().send(report);
-        });
-        let addr = serve(&settings, layer);
+        }));
+        let addr = serve(&settings, integration);
         Self {
             addr,
             settings,

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use background_tasks_conformance::Harness;
-use background_tasks_conformance::http::{HttpHarness, HttpService};
+use background_tasks_conformance::http::{HttpService, TowerHarness};
 use background_tasks_tokio::TokioExecutor;
 use hyper_util::rt::{TokioExecutor as HyperExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -85,7 +85,7 @@ impl Harness for CurrentThread {
     }
 }
 
-impl HttpHarness for CurrentThread {
+impl TowerHarness for CurrentThread {
     fn serve(&self, listener: StdTcpListener, service: HttpService) {
         // Registering the socket needs the runtime's reactor.
         let listener = {
@@ -137,7 +137,7 @@ impl Harness for MultiThread {
     }
 }
 
-impl HttpHarness for MultiThread {
+impl TowerHarness for MultiThread {
     fn serve(&self, listener: StdTcpListener, service: HttpService) {
         let listener = {
             let _entered = self.0.enter();

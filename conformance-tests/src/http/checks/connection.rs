@@ -2,12 +2,11 @@
 
 use std::sync::mpsc;
 
-use background_tasks_tower::BackgroundTasksLayer;
 use futures_channel::oneshot;
 
-use crate::http::{Client, Events, HttpHarness, WAIT_LIMIT};
+use crate::http::{App, Client, Events, HttpHarness, Reply, Reports, WAIT_LIMIT};
 
-use super::{Slot, queue, serve, text};
+use super::{Slot, serve_app};
 
 /// C10: a sync task that blocks and an async task that waits (both until the check releases them)
 /// delay neither the next request on the same keep-alive connection nor one on another
@@ -15,17 +14,16 @@ use super::{Slot, queue, serve, text};
 pub fn c10_waiting_tasks_delay_neither_the_connection_nor_others<H: HttpHarness>() {
     let harness = H::new();
     let events = Events::default();
-    let layer = BackgroundTasksLayer::new(harness.executor());
     let (release_blocked, blocked) = mpsc::channel::<()>();
     let (release_waiting, waiting) = oneshot::channel::<()>();
     let (blocked, waiting) = (Slot::new(blocked), Slot::new(waiting));
     let e = events.clone();
-    let addr = serve(&harness, layer, move |request| {
+    let app = App::new(&Reports::default(), move |request, tasks| {
         let log = e.clone();
-        match request.uri().path() {
+        match request.path.as_str() {
             "/block" => {
                 let blocked = blocked.take();
-                queue().add_task(move || {
+                tasks.add_task(move || {
                     log.push("blocking task started");
                     // The bound only ends a failing check; the check releases it.
                     let _ = blocked.recv_timeout(WAIT_LIMIT);
@@ -34,16 +32,17 @@ pub fn c10_waiting_tasks_delay_neither_the_connection_nor_others<H: HttpHarness>
             }
             "/wait" => {
                 let waiting = waiting.take();
-                queue().add_async_task(async move {
+                tasks.add_async_task(async move {
                     log.push("waiting task started");
                     let _ = waiting.await;
                     log.push("waiting task ended");
                 });
             }
-            _ => return text("pong"),
+            _ => return Reply::text("pong").into(),
         }
-        text("queued")
+        Reply::text("queued").into()
     });
+    let addr = serve_app(&harness, app);
 
     let mut client = Client::connect(addr);
     assert_eq!(client.request("GET", "/block").1, b"queued");

@@ -1,18 +1,15 @@
 //! C11: a client that leaves before its response ended still has its tasks run by default,
 //! unless `OnDisconnect::Skip` says otherwise; either way the report says so.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use background_tasks::Outcome;
-use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending, OnDisconnect};
+use background_tasks_tower::{Decision, Ending, OnDisconnect};
 use http::StatusCode;
 
-use crate::http::{Chunks, Client, Events, HttpHarness, Reports};
+use crate::http::{Action, App, Chunks, Client, Events, HttpHarness, Reply, Reports};
 
-use super::{
-    BIG_CHUNKS, CHUNK, chunks, outcomes, probe, prove_tasks_flow, queue, serve, serve_async,
-};
+use super::{BIG_CHUNKS, CHUNK, outcomes, probe, prove_tasks_flow, serve_app};
 
 /// `/big` streams 16 MiB with a task; anything else is a probe.
 fn serve_big<H: HttpHarness>(
@@ -20,18 +17,17 @@ fn serve_big<H: HttpHarness>(
     on_disconnect: OnDisconnect,
 ) -> (SocketAddr, Events, Reports) {
     let (events, reports) = (Events::default(), Reports::default());
-    let layer = BackgroundTasksLayer::new(harness.executor())
-        .on_disconnect(on_disconnect)
-        .on_report(reports.hook());
     let e = events.clone();
-    let addr = serve(harness, layer, move |request| {
-        if request.uri().path() != "/big" {
-            return probe(&request, &e);
+    let app = App::new(&reports, move |request, tasks| {
+        if request.path != "/big" {
+            return probe(request, tasks, &e);
         }
         let log = e.clone();
-        queue().add_async_task(async move { log.push("big task started") });
-        chunks(Chunks::new(&e, "big", BIG_CHUNKS, CHUNK))
-    });
+        tasks.add_async_task(async move { log.push("big task started") });
+        Reply::chunks(Chunks::new(&e, "big", BIG_CHUNKS, CHUNK)).into()
+    })
+    .on_disconnect(on_disconnect);
+    let addr = serve_app(harness, app);
     (addr, events, reports)
 }
 
@@ -93,19 +89,15 @@ pub fn c11_client_leaving_while_the_handler_works_is_a_disconnect<H: HttpHarness
     for on_disconnect in [OnDisconnect::Run, OnDisconnect::Skip] {
         let harness = H::new();
         let (events, reports) = (Events::default(), Reports::default());
-        let layer = BackgroundTasksLayer::new(harness.executor())
-            .on_disconnect(on_disconnect)
-            .on_report(reports.hook());
         let e = events.clone();
-        let addr = serve_async(&harness, layer, move |_request| {
-            let (events, tasks) = (e.clone(), queue());
-            async move {
-                let log = events.clone();
-                tasks.add_async_task(async move { log.push("task started") });
-                events.push("handler waiting");
-                match std::future::pending::<Infallible>().await {}
-            }
-        });
+        let app = App::new(&reports, move |_request, tasks| {
+            let log = e.clone();
+            tasks.add_async_task(async move { log.push("task started") });
+            e.push("handler waiting");
+            Action::Hang
+        })
+        .on_disconnect(on_disconnect);
+        let addr = serve_app(&harness, app);
 
         let mut client = Client::connect(addr);
         client.send("GET", "/stuck");

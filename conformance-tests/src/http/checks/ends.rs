@@ -13,8 +13,7 @@ use std::task::{Context, Poll};
 use background_tasks::Outcome;
 use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending, OnDisconnect};
 use futures_channel::{mpsc, oneshot};
-use futures_core::Stream;
-use http::{Request, Response, StatusCode, header};
+use http::{Request, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use hyper::body::{Bytes, Incoming};
@@ -23,10 +22,13 @@ use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeFile;
 
 use super::{
-    Length, Slot, assert_ran, boxed, chunks, outcomes, probe, prove_tasks_flow, queue, serve,
-    serve_service, tasks_wait_for_a_held_body,
+    Length, Slot, assert_ran, chunks, outcomes, probe, prove_tasks_flow, queue, serve_app,
+    serve_service, tasks_wait_for_a_held_body, tower_probe,
 };
-use crate::http::{Chunks, Client, Events, HttpHarness, Reports, boxed_service};
+use crate::http::{
+    App, Chunks, Client, EventStream, Events, HttpHarness, Reply, ReplyBody, Reports, TowerHarness,
+    boxed_service,
+};
 
 /// A streamed body whose response declares its length (`Content-Length`), as a file download
 /// does: the server stops polling after the last declared byte and drops the body without ever
@@ -44,23 +46,20 @@ pub fn c08_body_short_of_its_content_length_is_cut_short<H: HttpHarness>() {
     for on_disconnect in [OnDisconnect::Run, OnDisconnect::Skip] {
         let harness = H::new();
         let (events, reports) = (Events::default(), Reports::default());
-        let layer = BackgroundTasksLayer::new(harness.executor())
-            .on_disconnect(on_disconnect)
-            .on_report(reports.hook());
         let e = events.clone();
-        let addr = serve(&harness, layer, move |request| {
-            if request.uri().path() != "/short" {
-                return probe(&request, &e);
+        let app = App::new(&reports, move |request, tasks| {
+            if request.path != "/short" {
+                return probe(request, tasks, &e);
             }
             let log = e.clone();
-            queue().add_async_task(async move { log.push("short task started") });
+            tasks.add_async_task(async move { log.push("short task started") });
             // Two 1 KiB chunks under a header that promises four.
-            let mut response = chunks(Chunks::new(&e, "short", 2, 1024).streamed());
-            response
-                .headers_mut()
-                .insert(header::CONTENT_LENGTH, http::HeaderValue::from(4096));
-            response
-        });
+            Reply::chunks(Chunks::new(&e, "short", 2, 1024).streamed())
+                .declaring(4096)
+                .into()
+        })
+        .on_disconnect(on_disconnect);
+        let addr = serve_app(&harness, app);
 
         let mut client = Client::connect(addr);
         client.send("GET", "/short");
@@ -107,7 +106,7 @@ const FILE_SIZE: usize = 4 * 1024 * 1024;
 /// `ServeFile` reads through `tokio::fs`, so its calls are made inside a tokio runtime's context
 /// whatever runtime serves them, as a smol or async-std application using it
 /// must do too.
-pub fn c08_served_file_runs_tasks_after_its_last_byte<H: HttpHarness>() {
+pub fn c08_served_file_runs_tasks_after_its_last_byte<H: TowerHarness>() {
     let file = TempFile::filled(FILE_SIZE);
     let harness = H::new();
     let (events, reports) = (Events::default(), Reports::default());
@@ -117,7 +116,7 @@ pub fn c08_served_file_runs_tasks_after_its_last_byte<H: HttpHarness>() {
         let (events, files) = (e.clone(), files.clone());
         async move {
             if request.uri().path() != "/file" {
-                return Ok::<_, Infallible>(probe(&request, &events));
+                return Ok::<_, Infallible>(tower_probe(&request, &events));
             }
             queue().add_async_task(async move { events.push("file task started") });
             let response = in_tokio(files.oneshot(request))
@@ -160,7 +159,7 @@ pub fn c08_served_file_runs_tasks_after_its_last_byte<H: HttpHarness>() {
 /// order): it then wraps the body the server writes, so the tasks start after the compressor's
 /// last bytes. Inside, it sees the handler's body end when the compressor has read it, which may
 /// be a flush before the last compressed bytes are handed over. Both orders are checked here.
-pub fn c08_compressed_body_runs_tasks_after_its_end<H: HttpHarness>() {
+pub fn c08_compressed_body_runs_tasks_after_its_end<H: TowerHarness>() {
     for compression in [Compression::Outside, Compression::Inside] {
         let harness = H::new();
         let (events, reports) = (Events::default(), Reports::default());
@@ -169,7 +168,7 @@ pub fn c08_compressed_body_runs_tasks_after_its_end<H: HttpHarness>() {
         let (e, gate) = (events.clone(), Slot::new(gate));
         let router = service_fn(move |request: Request<Incoming>| {
             if request.uri().path() != "/report" {
-                return std::future::ready(Ok::<_, Infallible>(probe(&request, &e)));
+                return std::future::ready(Ok::<_, Infallible>(tower_probe(&request, &e)));
             }
             let log = e.clone();
             queue().add_async_task(async move { log.push("report task started") });
@@ -229,25 +228,20 @@ const EVENTS: usize = 5;
 pub fn c08_event_stream_runs_tasks_after_the_last_event<H: HttpHarness>() {
     let harness = H::new();
     let (events, reports) = (Events::default(), Reports::default());
-    let layer = BackgroundTasksLayer::new(harness.executor()).on_report(reports.hook());
     let (sender, receiver) = mpsc::unbounded::<Bytes>();
     let (e, receiver) = (events.clone(), Slot::new(receiver));
-    let addr = serve(&harness, layer, move |request| {
-        if request.uri().path() != "/events" {
-            return probe(&request, &e);
+    let app = App::new(&reports, move |request, tasks| {
+        if request.path != "/events" {
+            return probe(request, tasks, &e);
         }
         let log = e.clone();
-        queue().add_async_task(async move { log.push("events task started") });
-        let mut response = Response::new(boxed(EventStream {
-            events: receiver.take(),
-            log: e.clone(),
-        }));
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            http::HeaderValue::from_static("text/event-stream"),
-        );
-        response
+        tasks.add_async_task(async move { log.push("events task started") });
+        let stream = EventStream::new(receiver.take(), &e);
+        Reply::new(StatusCode::OK, ReplyBody::Events(stream))
+            .header("content-type", "text/event-stream")
+            .into()
     });
+    let addr = serve_app(&harness, app);
 
     let mut client = Client::connect(addr);
     client.send("GET", "/events");
@@ -279,33 +273,6 @@ pub fn c08_event_stream_runs_tasks_after_the_last_event<H: HttpHarness>() {
     events.wait_for("events task started");
     events.assert_order(["events body end", "events task started"]);
     assert_ran(&reports.take("/events"), 200);
-}
-
-/// A body of the events a channel receives, ended when the channel closes (logging
-/// `"events body end"`).
-struct EventStream {
-    events: mpsc::UnboundedReceiver<Bytes>,
-    log: Events,
-}
-
-impl Body for EventStream {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        let this = self.get_mut();
-        match Pin::new(&mut this.events).poll_next(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(event)) => Poll::Ready(Some(Ok(Frame::data(event)))),
-            Poll::Ready(None) => {
-                this.log.push("events body end");
-                Poll::Ready(None)
-            }
-        }
-    }
 }
 
 /// A tokio runtime for `tokio::fs`, whatever runtime serves: only its blocking pool is used, and

@@ -8,7 +8,6 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use background_tasks_tower::BackgroundTasksLayer;
 use futures_channel::oneshot;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty};
@@ -16,8 +15,8 @@ use hyper::body::{Bytes, Incoming};
 use hyper::client::conn::http2::{self, SendRequest};
 use hyper_util::rt::{TokioExecutor as HyperExecutor, TokioIo};
 
-use super::{assert_ran, chunks, queue, serve, text};
-use crate::http::{Chunks, Events, HttpHarness, Reports};
+use super::{assert_ran, serve_app};
+use crate::http::{App, Chunks, Events, HttpHarness, Reply, Reports};
 
 /// An HTTP/2 connection to `addr`, with prior knowledge (no upgrade), driven on the client's own
 /// runtime so that the server's runtime is left as the harness made it.
@@ -83,20 +82,20 @@ impl H2Client {
 pub fn c08_h2_tasks_start_after_the_stream_ends<H: HttpHarness>() {
     let harness = H::new();
     let (events, reports) = (Events::default(), Reports::default());
-    let layer = BackgroundTasksLayer::new(harness.executor()).on_report(reports.hook());
     let (open, gate) = oneshot::channel::<()>();
     let gate = Arc::new(Mutex::new(Some(gate)));
     let e = events.clone();
-    let addr = serve(&harness, layer, move |request| {
+    let app = App::new(&reports, move |request, tasks| {
         let log = e.clone();
-        if request.uri().path() == "/probe" {
-            queue().add_async_task(async move { log.push("probe task ran") });
-            return text("probed");
+        if request.path == "/probe" {
+            tasks.add_async_task(async move { log.push("probe task ran") });
+            return Reply::text("probed").into();
         }
-        queue().add_async_task(async move { log.push("held task started") });
+        tasks.add_async_task(async move { log.push("held task started") });
         let gate = gate.lock().unwrap().take().unwrap();
-        chunks(Chunks::new(&e, "held", 4, 1024).held_by(gate))
+        Reply::chunks(Chunks::new(&e, "held", 4, 1024).held_by(gate)).into()
     });
+    let addr = serve_app(&harness, app);
 
     let mut client = H2Client::connect(addr);
     let held = client.send("GET", "/held");
@@ -123,23 +122,21 @@ pub fn c08_h2_tasks_start_after_the_stream_ends<H: HttpHarness>() {
 pub fn c01_h2_dependency_and_handler_tasks_run_in_order<H: HttpHarness>() {
     let harness = H::new();
     let (log, reports) = (Events::default(), Reports::default());
-    let layer = BackgroundTasksLayer::new(harness.executor()).on_report(reports.hook());
-    let l = log.clone();
-    let addr = serve(&harness, layer, move |request| {
-        // FastAPI's `get_query` dependency.
-        let q = request
-            .uri()
-            .query()
-            .and_then(|query| query.split('&').find_map(|p| p.strip_prefix("q=")));
-        if let Some(q) = q {
-            let (log, message) = (l.clone(), format!("found query: {q}"));
-            queue().add_task(move || log.push(message));
-        }
-        let email = &request.uri().path()["/send-notification/".len()..];
+    let (l, d) = (log.clone(), log.clone());
+    let app = App::new(&reports, move |request, tasks| {
+        let email = &request.path["/send-notification/".len()..];
         let (log, message) = (l.clone(), format!("message to {email}"));
-        queue().add_task(move || log.push(message));
-        text(r#"{"message":"Message sent"}"#)
+        tasks.add_task(move || log.push(message));
+        Reply::text(r#"{"message":"Message sent"}"#).into()
+    })
+    // FastAPI's `get_query` dependency.
+    .dependency(move |request, tasks| {
+        if let Some(q) = request.query_param("q") {
+            let (log, message) = (d.clone(), format!("found query: {q}"));
+            tasks.add_task(move || log.push(message));
+        }
     });
+    let addr = serve_app(&harness, app);
 
     let mut client = H2Client::connect(addr);
     let (status, body) = client.request("POST", "/send-notification/ada@example.com?q=rust");

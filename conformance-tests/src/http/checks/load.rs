@@ -16,19 +16,19 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use background_tasks::{Executor, Outcome, Runner};
-use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending, RequestReport};
+use background_tasks_tower::{Decision, Ending, RequestReport};
 use futures_channel::oneshot;
 use http::StatusCode;
-use http_body_util::Full;
+use hyper::body::Bytes;
 
-use super::{boxed, chunks, respond, serve};
+use super::serve_app;
 use crate::gate::lock;
 use crate::harness::{End, Kind, Rng, quiet_deliberate_panics};
 use crate::http::load::{
     CONNECTIONS, GATED_REQUESTS, GATED_TASKS, MAX_RUNNING, OpenOnDrop, Plan, REQUESTS, Ran,
     ReportSlots, SEED, error_hook, label, predicted_counts, send, serve_gated,
 };
-use crate::http::{Chunks, Client, Events, HttpHarness, WAIT_LIMIT};
+use crate::http::{App, Chunks, Client, Events, HttpHarness, Reply, ReplyBody, WAIT_LIMIT};
 
 /// C4, C11, C14, C15 and C19 under load: 20,000 requests over 64 keep-alive connections, each
 /// queuing 1 to 5 sync and async tasks of which 10 % fail and 2 % panic, with 5 % of clients
@@ -59,23 +59,25 @@ pub fn c14_every_task_runs_exactly_once_under_load<H: HttpHarness>() {
     let hooked = Arc::new(Mutex::new(Vec::new()));
     let runner = Runner::new(harness.executor()).on_error(error_hook(&hooked));
     let reports = ReportSlots::new(REQUESTS + 1);
-    let layer = BackgroundTasksLayer::with_runner(runner.clone()).on_report(reports.hook());
     let ran = Ran::new(REQUESTS + 1);
     // The gates of the cut-short bodies, kept shut until the check is over.
     let gates: Arc<Mutex<Vec<oneshot::Sender<()>>>> = Arc::default();
     let (r, g, held) = (ran.clone(), gates.clone(), Events::default());
-    let addr = serve(&harness, layer, move |request| {
-        let plan = Plan::parse(&request);
-        plan.queue_tasks(&r);
+    let app = App::with_report_hook(reports.hook(), move |request, tasks| {
+        let plan = Plan::parse(request);
+        plan.queue_tasks(&r, tasks);
         if plan.cut {
             let (open, gate) = oneshot::channel();
             lock(&g).push(open);
             let body = Chunks::new(&held, format!("r{}", plan.id), 2, 1024);
-            chunks(body.streamed().held_by(gate))
+            Reply::chunks(body.streamed().held_by(gate)).into()
         } else {
-            respond(StatusCode::OK, boxed(Full::from(plan.id.to_string())))
+            let id = Bytes::from(plan.id.to_string());
+            Reply::new(StatusCode::OK, ReplyBody::Full(id)).into()
         }
-    });
+    })
+    .runner(runner.clone());
+    let addr = serve_app(&harness, app);
 
     let began = Instant::now();
     std::thread::scope(|scope| {

@@ -1,7 +1,14 @@
 //! The HTTP checks, one public function per behaviour, named after the contract clause it proves.
-//! Each builds a fresh runtime with [`Harness::new`](crate::Harness::new), serves a router of its
-//! own behind `BackgroundTasksLayer` with [`HttpHarness::serve`], and talks to it with a
-//! [`Client`] over TCP.
+//! Each builds a fresh runtime with [`Harness::new`](crate::Harness::new), serves an app of its
+//! own, and talks to it with a [`Client`] over TCP.
+//!
+//! Most describe their app as data, an [`App`] (the integration's settings, what the handler
+//! queues, how it answers), and take any [`HttpHarness`]: each framework builds the app its own
+//! way, with its own integration (tower's `BackgroundTasksLayer` for every [`TowerHarness`],
+//! actix-web's `BackgroundTasksMiddleware`). Those are the ones
+//! [`framework_http_conformance_suite!`](crate::framework_http_conformance_suite) runs. The rest
+//! serve a tower service built by the check (tower-http's `ServeFile` and `CompressionLayer`)
+//! through [`TowerHarness::serve`], and run on tower harnesses only.
 //!
 //! Where a check must show that something has *not* happened yet (no task started while a
 //! response is half-sent), it first proves that background work is flowing: a request on another
@@ -23,20 +30,19 @@ mod queue;
 mod statuses;
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use background_tasks::{BackgroundTasks, Outcome};
-use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending, RequestReport};
+use background_tasks_tower::{Decision, Ending, RequestReport};
 use http::{Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use tower::{Layer, service_fn};
 
 use crate::http::{
-    Chunks, Client, Events, HttpBody, HttpHarness, HttpService, boxed_service, local_listener,
+    Action, App, Chunks, Client, Events, HttpBody, HttpHarness, HttpService, Reply, RequestView,
+    TowerHarness, local_listener,
 };
 
 use after_response::{Length, tasks_wait_for_a_held_body};
@@ -80,46 +86,20 @@ const CHUNK: usize = 64 * 1024;
 /// that a client that stops half-way really holds the rest of the body back.
 const BIG_CHUNKS: usize = 256;
 
+/// Serves `app` with the harness's framework and returns its address.
+pub(crate) fn serve_app<H: HttpHarness>(harness: &H, app: App<H::Executor>) -> SocketAddr {
+    let listener = local_listener();
+    let addr = listener.local_addr().expect("the listener's address");
+    harness.serve_app(listener, app);
+    addr
+}
+
 /// Serves `service` on the harness's runtime and returns its address.
-pub(super) fn serve_service<H: HttpHarness>(harness: &H, service: HttpService) -> SocketAddr {
+pub(super) fn serve_service<H: TowerHarness>(harness: &H, service: HttpService) -> SocketAddr {
     let listener = local_listener();
     let addr = listener.local_addr().expect("the listener's address");
     harness.serve(listener, service);
     addr
-}
-
-/// Serves `handler` behind `layer`. The handler runs in the service's `call`, builds the response
-/// there and hands it back in a ready future, as most handlers effectively do.
-pub(super) fn serve<H, F>(
-    harness: &H,
-    layer: BackgroundTasksLayer<H::Executor>,
-    handler: F,
-) -> SocketAddr
-where
-    H: HttpHarness,
-    F: Fn(Request<Incoming>) -> Response<HttpBody> + Clone + Send + 'static,
-{
-    let router =
-        service_fn(move |request| std::future::ready(Ok::<_, Infallible>(handler(request))));
-    serve_service(harness, boxed_service(layer.layer(router)))
-}
-
-/// Serves `handler`, an async one, behind `layer`.
-fn serve_async<H, F, Fut>(
-    harness: &H,
-    layer: BackgroundTasksLayer<H::Executor>,
-    handler: F,
-) -> SocketAddr
-where
-    H: HttpHarness,
-    F: Fn(Request<Incoming>) -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = Response<HttpBody>> + Send + 'static,
-{
-    let router = service_fn(move |request| {
-        let response = handler(request);
-        async move { Ok::<_, Infallible>(response.await) }
-    });
-    serve_service(harness, boxed_service(layer.layer(router)))
 }
 
 /// The request's queue, as an extractor (a FastAPI "dependency") would take it: the layer makes
@@ -149,7 +129,14 @@ pub(super) fn chunks(body: Chunks) -> Response<HttpBody> {
 }
 
 /// Any path a check does not route: queues a task that logs `"{path} task ran"`.
-pub(super) fn probe(request: &Request<Incoming>, events: &Events) -> Response<HttpBody> {
+pub(super) fn probe(request: &RequestView, tasks: &BackgroundTasks, events: &Events) -> Action {
+    let (events, ran) = (events.clone(), format!("{} task ran", request.path));
+    tasks.add_async_task(async move { events.push(ran) });
+    Reply::text("probed").into()
+}
+
+/// [`probe`] for the checks still written as tower services.
+pub(super) fn tower_probe(request: &Request<Incoming>, events: &Events) -> Response<HttpBody> {
     let (events, ran) = (events.clone(), format!("{} task ran", request.uri().path()));
     queue().add_async_task(async move { events.push(ran) });
     text("probed")

@@ -1,13 +1,11 @@
 //! C1 over HTTP/1.1: FastAPI's dependency example, one queue shared by a dependency and its
 //! handler.
 
-use background_tasks_tower::BackgroundTasksLayer;
-use http::Request;
-use hyper::body::Incoming;
+use background_tasks::BackgroundTasks;
 
-use crate::http::{Client, Events, HttpHarness, Reports};
+use crate::http::{App, Client, Events, HttpHarness, Reply, Reports, RequestView};
 
-use super::{assert_ran, queue, serve, text};
+use super::{assert_ran, serve_app};
 
 /// C1: FastAPI's second example over HTTP. A "dependency" (a function taking the request's queue
 /// with `BackgroundTasks::current`, as an extractor does) adds a `write_log` task when `?q=` is given; the
@@ -19,15 +17,8 @@ pub fn c01_dependency_and_handler_tasks_run_in_order<H: HttpHarness>() {
     }
 
     /// FastAPI's `get_query(background_tasks, q)`.
-    fn get_query(request: &Request<Incoming>, log: &Events) -> Option<String> {
-        let tasks = queue();
-        let q = request
-            .uri()
-            .query()
-            .into_iter()
-            .flat_map(|query| query.split('&'))
-            .find_map(|pair| pair.strip_prefix("q="))
-            .map(str::to_owned);
+    fn get_query(request: &RequestView, tasks: &BackgroundTasks, log: &Events) -> Option<String> {
+        let q = request.query_param("q").map(str::to_owned);
         if let Some(q) = &q {
             let (log, message) = (log.clone(), format!("found query: {q}"));
             tasks.add_task(move || write_log(&log, message));
@@ -37,20 +28,22 @@ pub fn c01_dependency_and_handler_tasks_run_in_order<H: HttpHarness>() {
 
     let harness = H::new();
     let (log, reports) = (Events::default(), Reports::default());
-    let layer = BackgroundTasksLayer::new(harness.executor()).on_report(reports.hook());
-    let l = log.clone();
-    let addr = serve(&harness, layer, move |request| {
-        let _q = get_query(&request, &l);
+    let (l, d) = (log.clone(), log.clone());
+    let app = App::new(&reports, move |request, tasks| {
         let email = request
-            .uri()
-            .path()
+            .path
             .strip_prefix("/send-notification/")
             .expect("the only route")
             .to_owned();
         let (log, message) = (l.clone(), format!("message to {email}"));
-        queue().add_task(move || write_log(&log, message));
-        text(r#"{"message":"Message sent"}"#)
+        tasks.add_task(move || write_log(&log, message));
+        Reply::text(r#"{"message":"Message sent"}"#).into()
+    })
+    // FastAPI's `q: str = Depends(get_query)`: runs before the handler, on the same queue.
+    .dependency(move |request, tasks| {
+        let _q = get_query(request, tasks, &d);
     });
+    let addr = serve_app(&harness, app);
 
     let mut client = Client::connect(addr);
     let (head, body) = client.request("POST", "/send-notification/ada@example.com?q=rust");

@@ -1,21 +1,17 @@
 //! C12: tasks run whatever the status, unless `Statuses` restricts them; a handler that panics
 //! runs none.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use background_tasks::Outcome;
-use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending, Statuses};
-use http::{Request, StatusCode};
-use http_body_util::Full;
-use hyper::body::Incoming;
-use tower::{Layer, service_fn};
-use tower_http::catch_panic::CatchPanicLayer;
+use background_tasks_tower::{Decision, Ending, Statuses};
+use http::StatusCode;
+use hyper::body::Bytes;
 
-use crate::harness::{DELIBERATE, quiet_deliberate_panics};
-use crate::http::{Client, Events, HttpHarness, Reports, boxed_service};
+use crate::harness::quiet_deliberate_panics;
+use crate::http::{Action, App, Client, Events, HttpHarness, Reply, ReplyBody, Reports};
 
-use super::{assert_ran, boxed, outcomes, queue, respond, serve, serve_service, text};
+use super::{assert_ran, outcomes, serve_app};
 
 /// `/{code}` answers with that status and queues a sync task logging `"task for {code}"`.
 fn serve_statuses<H: HttpHarness>(
@@ -23,17 +19,16 @@ fn serve_statuses<H: HttpHarness>(
     statuses: Statuses,
 ) -> (SocketAddr, Events, Reports) {
     let (events, reports) = (Events::default(), Reports::default());
-    let layer = BackgroundTasksLayer::new(harness.executor())
-        .statuses(statuses)
-        .on_report(reports.hook());
     let e = events.clone();
-    let addr = serve(harness, layer, move |request| {
-        let code: u16 = request.uri().path()[1..].parse().expect("/{code}");
+    let app = App::new(&reports, move |request, tasks| {
+        let code: u16 = request.path[1..].parse().expect("/{code}");
         let (log, entry) = (e.clone(), format!("task for {code}"));
-        queue().add_task(move || log.push(entry));
+        tasks.add_task(move || log.push(entry));
         let status = StatusCode::from_u16(code).expect("a status code");
-        respond(status, boxed(Full::from(status.to_string())))
-    });
+        Reply::new(status, ReplyBody::Full(Bytes::from(status.to_string()))).into()
+    })
+    .statuses(statuses);
+    let addr = serve_app(harness, app);
     (addr, events, reports)
 }
 
@@ -81,32 +76,29 @@ pub fn c12_success_only_discards_tasks_of_error_responses<H: HttpHarness>() {
     );
 }
 
-/// C12: a handler that panics, behind tower-http's `CatchPanicLayer` (which answers `500`), runs
+/// C12: a handler that panics, behind a catch-panic (tower-http's `CatchPanicLayer` on tower) that
+/// answers `500`, runs
 /// none of its tasks, whether it panics while building its future or while it is polled; they are
 /// reported as discarded, and the connection goes on serving.
 pub fn c12_panicking_handler_runs_none_of_its_tasks<H: HttpHarness>() {
     quiet_deliberate_panics();
     let harness = H::new();
     let (events, reports) = (Events::default(), Reports::default());
-    let layer = BackgroundTasksLayer::new(harness.executor()).on_report(reports.hook());
     let e = events.clone();
-    let router = service_fn(move |request: Request<Incoming>| {
-        let (path, tasks) = (request.uri().path().to_owned(), queue());
+    let app = App::new(&reports, move |request, tasks| {
+        let path = &request.path;
         let (log, ran) = (e.clone(), format!("{path} task ran"));
         tasks.add_async_task(async move { log.push(ran) });
-        if path == "/panic-in-call" {
-            panic!("{DELIBERATE} in the handler's call");
+        match path.as_str() {
+            "/panic-in-call" => Action::Panic,
+            "/panic-in-future" => Action::PanicInFuture,
+            _ => Reply::text("fine").into(),
         }
-        async move {
-            if path == "/panic-in-future" {
-                panic!("{DELIBERATE} in the handler's future");
-            }
-            Ok::<_, Infallible>(text("fine"))
-        }
-    });
-    // Outside the layer, as the layer's docs ask: the panic passes through it on its way out.
-    let service = CatchPanicLayer::new().layer(layer.layer(router));
-    let addr = serve_service(&harness, boxed_service(service));
+    })
+    // A catch-panic outside the integration, as its docs ask (tower-http's `CatchPanicLayer` on
+    // tower): the panic passes through the integration on its way out, and the client gets `500`.
+    .catch_panics();
+    let addr = serve_app(&harness, app);
 
     let mut client = Client::connect(addr);
     for path in ["/panic-in-call", "/panic-in-future"] {

@@ -1,4 +1,5 @@
-//! [`RequestReport`]: what became of one request's queue, as the layer's report hook receives it.
+//! [`RequestReport`]: what became of one request's queue, as an integration's report hook
+//! receives it.
 
 use std::fmt;
 
@@ -11,26 +12,17 @@ use http::{Method, StatusCode};
 /// What became of one request's queue: which request, how its response ended, whether the tasks
 /// ran (or why not), and the [`RunReport`] of every task.
 ///
-/// The layer hands one to the hook set with
-/// [`BackgroundTasksLayer::on_report`](crate::BackgroundTasksLayer::on_report) for every request
-/// that queued at least one task: after the run when the tasks ran, as soon as the layer decides
-/// otherwise when they did not (their outcomes are then
-/// [`Outcome::Discarded`](background_tasks::Outcome::Discarded)).
+/// An integration (tower's `BackgroundTasksLayer::on_report`, actix-web's
+/// `BackgroundTasksMiddleware::on_report`) hands one to its hook for every request that queued at
+/// least one task: after the run when the tasks ran, as soon as it decides otherwise when they did
+/// not (their outcomes are then [`Outcome::Discarded`](background_tasks::Outcome::Discarded)).
 ///
 /// # Examples
 ///
 /// ```
-/// use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending};
-/// # use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor};
-/// # #[derive(Debug, Clone)] struct MyExecutor;
-/// # impl Executor for MyExecutor {
-/// #     fn spawn(&self, _: BoxFuture<()>) {}
-/// #     fn spawn_blocking(&self, _: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
-/// #         Box::pin(async { Ok(()) })
-/// #     }
-/// # }
+/// use background_tasks_http::{Decision, Ending, Settings};
 ///
-/// let layer = BackgroundTasksLayer::new(MyExecutor).on_report(|report| {
+/// let settings = Settings::default().with_on_report(|report| {
 ///     if report.ending() != Ending::Completed || report.decision() != Decision::Ran {
 ///         eprintln!(
 ///             "{} {}: {}, tasks {}",
@@ -41,7 +33,7 @@ use http::{Method, StatusCode};
 ///         );
 ///     }
 /// });
-/// # let _ = layer;
+/// # let _ = settings;
 /// ```
 #[derive(Debug, Clone)]
 pub struct RequestReport {
@@ -138,10 +130,10 @@ impl fmt::Display for Ending {
 pub enum Decision {
     /// The queue was handed to the executor and ran.
     Ran,
-    /// Not run: the response's status is excluded by the layer's
+    /// Not run: the response's status is excluded by the integration's
     /// [`Statuses`](crate::Statuses) setting.
     SkippedForStatus,
-    /// Not run: the client went away before the response ended, and the layer is set to
+    /// Not run: the client went away before the response ended, and the integration is set to
     /// [`OnDisconnect::Skip`](crate::OnDisconnect::Skip).
     SkippedOnDisconnect,
     /// Not run: the handler panicked or failed, so there is no response to follow.
@@ -203,7 +195,7 @@ impl fmt::Debug for RequestPath {
     }
 }
 
-/// The hook set with `BackgroundTasksLayer::on_report`.
+/// The hook set with [`Settings::with_on_report`](crate::Settings::with_on_report).
 pub(crate) type ReportHook = Arc<dyn Fn(RequestReport) + Send + Sync + 'static>;
 
 /// Hands `report` to the user's hook, or logs what did not succeed.

@@ -1,10 +1,10 @@
-//! [`RequestTasks`]: one request's queue from the service's `call` to the request's end, and the
-//! decision taken there: run the queue, or discard it, and report.
+//! [`RequestTasks`]: one request's queue from the moment the integration sees the request to the
+//! request's end, and the decision taken there: run the queue, or discard it, and report.
 //!
-//! A `RequestTasks` travels with the request: created by the service's `call`, moved into the
-//! response future, then into the response body. Whichever of them sees the request end (the body
-//! reaching its end or being dropped, the handler panicking, failing or being cancelled) calls
-//! [`RequestTasks::finish`] exactly once.
+//! A `RequestTasks` travels with the request: created when the integration's service is called,
+//! moved into its response future, then into the response body. Whichever of them sees the request
+//! end (the body reaching its end or being dropped, the handler panicking, failing or being
+//! cancelled) calls [`RequestTasks::finish`] exactly once.
 
 use std::fmt;
 use std::sync::Arc;
@@ -16,15 +16,46 @@ use http::{Method, StatusCode};
 use crate::report::{Decision, Ending, RequestPath, RequestReport, deliver};
 use crate::settings::{OnDisconnect, Settings};
 
-/// What one layer's services share: built once per `Layer::layer`, cloned (as an `Arc`) per request.
-pub(crate) struct Shared<E> {
-    pub(crate) runner: Runner<E>,
-    pub(crate) settings: Settings,
+/// What one integration's services share: its runner and settings. Built once per app (tower's
+/// `Layer::layer`, actix-web's `Transform::new_transform`), shared (as an `Arc<dyn Dispatch>`) by
+/// every request.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use background_tasks::Runner;
+/// use background_tasks_http::{Dispatch, Dispatcher, Settings};
+/// # use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor};
+/// # #[derive(Debug, Clone)] struct MyExecutor;
+/// # impl Executor for MyExecutor {
+/// #     fn spawn(&self, _: BoxFuture<()>) {}
+/// #     fn spawn_blocking(&self, _: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
+/// #         Box::pin(async { Ok(()) })
+/// #     }
+/// # }
+///
+/// let dispatch: Arc<dyn Dispatch> = Arc::new(Dispatcher::new(Runner::new(MyExecutor), Settings::default()));
+/// # let _ = dispatch;
+/// ```
+#[derive(Debug)]
+pub struct Dispatcher<E> {
+    runner: Runner<E>,
+    settings: Settings,
 }
 
-/// [`Shared`] without its executor type, so that the service, future and body types need not name
-/// it.
-pub(crate) trait Dispatch: Send + Sync + 'static {
+impl<E> Dispatcher<E> {
+    /// Queues will run with `runner`, and end under `settings`.
+    pub fn new(runner: Runner<E>, settings: Settings) -> Self {
+        Self { runner, settings }
+    }
+}
+
+/// [`Dispatcher`] without its executor type, so that an integration's service, future and body
+/// types need not name it.
+pub trait Dispatch: Send + Sync + 'static {
+    /// The settings requests end under.
     fn settings(&self) -> &Settings;
 
     /// A request's scope: its queue, once created, counts in the runner's metrics and refuses
@@ -39,7 +70,7 @@ pub(crate) trait Dispatch: Send + Sync + 'static {
     fn discard(&self, tasks: BackgroundTasks) -> RunReport;
 }
 
-impl<E: Executor + Clone> Dispatch for Shared<E> {
+impl<E: Executor + Clone> Dispatch for Dispatcher<E> {
     fn settings(&self) -> &Settings {
         &self.settings
     }
@@ -92,30 +123,79 @@ impl<E: Executor + Clone> Dispatch for Shared<E> {
     }
 }
 
-/// One request's queue and what its report needs, from `call` until the request ends.
-pub(crate) struct RequestTasks {
+/// One request's queue and what its report needs, from the integration's `call` until the request
+/// ends.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use background_tasks::{BackgroundTasks, Runner};
+/// use background_tasks_http::{Dispatcher, Ending, RequestTasks, Settings};
+/// use http::{Method, StatusCode};
+/// # use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor};
+/// # #[derive(Debug, Clone)] struct MyExecutor;
+/// # impl Executor for MyExecutor {
+/// #     fn spawn(&self, _: BoxFuture<()>) {}
+/// #     fn spawn_blocking(&self, _: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
+/// #         Box::pin(async { Ok(()) })
+/// #     }
+/// # }
+///
+/// let dispatch = Arc::new(Dispatcher::new(Runner::new(MyExecutor), Settings::default()));
+/// let mut tasks = RequestTasks::new(dispatch, Method::GET, "/", tracing::Span::current());
+/// // The handler runs inside the request's scope.
+/// tasks.scope_mut().enter(|| BackgroundTasks::current().unwrap().add_task(|| ()));
+/// // The response ended: run the queue (here on `MyExecutor`), or discard it and report.
+/// tasks.finish(Some(StatusCode::OK), Ending::Completed);
+/// ```
+pub struct RequestTasks {
     // The request's queue, created only if the handler (or an extractor, or the body) asks for it.
-    pub(crate) scope: RequestScope,
-    pub(crate) dispatch: Arc<dyn Dispatch>,
-    pub(crate) method: Method,
-    pub(crate) path: RequestPath,
+    scope: RequestScope,
+    dispatch: Arc<dyn Dispatch>,
+    method: Method,
+    path: RequestPath,
     // The span the request is handled in, for the queue's span to follow from.
-    pub(crate) span: tracing::Span,
+    span: tracing::Span,
 }
 
 impl RequestTasks {
+    /// A request to `path` (without its query) with `method`, handled in `span`; its queue is
+    /// made on first use inside [`scope_mut`](Self::scope_mut)`().enter(…)`.
+    pub fn new(
+        dispatch: Arc<dyn Dispatch>,
+        method: Method,
+        path: &str,
+        span: tracing::Span,
+    ) -> Self {
+        Self {
+            scope: dispatch.scope(),
+            dispatch,
+            method,
+            path: RequestPath::new(path),
+            span,
+        }
+    }
+
+    /// The request's scope, to enter around every call into the handler and its body.
+    pub fn scope_mut(&mut self) -> &mut RequestScope {
+        &mut self.scope
+    }
+
     /// Whether a response with `status` to this request sends no body on the wire, so that the
     /// server drops the body without polling it.
-    pub(crate) fn has_no_body(&self, status: StatusCode) -> bool {
+    pub fn has_no_body(&self, status: StatusCode) -> bool {
         self.method == Method::HEAD
             || status.is_informational()
             || status == StatusCode::NO_CONTENT
             || status == StatusCode::NOT_MODIFIED
     }
 
-    /// Runs or discards the queue and reports it. Never spawns, allocates or reports for an empty
-    /// queue.
-    pub(crate) fn finish(self, status: Option<StatusCode>, ending: Ending) {
+    /// Runs or discards the queue and reports it: `status` is the response's (`None` when the
+    /// handler produced none), `ending` how it ended. Never spawns, allocates or reports for an
+    /// empty queue.
+    pub fn finish(self, status: Option<StatusCode>, ending: Ending) {
         let Self {
             mut scope,
             dispatch,
@@ -166,11 +246,11 @@ impl fmt::Debug for RequestTasks {
 fn decide(settings: &Settings, status: Option<StatusCode>, ending: Ending) -> Decision {
     match ending {
         Ending::Panicked | Ending::Failed => Decision::NoResponse,
-        _ if status.is_some_and(|status| !settings.statuses.allows(status)) => {
+        _ if status.is_some_and(|status| !settings.statuses().allows(status)) => {
             Decision::SkippedForStatus
         }
         Ending::Completed => Decision::Ran,
-        _ => match settings.on_disconnect {
+        _ => match settings.on_disconnect() {
             OnDisconnect::Run => Decision::Ran,
             OnDisconnect::Skip => Decision::SkippedOnDisconnect,
         },

@@ -1,0 +1,168 @@
+//! [`BackgroundTasksService`]: the service [`BackgroundTasksMiddleware`](crate::BackgroundTasksMiddleware)
+//! wraps around the app's, and its [`ResponseFuture`].
+
+use std::fmt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodySize, MessageBody};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, forward_ready};
+use actix_web::http::header;
+use background_tasks_http::{Dispatch, Ending, RequestTasks};
+use pin_project_lite::pin_project;
+
+use crate::body::ResponseBody;
+
+/// Gives every request its own [`BackgroundTasks`](background_tasks::BackgroundTasks) queue,
+/// calls the inner service, and runs the queue once the response body has ended. Built by
+/// [`BackgroundTasksMiddleware`](crate::BackgroundTasksMiddleware); see there for the settings.
+pub struct BackgroundTasksService<S> {
+    inner: S,
+    dispatch: Arc<dyn Dispatch>,
+}
+
+impl<S> BackgroundTasksService<S> {
+    pub(crate) fn new(inner: S, dispatch: Arc<dyn Dispatch>) -> Self {
+        Self { inner, dispatch }
+    }
+}
+
+impl<S, B> Service<ServiceRequest> for BackgroundTasksService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    type Response = ServiceResponse<ResponseBody<B>>;
+    type Error = actix_web::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    forward_ready!(inner);
+
+    fn call(&self, request: ServiceRequest) -> Self::Future {
+        let mut tasks = RequestTasks::new(
+            Arc::clone(&self.dispatch),
+            // actix-web speaks `http` 0.2; every method it parsed is a valid token for `http` 1.
+            http::Method::from_bytes(request.method().as_str().as_bytes()).unwrap_or_default(),
+            request.path(),
+            tracing::Span::current(),
+        );
+        let inner = &self.inner;
+        match catch_unwind(AssertUnwindSafe(|| {
+            tasks.scope_mut().enter(|| inner.call(request))
+        })) {
+            Ok(future) => ResponseFuture {
+                inner: future,
+                tasks: Some(tasks),
+            },
+            Err(panic) => {
+                tasks.finish(None, Ending::Panicked);
+                resume_unwind(panic)
+            }
+        }
+    }
+}
+
+impl<S> fmt::Debug for BackgroundTasksService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BackgroundTasksService")
+            .finish_non_exhaustive()
+    }
+}
+
+pin_project! {
+    /// The response future of [`BackgroundTasksService`]: the inner service's future, inside the
+    /// request's scope on every poll, whose response body is wrapped in a [`ResponseBody`] that
+    /// starts the queue when it ends.
+    ///
+    /// If the inner future fails or panics, the queue is discarded and reported. If this future is
+    /// dropped before a response (actix-web drops the handler when the client goes away), the
+    /// request is treated as a disconnect, per [`OnDisconnect`](crate::OnDisconnect).
+    #[must_use = "futures do nothing unless polled; dropping this one before it resolves counts as a disconnect"]
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: F,
+        tasks: Option<RequestTasks>,
+    }
+
+    impl<F> PinnedDrop for ResponseFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            if let Some(tasks) = this.project().tasks.take() {
+                let ending = if std::thread::panicking() {
+                    Ending::Panicked
+                } else {
+                    Ending::Cancelled
+                };
+                tasks.finish(None, ending);
+            }
+        }
+    }
+}
+
+impl<F, B> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
+    B: MessageBody,
+{
+    type Output = Result<ServiceResponse<ResponseBody<B>>, actix_web::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut inner = this.inner;
+        let tasks = &mut *this.tasks;
+        let output = match catch_unwind(AssertUnwindSafe(|| match tasks {
+            Some(tasks) => tasks.scope_mut().enter(|| inner.as_mut().poll(cx)),
+            None => inner.as_mut().poll(cx),
+        })) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(output)) => output,
+            Err(panic) => {
+                if let Some(tasks) = this.tasks.take() {
+                    tasks.finish(None, Ending::Panicked);
+                }
+                resume_unwind(panic)
+            }
+        };
+        Poll::Ready(match output {
+            Ok(response) => {
+                let tasks = this.tasks.take();
+                let status = http::StatusCode::from_u16(response.status().as_u16())
+                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+                let declared = tasks.as_ref().and_then(|_| declared_length(&response));
+                Ok(response.map_body(|_, body| ResponseBody::new(body, status, declared, tasks)))
+            }
+            Err(error) => {
+                if let Some(tasks) = this.tasks.take() {
+                    tasks.finish(None, Ending::Failed);
+                }
+                Err(error)
+            }
+        })
+    }
+}
+
+/// The bytes the response declares: its body's exact size, or its `Content-Length` header (a
+/// stream sent with `no_chunking`).
+fn declared_length<B: MessageBody>(response: &ServiceResponse<B>) -> Option<u64> {
+    match response.response().body().size() {
+        BodySize::None => Some(0),
+        BodySize::Sized(len) => Some(len),
+        BodySize::Stream => response
+            .headers()
+            .get(header::CONTENT_LENGTH)?
+            .to_str()
+            .ok()?
+            .parse()
+            .ok(),
+    }
+}
+
+impl<F> fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("tasks", &self.tasks)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,70 @@
+//! The end of an HTTP request, for any framework: run, skip or discard its background tasks, and
+//! report.
+//!
+//! Every framework integration of background-tasks (tower's `BackgroundTasksLayer` in
+//! `background-tasks-tower`, actix-web's `BackgroundTasksMiddleware` in `background-tasks-actix`)
+//! does two things: it sees when a request's response has ended (its trigger, a body wrapper of
+//! the framework's own kind), and it decides what to do with the request's queue then. This crate
+//! is the second half, written once so that every framework decides alike:
+//!
+//! - [`Settings`]: [`OnDisconnect`] (run or skip the tasks when the client leaves early),
+//!   [`Statuses`] (which statuses run tasks), and the report hook;
+//! - [`RequestTasks`]: one request's queue, made on first use, from the integration's `call` to
+//!   [`finish`](RequestTasks::finish), which runs the queue on the [`Dispatcher`]'s runner or
+//!   discards it, and delivers the [`RequestReport`];
+//! - [`ResponseEnd`]: the body wrapper's bookkeeping: the bytes the response declared, and how
+//!   its body ended ([`Ending`]).
+//!
+//! Applications do not use this crate directly; its types are re-exported by the integrations.
+//!
+//! # Examples
+//!
+//! The life of one request, as an integration sees it:
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use background_tasks::{BackgroundTasks, Runner};
+//! use background_tasks_http::{Decision, Dispatcher, Ending, RequestTasks, ResponseEnd, Settings, Statuses};
+//! use http::{Method, StatusCode};
+//! # use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor};
+//! # #[derive(Debug, Clone)] struct MyExecutor;
+//! # impl Executor for MyExecutor {
+//! #     fn spawn(&self, _: BoxFuture<()>) {}
+//! #     fn spawn_blocking(&self, _: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
+//! #         Box::pin(async { Ok(()) })
+//! #     }
+//! # }
+//!
+//! let (reports, received) = std::sync::mpsc::channel();
+//! let settings = Settings::default()
+//!     .with_statuses(Statuses::Success)
+//!     .with_on_report(move |report| reports.send(report).unwrap());
+//! let dispatch = Arc::new(Dispatcher::new(Runner::new(MyExecutor), settings));
+//!
+//! // The integration's `call`: the handler runs inside the request's scope.
+//! let mut tasks = RequestTasks::new(dispatch, Method::GET, "/", tracing::Span::current());
+//! tasks.scope_mut().enter(|| BackgroundTasks::current().unwrap().add_task(|| ()));
+//!
+//! // The handler answered 500 with a 100-byte body; the server sent it all and dropped the body.
+//! let mut end = ResponseEnd::new(tasks, StatusCode::INTERNAL_SERVER_ERROR, Some(100));
+//! end.sent(100, false);
+//! end.finish_at_drop();
+//!
+//! let report = received.recv().unwrap();
+//! assert_eq!(report.ending(), Ending::Completed);
+//! assert_eq!(report.decision(), Decision::SkippedForStatus);
+//! assert_eq!(report.run().tasks().len(), 1);
+//! ```
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod end;
+mod report;
+mod request;
+mod settings;
+
+pub use end::ResponseEnd;
+pub use report::{Decision, Ending, RequestReport};
+pub use request::{Dispatch, Dispatcher, RequestTasks};
+pub use settings::{OnDisconnect, Settings, Statuses};
