@@ -90,12 +90,7 @@ pin_project! {
     impl<F> PinnedDrop for ResponseFuture<F> {
         fn drop(this: Pin<&mut Self>) {
             if let Some(tasks) = this.project().tasks.take() {
-                let ending = if std::thread::panicking() {
-                    Ending::Panicked
-                } else {
-                    Ending::Cancelled
-                };
-                tasks.finish(None, ending);
+                tasks.finish_unanswered();
             }
         }
     }

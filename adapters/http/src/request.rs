@@ -192,6 +192,18 @@ impl RequestTasks {
             || status == StatusCode::NOT_MODIFIED
     }
 
+    /// Ends a request whose handler's future was dropped before it answered: unwinding through
+    /// the drop means something panicked and nothing caught it before (the request failed);
+    /// otherwise the server cancelled the handler, as it does when the client goes away.
+    pub fn finish_unanswered(self) {
+        let ending = if std::thread::panicking() {
+            Ending::Panicked
+        } else {
+            Ending::Cancelled
+        };
+        self.finish(None, ending);
+    }
+
     /// Runs or discards the queue and reports it: `status` is the response's (`None` when the
     /// handler produced none), `ending` how it ended. Never spawns, allocates or reports for an
     /// empty queue.

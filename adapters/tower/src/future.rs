@@ -34,14 +34,7 @@ pin_project! {
     impl<F> PinnedDrop for ResponseFuture<F> {
         fn drop(this: Pin<&mut Self>) {
             if let Some(tasks) = this.project().tasks.take() {
-                // Unwinding through here means something below or beside the handler panicked
-                // and nothing caught it before this future: the request failed.
-                let ending = if std::thread::panicking() {
-                    Ending::Panicked
-                } else {
-                    Ending::Cancelled
-                };
-                tasks.finish(None, ending);
+                tasks.finish_unanswered();
             }
         }
     }
