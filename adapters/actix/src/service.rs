@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -42,25 +41,18 @@ where
     forward_ready!(inner);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let mut tasks = RequestTasks::new(
+        let mut tasks = Some(RequestTasks::new(
             Arc::clone(&self.dispatch),
             // actix-web speaks `http` 0.2; every method it parsed is a valid token for `http` 1.
             http::Method::from_bytes(request.method().as_str().as_bytes()).unwrap_or_default(),
             request.path(),
             tracing::Span::current(),
-        );
+        ));
         let inner = &self.inner;
-        match catch_unwind(AssertUnwindSafe(|| {
-            tasks.scope_mut().enter(|| inner.call(request))
-        })) {
-            Ok(future) => ResponseFuture {
-                inner: future,
-                tasks: Some(tasks),
-            },
-            Err(panic) => {
-                tasks.finish(None, Ending::Panicked);
-                resume_unwind(panic)
-            }
+        let future = RequestTasks::run_handler(&mut tasks, || inner.call(request));
+        ResponseFuture {
+            inner: future,
+            tasks,
         }
     }
 }
@@ -106,19 +98,9 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let mut inner = this.inner;
-        let tasks = &mut *this.tasks;
-        let output = match catch_unwind(AssertUnwindSafe(|| match tasks {
-            Some(tasks) => tasks.scope_mut().enter(|| inner.as_mut().poll(cx)),
-            None => inner.as_mut().poll(cx),
-        })) {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(output)) => output,
-            Err(panic) => {
-                if let Some(tasks) = this.tasks.take() {
-                    tasks.finish(None, Ending::Panicked);
-                }
-                resume_unwind(panic)
-            }
+        let output = match RequestTasks::run_handler(this.tasks, || inner.as_mut().poll(cx)) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(output) => output,
         };
         Poll::Ready(match output {
             Ok(response) => {

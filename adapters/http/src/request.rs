@@ -7,6 +7,7 @@
 //! cancelled) calls [`RequestTasks::finish`] exactly once.
 
 use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 
 use background_tasks::integration::{self, RequestScope};
@@ -190,6 +191,23 @@ impl RequestTasks {
             || status.is_informational()
             || status == StatusCode::NO_CONTENT
             || status == StatusCode::NOT_MODIFIED
+    }
+
+    /// Runs `handler` (a call into the handler: its service's `call`, or a poll of its future)
+    /// inside the request's scope, so that it reaches the request's queue. If it panics, the
+    /// request ends as panicked (its queue discarded and reported) and the panic goes on: whatever
+    /// catches it further up, the tasks do not run. Zero cost unless it panics.
+    pub fn run_handler<R>(tasks: &mut Option<Self>, handler: impl FnOnce() -> R) -> R {
+        let ran = catch_unwind(AssertUnwindSafe(|| match tasks {
+            Some(tasks) => tasks.scope.enter(handler),
+            None => handler(),
+        }));
+        ran.unwrap_or_else(|panic| {
+            if let Some(tasks) = tasks.take() {
+                tasks.finish(None, Ending::Panicked);
+            }
+            resume_unwind(panic)
+        })
     }
 
     /// Ends a request whose handler's future was dropped before it answered: unwinding through

@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -56,21 +55,11 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let mut inner = this.inner;
-        // Zero-cost unless the handler panics: then its tasks are discarded here, whatever catches
-        // the panic further up (tower-http's `CatchPanicLayer` keeps this future alive until later).
-        let tasks = &mut *this.tasks;
-        let output = match catch_unwind(AssertUnwindSafe(|| match tasks {
-            Some(tasks) => tasks.scope_mut().enter(|| inner.as_mut().poll(cx)),
-            None => inner.as_mut().poll(cx),
-        })) {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(output)) => output,
-            Err(panic) => {
-                if let Some(tasks) = this.tasks.take() {
-                    tasks.finish(None, Ending::Panicked);
-                }
-                resume_unwind(panic)
-            }
+        // A panic discards the tasks here, whatever catches it further up (tower-http's
+        // `CatchPanicLayer` keeps this future alive until later).
+        let output = match RequestTasks::run_handler(this.tasks, || inner.as_mut().poll(cx)) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(output) => output,
         };
         Poll::Ready(match output {
             Ok(response) => {

@@ -2,7 +2,6 @@
 //! wraps around yours.
 
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -10,7 +9,7 @@ use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
-use background_tasks_http::{Dispatch, Ending, RequestTasks};
+use background_tasks_http::{Dispatch, RequestTasks};
 
 use crate::body::ResponseBody;
 use crate::future::ResponseFuture;
@@ -102,25 +101,18 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let mut tasks = RequestTasks::new(
+        let mut tasks = Some(RequestTasks::new(
             Arc::clone(&self.dispatch),
             request.method().clone(),
             request.uri().path(),
             tracing::Span::current(),
-        );
+        ));
         // A service doing its work in `call` (a plain `service_fn` closure) reaches the queue here,
         // one doing it in its future in `ResponseFuture::poll`. A service that panics in `call`
         // may have queued tasks already.
         let inner = &mut self.inner;
-        match catch_unwind(AssertUnwindSafe(|| {
-            tasks.scope_mut().enter(|| inner.call(request))
-        })) {
-            Ok(future) => ResponseFuture::new(future, Some(tasks)),
-            Err(panic) => {
-                tasks.finish(None, Ending::Panicked);
-                resume_unwind(panic)
-            }
-        }
+        let future = RequestTasks::run_handler(&mut tasks, || inner.call(request));
+        ResponseFuture::new(future, tasks)
     }
 }
 
