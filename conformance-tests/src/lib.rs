@@ -102,8 +102,8 @@ macro_rules! conformance_suite {
 }
 
 /// Emits the HTTP suite for an [`http::TowerHarness`] as a module of `#[test]` functions (feature
-/// `http`): every check of [`framework_http_conformance_suite!`], and the checks that need a tower
-/// service (tower-http's `ServeFile` and `CompressionLayer`).
+/// `http`): every check of [`framework_http_conformance_suite!`], served with
+/// [`http::tower_service`].
 ///
 /// `http_conformance_suite!(smol_http, Global)` creates `mod smol_http` with one test per check
 /// in [`http::checks`], each under the same watchdog as [`conformance_suite!`].
@@ -112,14 +112,7 @@ macro_rules! conformance_suite {
 #[macro_export]
 macro_rules! http_conformance_suite {
     ($module:ident, $harness:ty) => {
-        mod $module {
-            $crate::__http_framework_checks!($harness);
-            $crate::__tests! {
-                @http $harness;
-                c08_served_file_runs_tasks_after_its_last_byte,
-                c08_compressed_body_runs_tasks_after_its_end,
-            }
-        }
+        $crate::framework_http_conformance_suite!($module, $harness);
     };
 }
 
@@ -157,6 +150,8 @@ macro_rules! __http_framework_checks {
             c08_streamed_body_with_content_length_runs_tasks_after_its_last_byte,
             c08_body_short_of_its_content_length_is_cut_short,
             c08_event_stream_runs_tasks_after_the_last_event,
+            c08_served_file_runs_tasks_after_its_last_byte,
+            c08_compressed_body_runs_tasks_after_its_end,
             c01_h2_dependency_and_handler_tasks_run_in_order,
             c08_h2_tasks_start_after_the_stream_ends,
             c09_each_response_is_complete_before_its_tasks_start,

@@ -1,7 +1,7 @@
 //! C23: the HTTP suite on actix-web. Each check describes its app as data
 //! (`background_tasks_conformance::http::App`); this harness builds it with actix-web's own types
 //! (`HttpServer`, `App::default_service`, `BackgroundTasksMiddleware`, the `BackgroundTasks`
-//! extractor, a dependency as a `FromRequest` extractor), serves it on the suite's listener, and
+//! extractor, a dependency as a `FromRequest` extractor, `Compress`, actix-files' `NamedFile`), serves it on the suite's listener, and
 //! runs the tasks on a tokio runtime the harness owns, as an application would.
 
 mod common;
@@ -13,15 +13,16 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 
+use actix_files::NamedFile;
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{Condition, Next, from_fn};
+use actix_web::middleware::{Compress, Condition, Next, from_fn};
 use actix_web::web::{self, Bytes};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpServer};
 use background_tasks::BackgroundTasks;
 use background_tasks_actix::BackgroundTasksMiddleware;
 use background_tasks_conformance::http::{
-    Action, App, HttpHarness, Reply, ReplyBody, RequestView, deliberate_panic,
+    Action, App, Compression, HttpHarness, Reply, ReplyBody, RequestView, deliberate_panic,
 };
 use background_tasks_conformance::{Harness, framework_http_conformance_suite, yield_now};
 use background_tasks_tokio::TokioExecutor;
@@ -72,12 +73,21 @@ impl HttpHarness for Actix {
         .statuses(app.statuses)
         .on_report(move |report| on_report(report));
         let server = ActixServer::spawn(listener, move |listener| {
-            let catch_panics = app.catch_panics;
+            let (catch_panics, compression) = (app.catch_panics, app.compression);
             let app = web::Data::new(app);
             HttpServer::new(move || {
+                // actix-web's `wrap` order: each one wraps everything registered before it.
                 actix_web::App::new()
                     .app_data(app.clone())
+                    .wrap(Condition::new(
+                        compression == Some(Compression::Inside),
+                        Compress::default(),
+                    ))
                     .wrap(middleware.clone())
+                    .wrap(Condition::new(
+                        compression == Some(Compression::Outside),
+                        Compress::default(),
+                    ))
                     // Outside the middleware, as tower-http's `CatchPanicLayer` on tower.
                     .wrap(Condition::new(catch_panics, from_fn(catch_panic)))
                     .default_service(web::to(handle))
@@ -140,6 +150,9 @@ async fn handle(
 ) -> HttpResponse {
     match (app.handler)(&view(&request), &tasks) {
         Action::Respond(reply) => response(reply),
+        Action::File(path) => NamedFile::open(&path)
+            .unwrap_or_else(|e| panic!("opening {}: {e}", path.display()))
+            .into_response(&request),
         Action::Panic => deliberate_panic("the handler"),
         Action::PanicInFuture => {
             yield_now().await;

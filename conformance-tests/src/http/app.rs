@@ -4,7 +4,8 @@
 //! A check says which settings the integration has (`OnDisconnect`, `Statuses`, where its reports
 //! go), what the handler queues (and, as a FastAPI dependency would, what an extractor queues
 //! before it), and how it answers: an [`Action`], which is a [`Reply`] (status, headers, a body of
-//! one of the suite's kinds) or a panic or a handler that never answers. A tower harness serves it
+//! one of the suite's kinds), a file, or a panic, or a handler that never answers; and whether a
+//! compressor sits inside or outside the integration. A tower harness serves it
 //! with [`tower_service`] (every [`TowerHarness`](crate::http::TowerHarness) does, unchanged); a
 //! harness for another framework (actix-web's in `background-tasks-actix`) translates the same
 //! description into its own app and middleware.
@@ -12,16 +13,20 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 
 use background_tasks::{BackgroundTasks, Executor, Runner};
 use background_tasks_tower::{BackgroundTasksLayer, OnDisconnect, RequestReport, Statuses};
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Bytes, Incoming};
-use tower::{Layer, service_fn};
+use tower::{Layer, ServiceExt, service_fn};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeFile;
 
 use crate::harness::DELIBERATE;
 use crate::http::{Chunks, EventStream, HttpBody, HttpService, Reports, boxed_service};
@@ -64,6 +69,10 @@ pub type Dependency = Arc<dyn Fn(&RequestView, &BackgroundTasks) + Send + Sync>;
 pub enum Action {
     /// With a response.
     Respond(Reply),
+    /// With a file on disk, through the framework's own file server (tower-http's `ServeFile`,
+    /// actix-files' `NamedFile`), which decides the status and headers: the file's length in
+    /// `Content-Length`, its bytes read as the client takes them.
+    File(PathBuf),
     /// By panicking at once, in the handler's call.
     Panic,
     /// By panicking in its future, after it was polled once.
@@ -171,6 +180,9 @@ pub struct App<E> {
     /// (tower-http's `CatchPanicLayer`, or its like), instead of the server dropping the
     /// connection.
     pub catch_panics: bool,
+    /// A response compressor (tower-http's `CompressionLayer`, actix-web's `Compress`) and where
+    /// it sits, if the app has one.
+    pub compression: Option<Compression>,
     /// Runs before the handler.
     pub dependency: Option<Dependency>,
     /// Handles every path.
@@ -198,6 +210,7 @@ impl<E> App<E> {
             statuses: Statuses::default(),
             on_report: Arc::new(on_report),
             catch_panics: false,
+            compression: None,
             dependency: None,
             handler: Arc::new(handler),
         }
@@ -227,6 +240,13 @@ impl<E> App<E> {
         self
     }
 
+    /// Compresses responses (gzip, for a client that accepts it) with the framework's compressor,
+    /// placed `where` the [`Compression`] says.
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = Some(compression);
+        self
+    }
+
     /// Runs `dependency` before the handler, on the same queue.
     pub fn dependency<F>(mut self, dependency: F) -> Self
     where
@@ -244,9 +264,23 @@ impl<E> fmt::Debug for App<E> {
             .field("on_disconnect", &self.on_disconnect)
             .field("statuses", &self.statuses)
             .field("catch_panics", &self.catch_panics)
+            .field("compression", &self.compression)
             .field("dependency", &self.dependency.is_some())
             .finish_non_exhaustive()
     }
+}
+
+/// Where an [`App`]'s compressor sits, seen from the integration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// Outside: the integration wraps the handler's body, and the compressor wraps the
+    /// integration's. The tasks start after the handler's body has ended, which may be before
+    /// the compressor hands over its last bytes. (In tower's `.layer` order: the compressor
+    /// added after the integration.)
+    Outside,
+    /// Inside: the integration wraps the body the server writes, so the tasks start after the
+    /// compressor's last bytes. What users want; the README says why.
+    Inside,
 }
 
 /// Panics as the suite's deliberate panics do (their output hidden), saying `where`.
@@ -259,9 +293,10 @@ pub fn deliberate_panic(place: &str) -> ! {
 }
 
 /// `app` as a tower service: `BackgroundTasksLayer::new(executor)` (or `with_runner` the app's
-/// runner) with the app's settings around
-/// a `service_fn` that runs the dependency and the handler in its `call` (the request's queue is
-/// `BackgroundTasks::current` there), and `CatchPanicLayer` outside when the app asks for it.
+/// runner) with the app's settings around a `service_fn` that runs the dependency and the handler
+/// in its `call` (the request's queue is `BackgroundTasks::current` there); tower-http's
+/// `CompressionLayer` where the app puts it, and its `CatchPanicLayer` outside when the app asks
+/// for it. Files are served by tower-http's `ServeFile`.
 pub fn tower_service<E: Executor + Clone>(app: App<E>, executor: E) -> HttpService {
     let layer = match app.runner {
         Some(runner) => BackgroundTasksLayer::with_runner(runner),
@@ -286,16 +321,77 @@ pub fn tower_service<E: Executor + Clone>(app: App<E>, executor: E) -> HttpServi
             Action::Respond(reply) => Box::pin(std::future::ready(Ok::<_, Infallible>(
                 tower_response(reply),
             ))),
+            Action::File(path) => Box::pin(async move {
+                let response = in_tokio(ServeFile::new(path).oneshot(request))
+                    .await
+                    .expect("ServeFile never fails");
+                Ok(response.map(|body| InTokio(Box::pin(body)).map_err(Into::into).boxed_unsync()))
+            }),
             Action::Panic => deliberate_panic("the handler's call"),
             Action::PanicInFuture => Box::pin(async { deliberate_panic("the handler's future") }),
             Action::Hang => Box::pin(async { match std::future::pending::<Infallible>().await {} }),
         };
         future
     });
+    let service = match app.compression {
+        None => boxed_service(layer.layer(router)),
+        Some(Compression::Outside) => {
+            boxed_service(CompressionLayer::new().layer(layer.layer(router)))
+        }
+        Some(Compression::Inside) => {
+            boxed_service(layer.layer(CompressionLayer::new().layer(router)))
+        }
+    };
     if app.catch_panics {
-        boxed_service(CatchPanicLayer::new().layer(layer.layer(router)))
+        boxed_service(CatchPanicLayer::new().layer(service))
     } else {
-        boxed_service(layer.layer(router))
+        service
+    }
+}
+
+/// A tokio runtime for `tokio::fs` (which `ServeFile` reads through), whatever runtime serves:
+/// only its blocking pool is used, and a blocking job needs no driver to wake whoever awaits it.
+/// A smol or async-std application that serves files with `ServeFile` must do the same.
+fn tokio_context() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("building a tokio runtime for tokio::fs")
+    })
+}
+
+/// Polls `future` inside the tokio runtime's context.
+async fn in_tokio<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(|cx| {
+        let _context = tokio_context().enter();
+        future.as_mut().poll(cx)
+    })
+    .await
+}
+
+/// A body polled inside the tokio runtime's context.
+struct InTokio<B>(Pin<Box<B>>);
+
+impl<B: http_body::Body> http_body::Body for InTokio<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<B::Data>, B::Error>>> {
+        let _context = tokio_context().enter();
+        self.0.as_mut().poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.0.size_hint()
     }
 }
 

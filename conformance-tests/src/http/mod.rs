@@ -5,8 +5,8 @@
 //! handed over; these prove *when* the integration hands it over and what the client sees
 //! meanwhile (C1, C8 to C12), for every framework (C23). Most checks describe what they serve as
 //! data, an [`App`]: the settings under test, what the handler (and a dependency) queues, and how
-//! it answers (a [`Reply`] with a body of one of the suite's kinds, a panic, a handler that never
-//! answers). A [`TowerHarness`] serves it as `BackgroundTasksLayer::new(executor)` around a small
+//! it answers (a [`Reply`] with a body of one of the suite's kinds, a file, a panic, a handler
+//! that never answers), and whether a compressor sits inside or outside the integration. A [`TowerHarness`] serves it as `BackgroundTasksLayer::new(executor)` around a small
 //! `tower::service_fn` router ([`tower_service`]); an [`HttpHarness`] of another framework builds
 //! it with that framework's own integration (actix-web's in `background-tasks-actix`). The client
 //! and the checks are the same everywhere; only the framework, the server and the executor change,
@@ -54,8 +54,8 @@ mod harness;
 mod load;
 
 pub use app::{
-    Action, App, Dependency, Handler, Reply, ReplyBody, ReportHook, RequestView, deliberate_panic,
-    tower_service,
+    Action, App, Compression, Dependency, Handler, Reply, ReplyBody, ReportHook, RequestView,
+    deliberate_panic, tower_service,
 };
 pub use body::{Chunks, EventStream};
 pub use client::{Client, Head};

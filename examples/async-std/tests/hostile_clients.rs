@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use background_tasks_example_async_std::send_notification;
-use background_tasks_example_support::checks::{self, SlowOpening};
+use background_tasks_example_support::checks::{self, DeadlineClock, SlowOpening};
 use common::Server;
 
 /// Short, for a quick test (the default is 30 s), and longer than connecting the clients takes.
@@ -18,7 +18,12 @@ fn c24_slow_header_clients_are_cut_after_the_timeout() {
         |settings| settings.header_read_timeout = HEADER_READ_TIMEOUT,
         send_notification::service,
     );
-    checks::slow_header_clients_are_cut(&server, 300, SlowOpening::RequestLineAndHeader);
+    checks::slow_header_clients_are_cut(
+        &server,
+        300,
+        SlowOpening::RequestLineAndHeader,
+        DeadlineClock::Exact,
+    );
 }
 
 #[test]
@@ -27,5 +32,10 @@ fn c24_clients_too_slow_to_name_their_protocol_are_cut_after_the_timeout() {
         |settings| settings.header_read_timeout = HEADER_READ_TIMEOUT,
         send_notification::service,
     );
-    checks::slow_header_clients_are_cut(&server, 50, SlowOpening::PrefaceStart);
+    checks::slow_header_clients_are_cut(
+        &server,
+        50,
+        SlowOpening::PrefaceStart,
+        DeadlineClock::Exact,
+    );
 }

@@ -2,32 +2,23 @@
 //! `Content-Length` header bounds, a file download, a compressed body, an event stream, and a body
 //! that stops short of what it declared.
 
-use std::convert::Infallible;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll};
 
 use background_tasks::Outcome;
-use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending, OnDisconnect};
+use background_tasks_tower::{Decision, Ending, OnDisconnect};
 use futures_channel::{mpsc, oneshot};
-use http::{Request, StatusCode};
-use http_body::{Body, Frame, SizeHint};
-use http_body_util::BodyExt;
-use hyper::body::{Bytes, Incoming};
-use tower::{Layer, ServiceExt, service_fn};
-use tower_http::compression::CompressionLayer;
-use tower_http::services::ServeFile;
+use http::StatusCode;
+use hyper::body::Bytes;
 
 use super::{
-    Length, Slot, assert_ran, chunks, outcomes, probe, prove_tasks_flow, queue, serve_app,
-    serve_service, tasks_wait_for_a_held_body, tower_probe,
+    Length, Slot, assert_ran, outcomes, probe, prove_tasks_flow, serve_app,
+    tasks_wait_for_a_held_body,
 };
 use crate::http::{
-    App, Chunks, Client, EventStream, Events, HttpHarness, Reply, ReplyBody, Reports, TowerHarness,
-    boxed_service,
+    Action, App, Chunks, Client, Compression, EventStream, Events, HttpHarness, Reply, ReplyBody,
+    Reports,
 };
 
 /// A streamed body whose response declares its length (`Content-Length`), as a file download
@@ -99,33 +90,24 @@ pub fn c08_body_short_of_its_content_length_is_cut_short<H: HttpHarness>() {
 /// the small socket buffers hold.
 const FILE_SIZE: usize = 4 * 1024 * 1024;
 
-/// tower-http's `ServeFile` sends a real file of 4 MiB to a client that reads half of it and
-/// pauses: no task has started then (while another connection's task runs); once the client has
-/// read the last byte, the task runs and the response counts as completed.
-///
-/// `ServeFile` reads through `tokio::fs`, so its calls are made inside a tokio runtime's context
-/// whatever runtime serves them, as a smol or async-std application using it
-/// must do too.
-pub fn c08_served_file_runs_tasks_after_its_last_byte<H: TowerHarness>() {
+/// The framework's own file server (tower-http's `ServeFile`, actix-files' `NamedFile`) sends a
+/// real file of 4 MiB to a client that reads half of it and pauses: no task has started then
+/// (while another connection's task runs); once the client has read the last byte, the task runs
+/// and the response counts as completed.
+pub fn c08_served_file_runs_tasks_after_its_last_byte<H: HttpHarness>() {
     let file = TempFile::filled(FILE_SIZE);
     let harness = H::new();
     let (events, reports) = (Events::default(), Reports::default());
-    let layer = BackgroundTasksLayer::new(harness.executor()).on_report(reports.hook());
-    let (e, files) = (events.clone(), ServeFile::new(file.path()));
-    let router = service_fn(move |request: Request<Incoming>| {
-        let (events, files) = (e.clone(), files.clone());
-        async move {
-            if request.uri().path() != "/file" {
-                return Ok::<_, Infallible>(tower_probe(&request, &events));
-            }
-            queue().add_async_task(async move { events.push("file task started") });
-            let response = in_tokio(files.oneshot(request))
-                .await
-                .expect("ServeFile never fails");
-            Ok(response.map(|body| InTokio(Box::pin(body)).map_err(Into::into).boxed_unsync()))
+    let (e, path) = (events.clone(), file.path().to_owned());
+    let app = App::new(&reports, move |request, tasks| {
+        if request.path != "/file" {
+            return probe(request, tasks, &e);
         }
+        let log = e.clone();
+        tasks.add_async_task(async move { log.push("file task started") });
+        Action::File(path.clone())
     });
-    let addr = serve_service(&harness, boxed_service(layer.layer(router)));
+    let addr = serve_app(&harness, app);
 
     let mut client = Client::connect_small_window(addr);
     client.send("GET", "/file");
@@ -151,39 +133,31 @@ pub fn c08_served_file_runs_tasks_after_its_last_byte<H: TowerHarness>() {
     assert_ran(&reports.take("/file"), 200);
 }
 
-/// tower-http's `CompressionLayer`, outside and inside `BackgroundTasksLayer`: the client gets a
-/// gzip-encoded, chunked response, and the tasks start after the handler's body has ended, never
-/// while its last chunk is held.
+/// The framework's compressor (tower-http's `CompressionLayer`, actix-web's `Compress`), outside
+/// and inside the integration: the client gets a gzip-encoded, chunked response, and the tasks
+/// start after the handler's body has ended, never while its last chunk is held.
 ///
-/// Users want `BackgroundTasksLayer` outside (added after `CompressionLayer` in axum's `.layer`
-/// order): it then wraps the body the server writes, so the tasks start after the compressor's
-/// last bytes. Inside, it sees the handler's body end when the compressor has read it, which may
+/// Users want the integration outside the compressor ([`Compression::Inside`]; in axum's
+/// `.layer` order, `BackgroundTasksLayer` added after `CompressionLayer`): it then wraps the body
+/// the server writes, so the tasks start after the compressor's last bytes. With the compressor
+/// outside, the integration sees the handler's body end when the compressor has read it, which may
 /// be a flush before the last compressed bytes are handed over. Both orders are checked here.
-pub fn c08_compressed_body_runs_tasks_after_its_end<H: TowerHarness>() {
+pub fn c08_compressed_body_runs_tasks_after_its_end<H: HttpHarness>() {
     for compression in [Compression::Outside, Compression::Inside] {
         let harness = H::new();
         let (events, reports) = (Events::default(), Reports::default());
-        let layer = BackgroundTasksLayer::new(harness.executor()).on_report(reports.hook());
         let (open, gate) = oneshot::channel::<()>();
         let (e, gate) = (events.clone(), Slot::new(gate));
-        let router = service_fn(move |request: Request<Incoming>| {
-            if request.uri().path() != "/report" {
-                return std::future::ready(Ok::<_, Infallible>(tower_probe(&request, &e)));
+        let app = App::new(&reports, move |request, tasks| {
+            if request.path != "/report" {
+                return probe(request, tasks, &e);
             }
             let log = e.clone();
-            queue().add_async_task(async move { log.push("report task started") });
-            let body = Chunks::new(&e, "report", 4, 1024).held_by(gate.take());
-            std::future::ready(Ok(chunks(body)))
-        });
-        let service = match compression {
-            Compression::Outside => {
-                boxed_service(CompressionLayer::new().layer(layer.layer(router)))
-            }
-            Compression::Inside => {
-                boxed_service(layer.layer(CompressionLayer::new().layer(router)))
-            }
-        };
-        let addr = serve_service(&harness, service);
+            tasks.add_async_task(async move { log.push("report task started") });
+            Reply::chunks(Chunks::new(&e, "report", 4, 1024).held_by(gate.take())).into()
+        })
+        .compression(compression);
+        let addr = serve_app(&harness, app);
 
         let mut client = Client::connect(addr);
         client.send_with_headers("GET", "/report", &[("accept-encoding", "gzip")]);
@@ -211,12 +185,6 @@ pub fn c08_compressed_body_runs_tasks_after_its_end<H: TowerHarness>() {
         events.assert_order(["report held", "report body end", "report task started"]);
         assert_ran(&reports.take("/report"), 200);
     }
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Compression {
-    Outside,
-    Inside,
 }
 
 /// How many events [`c08_event_stream_runs_tasks_after_the_last_event`] sends.
@@ -273,51 +241,6 @@ pub fn c08_event_stream_runs_tasks_after_the_last_event<H: HttpHarness>() {
     events.wait_for("events task started");
     events.assert_order(["events body end", "events task started"]);
     assert_ran(&reports.take("/events"), 200);
-}
-
-/// A tokio runtime for `tokio::fs`, whatever runtime serves: only its blocking pool is used, and
-/// a blocking job needs no driver to wake whoever awaits it.
-fn tokio_context() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("building a tokio runtime for tokio::fs")
-    })
-}
-
-/// Polls `future` inside the tokio runtime's context.
-async fn in_tokio<F: Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    std::future::poll_fn(|cx| {
-        let _context = tokio_context().enter();
-        future.as_mut().poll(cx)
-    })
-    .await
-}
-
-/// A body polled inside the tokio runtime's context.
-struct InTokio<B>(Pin<Box<B>>);
-
-impl<B: Body> Body for InTokio<B> {
-    type Data = B::Data;
-    type Error = B::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
-        let _context = tokio_context().enter();
-        self.0.as_mut().poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.0.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.0.size_hint()
-    }
 }
 
 /// A file in the system's temporary directory, removed on drop.

@@ -2,13 +2,12 @@
 //! Each builds a fresh runtime with [`Harness::new`](crate::Harness::new), serves an app of its
 //! own, and talks to it with a [`Client`] over TCP.
 //!
-//! Most describe their app as data, an [`App`] (the integration's settings, what the handler
+//! Each describes its app as data, an [`App`] (the integration's settings, what the handler
 //! queues, how it answers), and take any [`HttpHarness`]: each framework builds the app its own
 //! way, with its own integration (tower's `BackgroundTasksLayer` for every [`TowerHarness`],
-//! actix-web's `BackgroundTasksMiddleware`). Those are the ones
-//! [`framework_http_conformance_suite!`](crate::framework_http_conformance_suite) runs. The rest
-//! serve a tower service built by the check (tower-http's `ServeFile` and `CompressionLayer`)
-//! through [`TowerHarness::serve`], and run on tower harnesses only.
+//! actix-web's `BackgroundTasksMiddleware`), a file with its own file server and compression with
+//! its own compressor. [`framework_http_conformance_suite!`](crate::framework_http_conformance_suite)
+//! runs them all.
 //!
 //! Where a check must show that something has *not* happened yet (no task started while a
 //! response is half-sent), it first proves that background work is flowing: a request on another
@@ -17,7 +16,7 @@
 //!
 //! They are written in modules by clause group (the queue, after the response, the connection,
 //! disconnects, statuses, the ends of a body, HTTP/2, and the checks under load) and all
-//! re-exported here, the one path [`http_conformance_suite!`](crate::http_conformance_suite)
+//! re-exported here, the one path [`framework_http_conformance_suite!`](crate::framework_http_conformance_suite)
 //! calls them by.
 
 mod after_response;
@@ -29,21 +28,13 @@ mod load;
 mod queue;
 mod statuses;
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use background_tasks::{BackgroundTasks, Outcome};
 use background_tasks_tower::{Decision, Ending, RequestReport};
-use http::{Request, Response, StatusCode};
-use http_body::Body;
-use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
 
-use crate::http::{
-    Action, App, Chunks, Client, Events, HttpBody, HttpHarness, HttpService, Reply, RequestView,
-    TowerHarness, local_listener,
-};
+use crate::http::{Action, App, Client, Events, HttpHarness, Reply, RequestView, local_listener};
 
 use after_response::{Length, tasks_wait_for_a_held_body};
 
@@ -94,52 +85,11 @@ pub(crate) fn serve_app<H: HttpHarness>(harness: &H, app: App<H::Executor>) -> S
     addr
 }
 
-/// Serves `service` on the harness's runtime and returns its address.
-pub(super) fn serve_service<H: TowerHarness>(harness: &H, service: HttpService) -> SocketAddr {
-    let listener = local_listener();
-    let addr = listener.local_addr().expect("the listener's address");
-    harness.serve(listener, service);
-    addr
-}
-
-/// The request's queue, as an extractor (a FastAPI "dependency") would take it: the layer makes
-/// it current while the handler works.
-pub(super) fn queue() -> BackgroundTasks {
-    BackgroundTasks::try_current().unwrap_or_else(|missing| panic!("{missing}"))
-}
-
-pub(super) fn boxed<B: Body<Data = Bytes, Error = Infallible> + Send + 'static>(
-    body: B,
-) -> HttpBody {
-    body.map_err(|never| match never {}).boxed_unsync()
-}
-
-pub(super) fn respond(status: StatusCode, body: HttpBody) -> Response<HttpBody> {
-    let mut response = Response::new(body);
-    *response.status_mut() = status;
-    response
-}
-
-pub(super) fn text(text: &'static str) -> Response<HttpBody> {
-    respond(StatusCode::OK, boxed(Full::from(text)))
-}
-
-pub(super) fn chunks(body: Chunks) -> Response<HttpBody> {
-    respond(StatusCode::OK, boxed(body))
-}
-
 /// Any path a check does not route: queues a task that logs `"{path} task ran"`.
 pub(super) fn probe(request: &RequestView, tasks: &BackgroundTasks, events: &Events) -> Action {
     let (events, ran) = (events.clone(), format!("{} task ran", request.path));
     tasks.add_async_task(async move { events.push(ran) });
     Reply::text("probed").into()
-}
-
-/// [`probe`] for the checks still written as tower services.
-pub(super) fn tower_probe(request: &Request<Incoming>, events: &Events) -> Response<HttpBody> {
-    let (events, ran) = (events.clone(), format!("{} task ran", request.uri().path()));
-    queue().add_async_task(async move { events.push(ran) });
-    text("probed")
 }
 
 /// Proves that background work is flowing on the server: a request to `path` on a connection of

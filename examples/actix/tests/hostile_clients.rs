@@ -1,0 +1,31 @@
+//! C24 on the actix example (actix-web's `client_request_timeout`): clients that never finish their
+//! request headers are cut after the header-read timeout, while others are served.
+
+mod common;
+
+use std::time::Duration;
+
+use background_tasks_example_actix::send_notification;
+use background_tasks_example_support::checks::{self, DeadlineClock, SlowOpening};
+use common::Server;
+
+/// Short, for a quick test (the default is 30 s), and longer than connecting the clients takes.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// actix-web sets a connection's deadline from the time its date service caches, refreshed every
+/// 500 ms, so it may close a slow client up to that much before the timeout.
+const ACTIX_CLOCK: DeadlineClock = DeadlineClock::CachedEvery(Duration::from_millis(500));
+
+#[test]
+fn c24_slow_header_clients_are_cut_after_the_timeout() {
+    let server = Server::tuned(
+        |settings| settings.header_read_timeout = HEADER_READ_TIMEOUT,
+        send_notification::routes,
+    );
+    checks::slow_header_clients_are_cut(
+        &server,
+        300,
+        SlowOpening::RequestLineAndHeader,
+        ACTIX_CLOCK,
+    );
+}
