@@ -74,8 +74,11 @@ use hyper::body::Incoming;
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use pin_project_lite::pin_project;
-use smol_hyper::rt::FuturesIo;
 use tower_service::Service;
+
+use self::socket::Socket;
+
+mod socket;
 
 /// How many connections one poll of [`Serve`] accepts before yielding to other tasks.
 const ACCEPT_BUDGET: usize = 64;
@@ -392,7 +395,7 @@ impl<E: Executor + Clone> Shared<E> {
             inner: TowerToHyperService::new(service),
             seen: Arc::clone(&first),
         };
-        let connection = self.builder.serve_connection(FuturesIo::new(io), service);
+        let connection = self.builder.serve_connection(Socket::new(io), service);
         let mut connection = std::pin::pin!(connection);
         let mut closing =
             std::pin::pin!(self.until(|shared| shared.closing.load(Ordering::SeqCst)));
