@@ -102,8 +102,9 @@ macro_rules! conformance_suite {
 }
 
 /// Emits the HTTP suite for an [`http::TowerHarness`] as a module of `#[test]` functions (feature
-/// `http`): every check of [`framework_http_conformance_suite!`], served with
-/// [`http::tower_service`].
+/// `http`): the same as [`framework_http_conformance_suite!`] (every tower harness is an
+/// [`http::HttpHarness`], serving each check's app with [`http::tower_service`]), under the name
+/// tower harnesses have used since before the suite became framework-neutral.
 ///
 /// `http_conformance_suite!(smol_http, Global)` creates `mod smol_http` with one test per check
 /// in [`http::checks`], each under the same watchdog as [`conformance_suite!`].

@@ -1,8 +1,9 @@
 //! C23: the HTTP suite on actix-web. Each check describes its app as data
 //! (`background_tasks_conformance::http::App`); this harness builds it with actix-web's own types
 //! (`HttpServer`, `App::default_service`, `BackgroundTasksMiddleware`, the `BackgroundTasks`
-//! extractor, a dependency as a `FromRequest` extractor, `Compress`, actix-files' `NamedFile`), serves it on the suite's listener, and
-//! runs the tasks on a tokio runtime the harness owns, as an application would.
+//! extractor, a dependency as a `FromRequest` extractor, `Compress`, actix-files' `NamedFile`),
+//! serves it on the suite's listener, and runs the tasks on a tokio runtime the harness owns, as
+//! an application would.
 
 mod common;
 

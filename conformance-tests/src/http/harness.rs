@@ -20,8 +20,9 @@ use crate::http::app::{App, tower_service};
 /// The response body of an [`HttpService`]: any body, boxed, so that every check serves one type.
 pub type HttpBody = UnsyncBoxBody<Bytes, BoxError>;
 
-/// The service an HTTP check hands to [`TowerHarness::serve`]: `BackgroundTasksLayer` (with the
-/// settings under test) around the check's own router, boxed. It is `Clone + Send`, as hyper's
+/// The service a [`TowerHarness`] is asked to serve: the check's [`App`] as
+/// [`tower_service`] builds it (`BackgroundTasksLayer` with the settings under test around a
+/// router that runs the check's handler), boxed. It is `Clone + Send`, as hyper's
 /// servers need to serve it on many connections from any thread.
 pub type HttpService = BoxCloneService<Request<Incoming>, Response<HttpBody>, Infallible>;
 
@@ -60,8 +61,9 @@ impl<H: TowerHarness> HttpHarness for H {
 /// A runtime that can also serve tower services over HTTP: the [`Harness`] under test, plus a
 /// server on it.
 ///
-/// The HTTP checks build `BackgroundTasksLayer::new(harness.executor())` around a router of their
-/// own, bind a [`local_listener`], and ask the harness to serve the result there. They then talk
+/// For each HTTP check, [`tower_service`] builds the check's [`App`] (`BackgroundTasksLayer` on
+/// [`executor`](Harness::executor) around a router of the check's handler), binds a
+/// [`local_listener`], and asks the harness to serve the result there. They then talk
 /// to it from the check's thread with a blocking client, so the server must make progress on its
 /// own threads: a runtime that only runs while someone blocks on it (tokio's current-thread
 /// runtime, an explicit `smol::Executor`) needs a thread that drives it while the server lives.

@@ -3,10 +3,11 @@
 //!
 //! The executor checks in [`checks`](crate::checks) prove that a queue runs correctly once it is
 //! handed over; these prove *when* the integration hands it over and what the client sees
-//! meanwhile (C1, C8 to C12), for every framework (C23). Most checks describe what they serve as
-//! data, an [`App`]: the settings under test, what the handler (and a dependency) queues, and how
-//! it answers (a [`Reply`] with a body of one of the suite's kinds, a file, a panic, a handler
-//! that never answers), and whether a compressor sits inside or outside the integration. A [`TowerHarness`] serves it as `BackgroundTasksLayer::new(executor)` around a small
+//! meanwhile (C1, C8 to C12), for every framework (C23). Every check describes what it serves as
+//! data, an [`App`]: the settings under test, what the handler (and a dependency) queues, how it
+//! answers (a [`Reply`] with a body of one of the suite's kinds, a file, a panic, a handler that
+//! never answers), and whether a compressor sits inside or outside the integration. A
+//! [`TowerHarness`] serves it as `BackgroundTasksLayer::new(executor)` around a small
 //! `tower::service_fn` router ([`tower_service`]); an [`HttpHarness`] of another framework builds
 //! it with that framework's own integration (actix-web's in `background-tasks-actix`). The client
 //! and the checks are the same everywhere; only the framework, the server and the executor change,

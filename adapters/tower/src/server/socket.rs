@@ -6,15 +6,16 @@
 //! does: 8 KiB or more on every poll), reads land in a buffer of the socket's own, zeroed once,
 //! and only the bytes that arrived are copied over. A read that fills it doubles it, up to 64 KiB.
 
-use std::io::{self, IoSlice};
+use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use futures_io::{AsyncRead, AsyncWrite};
 use hyper::rt::ReadBufCursor;
 
-/// The first read's size (a small request's headers fit), and the largest.
+/// The first read's size: a small request's headers fit, and an idle connection keeps little.
 const FIRST_READ: usize = 1024;
+/// The largest read: as much as hyper offers a read at a time by default.
 const MAX_READ: usize = 64 * 1024;
 
 /// A `futures-io` socket as hyper's `Read` and `Write`.
@@ -22,7 +23,8 @@ const MAX_READ: usize = 64 * 1024;
 pub(super) struct Socket<T> {
     inner: T,
     /// Where reads land before they are copied into hyper's buffer; its length is the next read's
-    /// size.
+    /// size. It doubles while reads fill it and halves after reads that use a quarter or less, so
+    /// a connection keeps a large one only while large reads keep coming.
     landing: Vec<u8>,
 }
 
@@ -45,9 +47,13 @@ impl<T: AsyncRead + Unpin> hyper::rt::Read for Socket<T> {
         let offered = this.landing.len().min(buf.remaining());
         let read = ready!(Pin::new(&mut this.inner).poll_read(cx, &mut this.landing[..offered]))?;
         buf.put_slice(&this.landing[..read]);
-        if read == this.landing.len() && read < MAX_READ {
+        let size = this.landing.len();
+        if read == size && size < MAX_READ {
             // More may be waiting: the next read takes twice as much at once.
-            this.landing.resize(read * 2, 0);
+            this.landing.resize((size * 2).min(MAX_READ), 0);
+        } else if read <= size / 4 && size > FIRST_READ {
+            this.landing.truncate(size / 2);
+            this.landing.shrink_to_fit();
         }
         Poll::Ready(Ok(()))
     }
@@ -60,14 +66,6 @@ impl<T: AsyncWrite + Unpin> hyper::rt::Write for Socket<T> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -121,6 +119,23 @@ mod tests {
         let (arrived, reads) = read_all(&mut socket, 100);
         assert_eq!(arrived, source);
         assert!(reads.iter().all(|&read| read <= 100), "{reads:?}");
+    }
+
+    #[test]
+    fn after_small_reads_the_landing_buffer_shrinks_back() {
+        let mut socket = Socket::new(&[0u8; 2 * MAX_READ][..]);
+        let (_, reads) = read_all(&mut socket, MAX_READ);
+        assert_eq!(reads.iter().max(), Some(&MAX_READ), "{reads:?}");
+        // Then a keep-alive connection's small requests: each short read halves the buffer.
+        let small = [1u8; 100];
+        socket.inner = &small[..];
+        let _ = read_all(&mut socket, MAX_READ);
+        assert!(socket.landing.len() < MAX_READ, "{}", socket.landing.len());
+        for _ in 0..8 {
+            socket.inner = &small[..];
+            let _ = read_all(&mut socket, MAX_READ);
+        }
+        assert_eq!(socket.landing.len(), FIRST_READ);
     }
 
     #[test]
