@@ -4,7 +4,7 @@
 //!
 //! Each describes its app as data, an [`App`] (the integration's settings, what the handler
 //! queues, how it answers), and take any [`HttpHarness`]: each framework builds the app its own
-//! way, with its own integration (tower's `BackgroundTasksLayer` for every [`TowerHarness`],
+//! way, with its own integration (tower's `BackgroundTasksLayer` for every [`TowerHarness`](crate::http::TowerHarness),
 //! actix-web's `BackgroundTasksMiddleware`), a file with its own file server and compression with
 //! its own compressor. [`framework_http_conformance_suite!`](crate::framework_http_conformance_suite)
 //! runs them all.
