@@ -58,11 +58,21 @@ fn check(scenario: Scenario, stats: Stats, runtime: &str) {
         | Scenario::RawSpawnBlocking
         | Scenario::RawSpawnBlockingTen => (0, 1),
     };
-    assert_eq!(stats.spawns, 2 * spawns, "{context}");
+    if trips == 0 {
+        assert_eq!(stats.spawns, 2 * spawns, "{context}");
+    } else {
+        // The lane's watchdog: spawned when a sync queue finds the pool job ahead of it busy.
+        assert!(stats.spawns <= 2, "{context}");
+    }
     // glibc serves requests of 1 KiB and more from its large-chunk path, which consolidates its
     // free lists first: a spawned run that large made every request with tasks pay for it.
     assert!(stats.largest_spawn < 1000, "{context}");
-    assert_eq!(stats.blocking_trips, 2 * trips, "{context}");
+    // Sync queues that reach the runner's lane together may share a pool job: at most one each.
+    if trips == 0 {
+        assert_eq!(stats.blocking_trips, 0, "{context}");
+    } else {
+        assert!((1..=2 * trips).contains(&stats.blocking_trips), "{context}");
+    }
     if scenario.has_layer() {
         assert_eq!(stats.runner_queued, 2 * tasks, "{context}");
         assert_eq!(stats.runner_settled, 2 * tasks, "{context}");

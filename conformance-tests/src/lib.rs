@@ -73,6 +73,7 @@ macro_rules! conformance_suite {
                 c04_every_run_matches_the_model,
                 c05_sync_tasks_run_off_the_async_worker,
                 c05_blocking_sync_task_does_not_stall_async_work,
+                c05_a_blocked_sync_task_holds_up_no_other_queue,
                 c06_consecutive_sync_tasks_share_one_blocking_trip,
                 c06_a_queue_of_sync_tasks_is_one_blocking_trip_and_no_spawn,
                 c07_tasks_added_while_running_run_after_the_rest,

@@ -44,6 +44,7 @@ pub use queue::{
 };
 pub use run::{
     c04_a_queue_runs_at_most_once, c04_one_task_at_a_time,
+    c05_a_blocked_sync_task_holds_up_no_other_queue,
     c05_blocking_sync_task_does_not_stall_async_work, c05_sync_tasks_run_off_the_async_worker,
     c06_a_queue_of_sync_tasks_is_one_blocking_trip_and_no_spawn,
     c06_consecutive_sync_tasks_share_one_blocking_trip, c07_task_added_after_the_run_is_refused,

@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::ThreadId;
+use std::time::Duration;
 
 use background_tasks::{BackgroundTasks, Executor, Runner, Task};
 
@@ -118,6 +119,54 @@ pub fn c05_blocking_sync_task_does_not_stall_async_work<H: Harness>() {
             .map_err(|_| "an async task could not run while this sync task blocked".to_owned())
     });
     let report = run_spawned(&harness, Runner::new(executor), tasks);
+    assert!(report.is_success(), "{report:?}");
+}
+
+/// C5: a sync task that blocks holds up no other queue: queues of sync tasks spawned while it
+/// blocks, on the same runner, run before it is released. (The runner may let a queue wait for a
+/// pool thread that is busy, to save waking another, but only briefly.)
+pub fn c05_a_blocked_sync_task_holds_up_no_other_queue<H: Harness>() {
+    let harness = H::new();
+    let runner = Runner::new(harness.executor());
+    let (started, blocker_started) = mpsc::channel();
+    let (release, held) = mpsc::channel::<()>();
+    let blocker = runner.queue();
+    blocker.add_task(move || {
+        let _ = started.send(());
+        // The bound only ends a failing check; the check releases it.
+        let _ = held.recv_timeout(Duration::from_secs(20));
+    });
+    let (blocker_report, blocker_done) = mpsc::channel();
+    runner.spawn(blocker, move |report| {
+        let _ = blocker_report.send(report);
+    });
+    recv(&blocker_started, "the blocking task to start");
+
+    // Awaited on the harness, which some runtimes need in order to run at all (the runner's
+    // watchdog is an async task).
+    let (ran, mut others_ran) = futures_channel::mpsc::unbounded();
+    for i in 0..3 {
+        let (queue, ran) = (runner.queue(), ran.clone());
+        queue.add_task(move || {
+            let _ = ran.unbounded_send(i);
+        });
+        runner.spawn(queue, |_| {});
+    }
+    let mut others = harness.block_on(async {
+        let mut others = Vec::new();
+        while others.len() < 3 {
+            let next = std::future::poll_fn(|cx| {
+                futures_core::Stream::poll_next(std::pin::Pin::new(&mut others_ran), cx)
+            });
+            others.push(next.await.expect("the senders are alive"));
+        }
+        others
+    });
+    others.sort_unstable();
+    assert_eq!(others, [0, 1, 2]);
+
+    release.send(()).expect("the blocking task waits");
+    let report = recv(&blocker_done, "the blocking queue's report");
     assert!(report.is_success(), "{report:?}");
 }
 

@@ -12,6 +12,8 @@ use parking_lot::Mutex;
 use crate::metrics::{Ledger, Metrics};
 use crate::queue::BackgroundTasks;
 
+use super::lane::Lane;
+
 /// Shared by a runner and its clones, and attached to every queue they run.
 #[derive(Debug)]
 pub(super) struct Lifecycle {
@@ -24,6 +26,8 @@ pub(super) struct Lifecycle {
     // Set, and notified, when a shutdown's deadline passes.
     deadline_passed: AtomicBool,
     deadline: Event,
+    // How the queues that start with sync work reach the blocking pool.
+    lane: Arc<Lane>,
 }
 
 /// The queues spawned and not yet ended, in slots that ended queues free for later ones: a
@@ -71,7 +75,13 @@ impl Lifecycle {
             ended: Event::new(),
             deadline_passed: AtomicBool::new(false),
             deadline: Event::new(),
+            lane: Arc::default(),
         }
+    }
+
+    /// How the queues that start with sync work reach the blocking pool.
+    pub(super) fn lane(&self) -> &Arc<Lane> {
+        &self.lane
     }
 
     /// A shutdown's deadline passed: tells every task that waits for it.

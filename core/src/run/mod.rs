@@ -3,12 +3,14 @@
 //!
 //! - this module: [`Runner`] and its settings;
 //! - `spawn`: a spawned queue's guard and its start (on an async task, or on the blocking pool);
+//! - `lane`: how the queues that start with sync work reach the blocking pool, sharing its jobs;
 //! - `drain`: the loop that runs a started queue to its end, and its guard;
 //! - `lifecycle`: the queues spawned and not yet ended, for `idle` and `shutdown`.
 //!
 //! Every task's outcome is decided in `crate::settle`, and booked by the queue's state.
 
 mod drain;
+mod lane;
 mod lifecycle;
 mod spawn;
 
@@ -268,6 +270,13 @@ impl<E: Executor + Clone> Runner<E> {
     ///
     /// The run carries the current `tracing` span, so task spans nest under the caller's (the HTTP
     /// layer's request span).
+    ///
+    /// A queue whose first task is sync starts on the blocking pool. It may wait there for a pool
+    /// job already running another queue's start (one wake for several queues, which is what
+    /// makes sync tasks cheap under load), but for no longer than about a millisecond: then it gets
+    /// a pool job of its own, so a sync task that blocks holds up no other queue. With an executor
+    /// that has no timer ([`Executor::sleep`] returns `None`), it waits only for a pool job not yet
+    /// busy.
     pub fn spawn<F>(&self, tasks: BackgroundTasks, on_done: F)
     where
         F: FnOnce(RunReport) + Send + 'static,

@@ -39,12 +39,13 @@ where
     };
     // The run carries the caller's span, so task spans nest under the request's.
     let span = tracing::Span::current();
-    // A queue that starts with sync work starts on the blocking pool: one hand-off, not two.
-    // Under a limit it must wait for its turn like the others, which takes an async task.
+    // A queue that starts with sync work starts on the blocking pool: one hand-off, not two,
+    // and through the lane, which lets queues that arrive together share a pool job. Under a
+    // limit it must wait for its turn like the others, which takes an async task.
     let limit = runner.config.limit.clone();
     if lead == Lead::Sync && limit.is_none() {
         let job = move || span.in_scope(|| spawned.start_on_blocking_pool(span.clone()));
-        runner.executor.spawn_blocking_detached(Box::new(job));
+        lifecycle.lane().submit(&runner.executor, Box::new(job));
         return;
     }
     // The guard's own futures, not async blocks around them: a block would hold it twice. The
