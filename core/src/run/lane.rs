@@ -281,6 +281,24 @@ mod tests {
         }
     }
 
+    impl Manual {
+        /// Runs the blocking jobs given so far, on this thread.
+        fn run_jobs(&self) {
+            self.take_jobs().into_iter().for_each(|job| job());
+        }
+    }
+
+    /// A start that says when it has started, then blocks until released.
+    fn blocking_start() -> (BlockingJob, mpsc::Receiver<()>, mpsc::Sender<()>) {
+        let (started, blocker_started) = mpsc::channel();
+        let (release, held) = mpsc::channel::<()>();
+        let start = Box::new(move || {
+            started.send(()).unwrap();
+            held.recv().unwrap();
+        });
+        (start, blocker_started, release)
+    }
+
     fn logging(log: &mpsc::Sender<&'static str>, entry: &'static str) -> BlockingJob {
         let log = log.clone();
         Box::new(move || log.send(entry).unwrap())
@@ -305,15 +323,8 @@ mod tests {
     #[test]
     fn a_start_behind_a_busy_drainer_gets_a_new_one_from_the_watchdog() {
         let (lane, executor) = (Arc::new(Lane::default()), Manual::default());
-        let (started, blocker_started) = mpsc::channel();
-        let (release, held) = mpsc::channel::<()>();
-        lane.submit(
-            &executor,
-            Box::new(move || {
-                started.send(()).unwrap();
-                held.recv().unwrap();
-            }),
-        );
+        let (blocker, blocker_started, release) = blocking_start();
+        lane.submit(&executor, blocker);
         let mut drainers = executor.take_jobs();
         let first = std::thread::spawn(drainers.remove(0));
         blocker_started.recv().unwrap();
@@ -341,17 +352,10 @@ mod tests {
     #[test]
     fn starts_queued_behind_a_start_that_blocks_get_drainers_from_the_watchdog() {
         let (lane, executor) = (Arc::new(Lane::default()), Manual::default());
-        let (started, blocker_started) = mpsc::channel();
-        let (release, held) = mpsc::channel::<()>();
         let (log, logged) = mpsc::channel();
         // All three reach the lane before its drainer runs; the first then blocks.
-        lane.submit(
-            &executor,
-            Box::new(move || {
-                started.send(()).unwrap();
-                held.recv().unwrap();
-            }),
-        );
+        let (blocker, blocker_started, release) = blocking_start();
+        lane.submit(&executor, blocker);
         lane.submit(&executor, logging(&log, "second"));
         lane.submit(&executor, logging(&log, "third"));
         let mut drainers = executor.take_jobs();
@@ -360,10 +364,7 @@ mod tests {
         blocker_started.recv().unwrap();
 
         executor.poll_futures(); // the watch the drainer armed is due
-        executor
-            .take_jobs()
-            .into_iter()
-            .for_each(|drainer| drainer());
+        executor.run_jobs();
         assert_eq!(logged.try_iter().collect::<Vec<_>>(), ["second", "third"]);
         release.send(()).unwrap();
         first.join().unwrap();
@@ -376,23 +377,13 @@ mod tests {
             timerless: true,
             ..Manual::default()
         };
-        let (started, blocker_started) = mpsc::channel();
-        let (release, held) = mpsc::channel::<()>();
-        lane.submit(
-            &executor,
-            Box::new(move || {
-                started.send(()).unwrap();
-                held.recv().unwrap();
-            }),
-        );
+        let (blocker, blocker_started, release) = blocking_start();
+        lane.submit(&executor, blocker);
         let first = std::thread::spawn(executor.take_jobs().remove(0));
         blocker_started.recv().unwrap();
         let (log, logged) = mpsc::channel();
         lane.submit(&executor, logging(&log, "behind"));
-        executor
-            .take_jobs()
-            .into_iter()
-            .for_each(|drainer| drainer());
+        executor.run_jobs();
         assert_eq!(logged.try_recv(), Ok("behind"));
         release.send(()).unwrap();
         first.join().unwrap();
@@ -427,10 +418,7 @@ mod tests {
         let (log, logged) = mpsc::channel();
         lane.submit(&executor, Box::new(|| panic!("a report hook panicked")));
         lane.submit(&executor, logging(&log, "after"));
-        executor
-            .take_jobs()
-            .into_iter()
-            .for_each(|drainer| drainer());
+        executor.run_jobs();
         assert_eq!(logged.try_recv(), Ok("after"));
     }
 }
