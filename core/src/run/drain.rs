@@ -179,7 +179,12 @@ pub(super) async fn resume<E: Executor + ?Sized>(
                     let took = started.elapsed();
                     settle(config.hook(), label, TaskKind::Async, cause, took)
                 };
-                settled = Some(report.instrument(span).await);
+                // A span no subscriber wants costs an enter and exit per poll all the same.
+                settled = Some(if span.is_disabled() {
+                    report.await
+                } else {
+                    report.instrument(span).await
+                });
             }
             Next::Sync => {
                 let batch = {

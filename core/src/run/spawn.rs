@@ -51,6 +51,7 @@ where
     // The guard's own futures, not async blocks around them: a block would hold it twice. The
     // size of a spawned run matters (see BENCHMARKS.md).
     let run: BoxFuture<()> = match limit {
+        None if span.is_disabled() => Box::pin(spawned.run()),
         None => Box::pin(spawned.run().instrument(span)),
         Some(limit) => Box::pin(spawned.run_when_permitted(limit).instrument(span)),
     };
