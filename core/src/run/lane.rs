@@ -170,37 +170,39 @@ impl<E: Executor + Clone> Drainer<E> {
 
     fn run(mut self) {
         self.stage = Stage::Free;
+        // Held from one start's end to the next's pick: one lock round-trip per start.
+        let mut state = self.lane.state.lock();
         let mut yielded = false;
         loop {
-            let (start, watch) = {
-                let mut state = self.lane.state.lock();
-                if state.waiting.is_empty() && !yielded {
+            let Some(start) = state.waiting.pop_front() else {
+                if !yielded {
                     // Before leaving, let the threads that submit run once: on a shared CPU the
                     // next starts arrive while this one waits its turn, and it takes them
                     // instead of a new drainer being woken for them.
                     drop(state);
                     yielded = true;
                     std::thread::yield_now();
+                    state = self.lane.state.lock();
                     continue;
                 }
                 state.free -= 1;
-                let Some(start) = state.waiting.pop_front() else {
-                    self.stage = Stage::Gone;
-                    return;
-                };
-                yielded = false;
-                state.busy += 1;
-                self.stage = Stage::Busy;
-                // Starts left behind this one wait on it: at most for the watch's patience.
-                (start, state.needs_a_watch())
+                self.stage = Stage::Gone;
+                return;
             };
+            yielded = false;
+            state.free -= 1;
+            state.busy += 1;
+            self.stage = Stage::Busy;
+            // Starts left behind this one wait on it: at most for the watch's patience.
+            let watch = state.needs_a_watch();
+            drop(state);
             if watch {
                 self.lane.watch(&self.executor);
             }
             // A start settles its own tasks' panics; one from a report hook must not take the
             // starts waiting behind it down too.
             let _ = catch_unwind(AssertUnwindSafe(start));
-            let mut state = self.lane.state.lock();
+            state = self.lane.state.lock();
             state.busy -= 1;
             state.free += 1;
             self.stage = Stage::Free;
