@@ -63,6 +63,9 @@ pub use harness::{CHECK_LIMIT, Harness, watchdog, yield_now};
 macro_rules! conformance_suite {
     ($module:ident, $harness:ty) => {
         mod $module {
+            // The caller names the harness as it sees it (`MyRuntime`, not `super::MyRuntime`).
+            #[allow(unused_imports)]
+            use super::*;
             $crate::__tests! {
                 $harness;
                 c01_clones_share_one_queue,
@@ -129,6 +132,8 @@ macro_rules! http_conformance_suite {
 macro_rules! framework_http_conformance_suite {
     ($module:ident, $harness:ty) => {
         mod $module {
+            #[allow(unused_imports)]
+            use super::*;
             $crate::__http_framework_checks!($harness);
         }
     };

@@ -2,6 +2,7 @@
 //! takes the same `BackgroundTasks` as the handler and logs the query first; the handler then
 //! logs the message. Both run after the response, in that order.
 
+use background_tasks_example_support::escape_controls;
 use std::collections::HashMap;
 use std::future::{Ready, ready};
 use std::sync::Arc;
@@ -34,7 +35,7 @@ fn get_query(request: &HttpRequest, payload: &mut Payload) -> Result<GetQuery, a
         web::Query::<HashMap<String, String>>::from_query(request.query_string())?;
     let q = params.remove("q");
     if let Some(q) = q.as_deref().filter(|q| !q.is_empty()) {
-        let message = format!("found query: {q}\n");
+        let message = format!("found query: {}\n", escape_controls(q));
         let settings = request
             .app_data::<web::Data<Arc<Settings>>>()
             .expect("the routes add the settings");
@@ -51,7 +52,7 @@ async fn send_notification(
     background_tasks: BackgroundTasks,
     GetQuery(_q): GetQuery,
 ) -> HttpResponse {
-    let message = format!("message to {email}\n");
+    let message = format!("message to {}\n", escape_controls(&email));
     let log_file = settings.log_file.clone();
     background_tasks.add_task(move || write_log(&log_file, &message));
     json(r#"{"message":"Message sent"}"#)

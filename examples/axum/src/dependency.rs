@@ -28,6 +28,7 @@
 //! In axum, a dependency is an extractor: [`GetQuery`] extracts the request's `BackgroundTasks`
 //! itself, exactly as the handler does, and both get the same queue.
 
+use background_tasks_example_support::escape_controls;
 use std::collections::HashMap;
 use std::fs::OpenOptions;
 use std::io::{self, Write};
@@ -91,7 +92,7 @@ where
             .map_err(IntoResponse::into_response)?;
         let q = params.remove("q");
         if let Some(q) = q.as_deref().filter(|q| !q.is_empty()) {
-            let message = format!("found query: {q}\n");
+            let message = format!("found query: {}\n", escape_controls(q));
             let log_file = Arc::<Settings>::from_ref(state).log_file.clone();
             background_tasks.add_task(move || write_log(&log_file, &message));
         }
@@ -107,7 +108,7 @@ async fn send_notification(
     background_tasks: BackgroundTasks,
     GetQuery(_q): GetQuery,
 ) -> Response {
-    let message = format!("message to {email}\n");
+    let message = format!("message to {}\n", escape_controls(&email));
     let log_file = settings.log_file.clone();
     background_tasks.add_task(move || write_log(&log_file, &message));
     json(r#"{"message":"Message sent"}"#)

@@ -57,5 +57,5 @@ impl TowerHarness for CustomPool {
     }
 }
 
-conformance_suite!(custom_thread_pool, super::CustomPool);
-http_conformance_suite!(custom_thread_pool_http, super::CustomPool);
+conformance_suite!(custom_thread_pool, CustomPool);
+http_conformance_suite!(custom_thread_pool_http, CustomPool);

@@ -23,6 +23,7 @@ pub mod store;
 pub mod web;
 pub mod worker;
 
+use background_tasks_example_support::escape_controls;
 use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::path::Path;
@@ -55,7 +56,11 @@ pub fn write_notification(log_file: &Path, email: &str, message: &str) -> io::Re
         .create(true)
         .append(true)
         .open(log_file)?;
-    let content = format!("notification for {email}: {message}\n");
+    let content = format!(
+        "notification for {}: {}\n",
+        escape_controls(email),
+        escape_controls(message)
+    );
     email_file.write_all(content.as_bytes())
 }
 

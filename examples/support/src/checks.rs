@@ -82,6 +82,32 @@ pub fn dependency_decodes_the_query(server: &TestServer) {
     );
 }
 
+/// First example: a client cannot forge log lines. A line break and a NUL byte in the email
+/// (`%0A`, `%00`) are written escaped, on the request's one line.
+pub fn send_notification_escapes_control_characters(server: &TestServer) {
+    server
+        .client()
+        .post_ok("/send-notification/a%0Ab%00@x", NOTIFICATION_SENT);
+    assert!(server.next_report().run().is_success());
+    assert_eq!(
+        server.log(),
+        "notification for a\\nb\\0@x: some notification\n"
+    );
+}
+
+/// Second example: control characters in the email and the query are escaped alike.
+pub fn dependency_escapes_control_characters(server: &TestServer) {
+    server.client().post_ok(
+        "/send-notification/a%0D%0Ab@x?q=rust%0Afound+query%3A+forged",
+        MESSAGE_SENT,
+    );
+    assert!(server.next_report().run().is_success());
+    assert_eq!(
+        server.log(),
+        "found query: rust\\nfound query: forged\nmessage to a\\r\\nb@x\n"
+    );
+}
+
 /// Third example: `async_cleanup` sleeps `delay` (the server's cleanup delay) on the runtime's
 /// timer after the response, then logs.
 pub fn async_cleanup_answers_then_cleans_up_after_its_sleep(server: &TestServer, delay: Duration) {

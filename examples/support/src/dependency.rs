@@ -69,7 +69,7 @@ pub fn get_query<B>(request: &Request<B>, log_file: &Path) -> Result<Option<Stri
     let background_tasks = background_tasks()?;
     let q = query_param(request, "q");
     if let Some(q) = q.as_deref().filter(|q| !q.is_empty()) {
-        let message = format!("found query: {q}\n");
+        let message = format!("found query: {}\n", crate::escape_controls(q));
         let log_file = log_file.to_owned();
         background_tasks.add_task(move || write_log(&log_file, &message));
     }
@@ -85,7 +85,7 @@ fn send_notification<B>(
 ) -> Result<Response<Body>, Rejection> {
     let _q = get_query(request, &settings.log_file)?;
     let background_tasks = background_tasks()?;
-    let message = format!("message to {email}\n");
+    let message = format!("message to {}\n", crate::escape_controls(&email));
     let log_file = settings.log_file.clone();
     background_tasks.add_task(move || write_log(&log_file, &message));
     Ok(json(StatusCode::OK, r#"{"message":"Message sent"}"#))

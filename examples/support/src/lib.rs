@@ -27,9 +27,38 @@ pub mod client;
 
 pub use settings::Settings;
 
+use std::borrow::Cow;
+
 use std::time::Duration;
 
 use background_tasks::ShutdownReport;
+
+/// `text` with its control characters escaped (`\n` as `\\n`, NUL as `\\0`), for a log line made
+/// of what a client sent: `POST /send-notification/a%0Ab@x` must not write a second, forged line.
+/// Text without control characters comes back borrowed, unchanged.
+///
+/// # Examples
+///
+/// ```
+/// use background_tasks_example_support::escape_controls;
+///
+/// assert_eq!(escape_controls("ada@example.com"), "ada@example.com");
+/// assert_eq!(escape_controls("a\nb\0@x"), "a\\nb\\0@x");
+/// ```
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_debug());
+        } else {
+            escaped.push(c);
+        }
+    }
+    Cow::Owned(escaped)
+}
 
 /// How long the examples' graceful shutdown lets queued background tasks finish.
 pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(30);

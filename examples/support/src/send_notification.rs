@@ -40,7 +40,11 @@ pub fn write_notification(log_file: &Path, email: &str, message: &str) -> io::Re
         .create(true)
         .append(true)
         .open(log_file)?;
-    let content = format!("notification for {email}: {message}\n");
+    let content = format!(
+        "notification for {}: {}\n",
+        crate::escape_controls(email),
+        crate::escape_controls(message)
+    );
     email_file.write_all(content.as_bytes())
 }
 

@@ -107,7 +107,7 @@ impl HttpHarness for Actix {
     }
 }
 
-framework_http_conformance_suite!(actix_http, super::Actix);
+framework_http_conformance_suite!(actix_http, Actix);
 
 /// What the check's handler sees of the request.
 fn view(request: &HttpRequest) -> RequestView {

@@ -65,6 +65,6 @@ impl Drop for AsyncStd {
     }
 }
 
-conformance_suite!(async_std_global, super::AsyncStd);
+conformance_suite!(async_std_global, AsyncStd);
 
-http_conformance_suite!(async_std_global_http, super::AsyncStd);
+http_conformance_suite!(async_std_global_http, AsyncStd);

@@ -117,8 +117,8 @@ impl TowerHarness for Global {
     }
 }
 
-conformance_suite!(smol_explicit_executor, super::Explicit);
-conformance_suite!(smol_global_executor, super::Global);
+conformance_suite!(smol_explicit_executor, Explicit);
+conformance_suite!(smol_global_executor, Global);
 
-http_conformance_suite!(smol_explicit_executor_http, super::Explicit);
-http_conformance_suite!(smol_global_executor_http, super::Global);
+http_conformance_suite!(smol_explicit_executor_http, Explicit);
+http_conformance_suite!(smol_global_executor_http, Global);

@@ -6,8 +6,8 @@ mod runtimes;
 use background_tasks_conformance::{conformance_suite, http_conformance_suite};
 use runtimes::{CurrentThread, MultiThread};
 
-conformance_suite!(tokio_current_thread, super::CurrentThread);
-conformance_suite!(tokio_multi_thread, super::MultiThread);
+conformance_suite!(tokio_current_thread, CurrentThread);
+conformance_suite!(tokio_multi_thread, MultiThread);
 
-http_conformance_suite!(tokio_current_thread_http, super::CurrentThread);
-http_conformance_suite!(tokio_multi_thread_http, super::MultiThread);
+http_conformance_suite!(tokio_current_thread_http, CurrentThread);
+http_conformance_suite!(tokio_multi_thread_http, MultiThread);
