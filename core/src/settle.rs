@@ -82,7 +82,12 @@ pub(crate) fn settle_unrun(hook: Option<&ErrorHook>, task: Task, cause: Cause) -
 
 fn report_error(hook: Option<&ErrorHook>, label: &str, error: &TaskError) {
     let Some(hook) = hook else {
-        tracing::error!(task = label, %error, "background task did not succeed");
+        if no_subscriber() {
+            // With no subscriber a `tracing` event goes nowhere, and a failure must not vanish.
+            eprintln!("{}", stderr_line(label, error));
+        } else {
+            tracing::error!(task = label, %error, "background task did not succeed");
+        }
         return;
     };
     // A broken hook must not take the queue (or the blocking thread) down with it.
@@ -94,6 +99,26 @@ fn report_error(hook: Option<&ErrorHook>, label: &str, error: &TaskError) {
             "background task error hook panicked"
         );
     }
+}
+
+/// Whether no `tracing` subscriber is installed, globally or for this thread.
+fn no_subscriber() -> bool {
+    tracing::dispatcher::get_default(|dispatch| dispatch.is::<tracing::subscriber::NoSubscriber>())
+}
+
+/// The default hook's line when nothing else would show the failure: the error and its causes.
+fn stderr_line(label: &str, error: &TaskError) -> String {
+    use std::error::Error;
+    use std::fmt::Write;
+
+    let mut line = format!("background task {label}: {error}");
+    // `TaskError`'s own Display shows the task's error; what caused that follows.
+    let mut cause = error.source().and_then(Error::source);
+    while let Some(error) = cause {
+        let _ = write!(line, ": {error}");
+        cause = error.source();
+    }
+    line
 }
 
 #[cfg(test)]

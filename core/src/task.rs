@@ -13,6 +13,14 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 ///
 /// This is the Rust form of "a background function may raise": an `Err` is reported with the
 /// task's label and, under the default policy, ends its queue.
+///
+/// An async block that can only panic has the output type `!`, which is not a `TaskResult`
+/// (``the trait bound `!: TaskResult` is not satisfied``); say which output it has instead:
+///
+/// ```
+/// # let tasks = background_tasks::BackgroundTasks::new();
+/// tasks.add_async_task(async { panic!("not implemented yet") as () });
+/// ```
 pub trait TaskResult: Send + 'static {
     /// Converts the task's return value into success or its error.
     ///

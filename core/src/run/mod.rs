@@ -134,6 +134,10 @@ impl<E: Executor> Runner<E> {
 
     /// Replaces the default error hook. It runs on whichever thread the failing task ran on, so
     /// keep it short; a panic inside it is caught and logged.
+    ///
+    /// The default hook emits a `tracing` error event (fields `task` and `error`) when a
+    /// subscriber is installed, and otherwise writes one line to stderr,
+    /// `background task {label}: {error}: {its causes}`, so that no failure goes unseen.
     #[must_use = "on_error returns the configured runner"]
     pub fn on_error<F>(mut self, hook: F) -> Self
     where
