@@ -81,6 +81,7 @@ mod actix;
 mod axum;
 mod executor;
 pub mod integration;
+mod label;
 mod metrics;
 mod panic;
 mod policy;

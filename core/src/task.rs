@@ -3,8 +3,10 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 
 use crate::executor::BoxFuture;
+use crate::label::default_label;
 
 /// The error type a failing task may return: anything convertible to a boxed error.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -74,28 +76,33 @@ pub(crate) enum Work {
 impl Task {
     /// A sync task: `work` runs on the executor's blocking pool, never on an async worker.
     ///
-    /// Its default label is the closure's type name (for a function item, the function's path).
+    /// Its default label is, for a function, its path (`app::write_log`); for a closure, the
+    /// function it was written in and where the task was made (`app::send at src/app.rs:12`).
+    #[track_caller]
     pub fn sync<F, R>(work: F) -> Self
     where
         F: FnOnce() -> R + Send + 'static,
         R: TaskResult,
     {
         Self {
-            label: Cow::Borrowed(std::any::type_name::<F>()),
+            label: default_label(std::any::type_name::<F>(), Location::caller()),
             work: Work::Sync(Box::new(move || work().into_result())),
         }
     }
 
     /// An async task: `future` is polled by the executor, on its async workers.
     ///
-    /// Its default label is the future's type name (for an `async fn`, the function's path).
+    /// Its default label is the function that made the future (the `async fn` called, or the one
+    /// an `async` block was written in) and where the task was made:
+    /// `app::async_cleanup at src/app.rs:14`.
+    #[track_caller]
     pub fn future<Fut, R>(future: Fut) -> Self
     where
         Fut: Future<Output = R> + Send + 'static,
         R: TaskResult,
     {
         Self {
-            label: Cow::Borrowed(std::any::type_name::<Fut>()),
+            label: default_label(std::any::type_name::<Fut>(), Location::caller()),
             work: Work::Async(Box::pin(async move { future.await.into_result() })),
         }
     }

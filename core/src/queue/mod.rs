@@ -72,7 +72,9 @@ impl BackgroundTasks {
     /// FastAPI's `add_task(write_log, message)`.
     ///
     /// `work` may return `()` or `Result<(), E>`; an `Err` is reported with the task's label. The
-    /// label defaults to the closure's type name; see [`Task::with_label`] to choose one.
+    /// label defaults to the function it was written in and where it was added
+    /// (`app::send_notification at src/app.rs:12`); see [`Task::with_label`] to choose one:
+    /// `tasks.add(Task::sync(work).with_label("send welcome email"))`.
     ///
     /// # Panics
     ///
@@ -93,6 +95,7 @@ impl BackgroundTasks {
     /// let email = String::from("ada@example.com");
     /// tasks.add_task(move || write_notification(&email, "some notification"));
     /// ```
+    #[track_caller]
     pub fn add_task<F, R>(&self, work: F)
     where
         F: FnOnce() -> R + Send + 'static,
@@ -122,6 +125,7 @@ impl BackgroundTasks {
     /// let tasks = BackgroundTasks::new();
     /// tasks.add_async_task(async_cleanup("report.csv".into()));
     /// ```
+    #[track_caller]
     pub fn add_async_task<Fut, R>(&self, future: Fut)
     where
         Fut: Future<Output = R> + Send + 'static,
@@ -135,6 +139,7 @@ impl BackgroundTasks {
     /// # Panics
     ///
     /// If the queue can no longer run the task, as for [`add_task`](Self::add_task).
+    #[track_caller]
     pub fn add(&self, task: Task) {
         if let Err(error) = self.try_add(task) {
             panic!("{error}");
