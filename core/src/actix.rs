@@ -35,8 +35,8 @@ impl FromRequest for BackgroundTasks {
     }
 }
 
-/// A `500 Internal Server Error` whose body says which middleware to add. It is a server bug, not
-/// a client error, so it is also logged as a `tracing` error event.
+/// A `500 Internal Server Error` whose body says which middleware to add in debug builds (a
+/// generic message in release builds). It is a server bug, not a client error, so it is also logged as a `tracing` error event.
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 impl ResponseError for MissingBackgroundTasks {
     fn status_code(&self) -> StatusCode {
@@ -47,6 +47,6 @@ impl ResponseError for MissingBackgroundTasks {
         tracing::error!(error = %self, "background tasks extractor rejected the request");
         HttpResponse::InternalServerError()
             .content_type("text/plain; charset=utf-8")
-            .body(self.to_string())
+            .body(self.response_body())
     }
 }

@@ -43,12 +43,16 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for BackgroundTasks {
     }
 }
 
-/// A `500 Internal Server Error` whose body says which layer to add. It is a server bug, not a
-/// client error, so it is also logged as a `tracing` error event.
+/// A `500 Internal Server Error` whose body says which layer to add in debug builds (a generic
+/// message in release builds). It is a server bug, not a client error, so it is also logged as a `tracing` error event.
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl IntoResponse for MissingBackgroundTasks {
     fn into_response(self) -> Response {
         tracing::error!(error = %self, "background tasks extractor rejected the request");
-        (http::StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
+        (
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            self.response_body(),
+        )
+            .into_response()
     }
 }

@@ -180,3 +180,53 @@ impl fmt::Display for MissingBackgroundTasks {
 }
 
 impl std::error::Error for MissingBackgroundTasks {}
+
+#[cfg(any(feature = "axum", feature = "actix"))]
+impl MissingBackgroundTasks {
+    /// The body of the extractor's `500`: the fix, in a debug build, for the developer trying the
+    /// route; in a release build a generic message, as the client of a deployed app has no use for
+    /// its middleware's names (the fix is in the error log either way).
+    pub(crate) fn response_body(&self) -> String {
+        self.body_for(if cfg!(debug_assertions) {
+            Build::Debug
+        } else {
+            Build::Release
+        })
+    }
+
+    fn body_for(&self, build: Build) -> String {
+        match build {
+            Build::Debug => self.to_string(),
+            Build::Release => "internal server error".to_owned(),
+        }
+    }
+}
+
+/// Which kind of build answers a request.
+#[cfg(any(feature = "axum", feature = "actix"))]
+#[derive(Debug, Clone, Copy)]
+enum Build {
+    Debug,
+    Release,
+}
+
+#[cfg(all(test, any(feature = "axum", feature = "actix")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c13_the_fix_is_in_a_debug_body_and_not_in_a_release_one() {
+        let missing = MissingBackgroundTasks { _private: () };
+        assert!(
+            missing
+                .body_for(Build::Debug)
+                .contains("BackgroundTasksLayer")
+        );
+        assert_eq!(missing.body_for(Build::Release), "internal server error");
+        assert_eq!(
+            missing.response_body(),
+            missing.body_for(Build::Debug),
+            "tests build in debug"
+        );
+    }
+}

@@ -223,14 +223,17 @@ fn log(report: &RequestReport) {
             report.decision()
         );
     } else if !run.is_success() {
+        let tally = Tally::of(run.tasks().iter().map(|task| &task.outcome));
         tracing::error!(
             method = %report.method(),
             path = report.path(),
             status,
             ending = %report.ending(),
-            succeeded = run.count(|o| *o == Outcome::Succeeded),
-            failed = run.count(Outcome::is_failure),
-            not_run = run.count(|o| !o.is_failure() && *o != Outcome::Succeeded),
+            succeeded = tally.succeeded,
+            failed = tally.failed,
+            panicked = tally.panicked,
+            timed_out = tally.timed_out,
+            not_run = tally.not_run,
             "background tasks did not all succeed"
         );
     } else {
@@ -242,6 +245,35 @@ fn log(report: &RequestReport) {
             tasks = run.tasks().len(),
             "background tasks ran"
         );
+    }
+}
+
+/// A request's outcomes counted under the names the runner's metrics use: a panic is not a
+/// failure's count, nor a timeout.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Tally {
+    succeeded: usize,
+    failed: usize,
+    panicked: usize,
+    timed_out: usize,
+    /// Skipped, discarded or abandoned.
+    not_run: usize,
+}
+
+impl Tally {
+    fn of<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> Self {
+        let mut tally = Self::default();
+        for outcome in outcomes {
+            let count = match outcome {
+                Outcome::Succeeded => &mut tally.succeeded,
+                Outcome::Failed(_) => &mut tally.failed,
+                Outcome::Panicked(_) => &mut tally.panicked,
+                Outcome::TimedOut(_) => &mut tally.timed_out,
+                _ => &mut tally.not_run,
+            };
+            *count += 1;
+        }
+        tally
     }
 }
 
@@ -267,6 +299,28 @@ mod tests {
         assert!(matches!(path, RequestPath::Heap(_)));
         assert_eq!(path.as_str(), long);
         assert_eq!(format!("{path:?}"), format!("{long:?}"));
+    }
+
+    #[test]
+    fn the_summary_counts_panics_and_timeouts_apart_from_failures() {
+        let outcomes = [
+            Outcome::Succeeded,
+            Outcome::Failed("disk full".into()),
+            Outcome::Panicked("boom".into()),
+            Outcome::Panicked("boom".into()),
+            Outcome::TimedOut("late".into()),
+            Outcome::Skipped,
+        ];
+        assert_eq!(
+            Tally::of(&outcomes),
+            Tally {
+                succeeded: 1,
+                failed: 1,
+                panicked: 2,
+                timed_out: 1,
+                not_run: 1,
+            }
+        );
     }
 
     #[test]
