@@ -162,6 +162,7 @@ macro_rules! __http_framework_checks {
             c01_h2_dependency_and_handler_tasks_run_in_order,
             c08_h2_tasks_start_after_the_stream_ends,
             c09_each_response_is_complete_before_its_tasks_start,
+            c16_idle_waits_for_a_response_still_being_sent,
             c10_waiting_tasks_delay_neither_the_connection_nor_others,
             c11_client_leaving_mid_body_still_runs_tasks_by_default,
             c11_skip_discards_tasks_when_the_client_leaves_mid_body,

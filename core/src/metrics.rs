@@ -1,6 +1,8 @@
 //! [`Metrics`]: a runner's counters, and the books behind them.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+use event_listener::{Event, EventListener};
 
 use crate::report::{Outcome, TaskReport};
 
@@ -64,6 +66,9 @@ pub(crate) struct Ledger {
     timed_out: AtomicU64,
     discarded: AtomicU64,
     abandoned: AtomicU64,
+    // `Runner::idle` futures watching for the books to balance, and how they are woken.
+    watchers: AtomicUsize,
+    changed: Event,
 }
 
 impl Ledger {
@@ -76,7 +81,9 @@ impl Ledger {
     }
 
     pub(crate) fn queued(&self, tasks: usize) {
-        self.queued.fetch_add(tasks as u64, Ordering::Relaxed);
+        // SeqCst here and in `settled`, so that `outstanding` never sees an outcome before the
+        // task's queueing (free on x86: an RMW is a locked instruction either way).
+        self.queued.fetch_add(tasks as u64, Ordering::SeqCst);
         facade::queued(tasks);
     }
 
@@ -116,8 +123,43 @@ impl Ledger {
             Outcome::Discarded => &self.discarded,
             Outcome::Abandoned(_) => &self.abandoned,
         };
-        counter.fetch_add(1, Ordering::Relaxed);
+        counter.fetch_add(1, Ordering::SeqCst);
         facade::settled(report);
+        self.changed();
+    }
+
+    /// Tasks queued and not settled: waiting in a queue that has not been handed over yet (its
+    /// response is still being sent), waiting for their turn, or running.
+    pub(crate) fn outstanding(&self) -> u64 {
+        // Outcomes first: every one read was queued before, so the difference is never negative.
+        let load = |counter: &AtomicU64| counter.load(Ordering::SeqCst);
+        let settled = [
+            &self.succeeded,
+            &self.failed,
+            &self.panicked,
+            &self.skipped,
+            &self.timed_out,
+            &self.discarded,
+            &self.abandoned,
+        ]
+        .map(load)
+        .iter()
+        .sum::<u64>();
+        load(&self.queued) - settled
+    }
+
+    /// Wakes the `idle` futures watching, if any: the books may balance now.
+    pub(crate) fn changed(&self) {
+        if self.watchers.load(Ordering::SeqCst) > 0 {
+            self.changed.notify(usize::MAX);
+        }
+    }
+
+    /// Watches the books: the listener wakes at the next change after this call, and changes are
+    /// announced only while a watch is held.
+    pub(crate) fn watch(&self) -> (Watch<'_>, EventListener) {
+        self.watchers.fetch_add(1, Ordering::SeqCst);
+        (Watch(self), self.changed.listen())
     }
 
     pub(crate) fn snapshot(&self) -> Metrics {
@@ -134,6 +176,15 @@ impl Ledger {
             discarded: load(&self.discarded),
             abandoned: load(&self.abandoned),
         }
+    }
+}
+
+/// An `idle` future's watch on the books, held while it waits.
+pub(crate) struct Watch<'a>(&'a Ledger);
+
+impl Drop for Watch<'_> {
+    fn drop(&mut self) {
+        self.0.watchers.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -21,8 +21,6 @@ pub(super) struct Lifecycle {
     ledger: Arc<Ledger>,
     // Queues spawned and not yet ended, so that a shutdown can find what its deadline cut off.
     active: Mutex<Active>,
-    // Notified whenever a spawned queue ends.
-    ended: Event,
     // Set, and notified, when a shutdown's deadline passes.
     deadline_passed: AtomicBool,
     deadline: Event,
@@ -37,9 +35,6 @@ struct Active {
     queues: Vec<Option<BackgroundTasks>>,
     free: Vec<usize>,
     len: usize,
-    // `idle` futures waiting for `len` to reach zero. Read and written under the same lock as
-    // `len`, so an end never misses a waiter that found the registry busy.
-    idle_waiters: usize,
 }
 
 impl Active {
@@ -72,7 +67,6 @@ impl Lifecycle {
         Self {
             ledger: Arc::default(),
             active: Mutex::default(),
-            ended: Event::new(),
             deadline_passed: AtomicBool::new(false),
             deadline: Event::new(),
             lane: Arc::default(),
@@ -106,28 +100,29 @@ impl Lifecycle {
         let mut active = self.active.lock();
         // Dropped after the lock: it may be the queue's last handle.
         let _tasks = active.remove(id);
-        // Only `idle` listens, and only for the last queue ending.
-        let wake = active.len == 0 && active.idle_waiters > 0;
+        let last = active.len == 0;
         drop(active);
-        if wake {
-            self.ended.notify(usize::MAX);
+        // Only `idle` listens, and only for the last queue ending.
+        if last {
+            self.ledger.changed();
         }
     }
 
-    /// Resolves once no spawned queue is waiting or running.
-    pub(super) async fn idle(&self) {
+    /// Resolves once no spawned queue is waiting or running and, with [`Idle::Settled`], every
+    /// task counted in the books has an outcome: queues whose response is still being sent (not
+    /// handed over yet) are waited for too.
+    pub(super) async fn idle(&self, idle: Idle) {
         loop {
-            // Listen before checking, so an end between the check and the wait is not missed.
-            let listener = self.ended.listen();
-            {
-                let mut active = self.active.lock();
-                if active.len == 0 {
-                    return;
-                }
-                active.idle_waiters += 1;
+            // Watch before checking, so a change between the check and the wait is not missed.
+            let (_watch, changed) = self.ledger.watch();
+            let settled = match idle {
+                Idle::Settled => self.ledger.outstanding() == 0,
+                Idle::Spawned => true,
+            };
+            if settled && self.active.lock().len == 0 {
+                return;
             }
-            let _waiting = IdleWaiter(self);
-            listener.await;
+            changed.await;
         }
     }
 
@@ -143,13 +138,14 @@ impl Lifecycle {
     }
 }
 
-/// Counts an `idle` future as waiting until it wakes or is dropped.
-struct IdleWaiter<'a>(&'a Lifecycle);
-
-impl Drop for IdleWaiter<'_> {
-    fn drop(&mut self) {
-        self.0.active.lock().idle_waiters -= 1;
-    }
+/// What an `idle` wait waits for.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Idle {
+    /// The queues handed to `spawn`: what a shutdown drains (the server has handed every queue
+    /// over by then; one never handed over is its owner's to run or drop).
+    Spawned,
+    /// Those, and every task counted in the books: what `Runner::idle` promises a test.
+    Settled,
 }
 
 /// What [`Runner::shutdown`](super::Runner::shutdown) found.

@@ -30,7 +30,7 @@ use crate::queue::state::{Cut, Lead};
 use crate::report::{RunReport, TaskError};
 use crate::settle::ErrorHook;
 
-use self::lifecycle::Lifecycle;
+use self::lifecycle::{Idle, Lifecycle};
 pub use self::lifecycle::{ShutdownDeadline, ShutdownReport};
 
 /// Runs queues on an executor with a chosen [`FailurePolicy`] and error hook.
@@ -242,11 +242,16 @@ impl<E: Executor> Runner<E> {
         self.lifecycle().ledger().snapshot()
     }
 
-    /// Resolves once no queue handed to [`spawn`](Self::spawn) is waiting or running: what a test
-    /// awaits to see every queued task done, as FastAPI's `TestClient` does, but only when asked.
+    /// Resolves once every task counted by this runner has an outcome and no queue handed to
+    /// [`spawn`](Self::spawn) is waiting or running: what a test awaits to see every queued task
+    /// done, as FastAPI's `TestClient` does, but only when asked.
+    ///
+    /// A request's queue is counted from its first task, so `idle` also waits for a queue whose
+    /// response is still being sent: a test may await it before reading the body. It cannot wait
+    /// for a request that has not reached its handler yet: send the request first.
     pub fn idle(&self) -> impl Future<Output = ()> + Send + 'static {
         let lifecycle = self.lifecycle().clone();
-        async move { lifecycle.idle().await }
+        async move { lifecycle.idle(Idle::Settled).await }
     }
 
     /// The books a queue made for this runner counts in.
@@ -305,9 +310,9 @@ impl<E: Executor + Clone> Runner<E> {
         let lifecycle = self.lifecycle().clone();
         lifecycle.ledger().close();
         let deadline_passed = match self.executor.sleep(deadline) {
-            Some(timer) => !first_of(lifecycle.idle(), timer).await,
+            Some(timer) => !first_of(lifecycle.idle(Idle::Spawned), timer).await,
             None => {
-                lifecycle.idle().await;
+                lifecycle.idle(Idle::Spawned).await;
                 false
             }
         };

@@ -1,6 +1,11 @@
 //! C8 and C9: a queue starts only once its response has ended, whatever the body, and the client
 //! has the whole response before the first task starts.
 
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Waker};
+
+use background_tasks::Runner;
 use background_tasks_tower::OnDisconnect;
 use futures_channel::oneshot;
 use http::StatusCode;
@@ -238,4 +243,44 @@ pub fn c09_each_response_is_complete_before_its_tasks_start<H: HttpHarness>() {
         events.assert_order([&*format!("{i} body end"), &*format!("{i} task started")]);
         assert_ran(&reports.take(&format!("/{i}")), 200);
     }
+}
+
+/// C16: `Runner::idle` waits for a queue whose response is still being sent. A test that awaits
+/// it before reading the body must not see it resolve before the tasks have run: the queue is in
+/// the runner's books from its first task, not only once it is handed over.
+pub fn c16_idle_waits_for_a_response_still_being_sent<H: HttpHarness>() {
+    let harness = H::new();
+    let runner = Runner::new(harness.executor());
+    let (events, reports) = (Events::default(), Reports::default());
+    let (open, gate) = oneshot::channel::<()>();
+    let (e, gate) = (events.clone(), Slot::new(gate));
+    let app = App::new(&reports, move |_request, tasks| {
+        let log = e.clone();
+        tasks.add_async_task(async move { log.push("held task ran") });
+        Reply::chunks(Chunks::new(&e, "held", 2, 1024).held_by(gate.take())).into()
+    })
+    .runner(runner.clone());
+    let addr = serve_app(&harness, app);
+
+    let mut client = Client::connect(addr);
+    client.send("GET", "/held");
+    // The handler has returned and its body waits at the gate: the queue is not handed over.
+    events.wait_for("held held");
+    let mut idle = pin!(runner.idle());
+    let first = idle.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+    assert!(
+        first.is_pending(),
+        "idle resolved while a queued task's response was still being sent"
+    );
+
+    open.send(()).expect("the body waits at the gate");
+    let head = client.read_head();
+    assert_eq!(client.read_body("GET", &head).len(), 2048);
+    harness.block_on(idle);
+    assert!(
+        events.contains("held task ran"),
+        "idle resolved before the task ran; log: {:?}",
+        events.snapshot()
+    );
+    assert_ran(&reports.take("/held"), 200);
 }

@@ -44,6 +44,7 @@ pub use after_response::{
     c08_full_body_runs_tasks, c08_head_request_runs_tasks, c08_no_content_runs_tasks,
     c08_paused_client_delays_tasks_until_it_reads_the_rest,
     c09_each_response_is_complete_before_its_tasks_start,
+    c16_idle_waits_for_a_response_still_being_sent,
 };
 pub use connection::c10_waiting_tasks_delay_neither_the_connection_nor_others;
 pub use disconnect::{
