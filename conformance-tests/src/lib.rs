@@ -15,8 +15,24 @@
 //!
 //! In your crate's `tests/conformance.rs`:
 //!
-//! ```ignore
+//! ```
 //! use background_tasks_conformance::{Harness, conformance_suite};
+//! # // Your pool; smol's global executor stands in for it here.
+//! # mod my_pool {
+//! #     use background_tasks::{BlockingError, BlockingJob, BoxFuture};
+//! #     pub struct Pool;
+//! #     impl Pool {
+//! #         pub fn with_async_workers(_: usize) -> Self { Pool }
+//! #         pub fn executor(&self) -> Executor { Executor(background_tasks_smol::SmolExecutor::new()) }
+//! #         pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output { smol::block_on(f) }
+//! #     }
+//! #     #[derive(Debug, Clone)] pub struct Executor(background_tasks_smol::SmolExecutor);
+//! #     impl background_tasks::Executor for Executor {
+//! #         fn spawn(&self, future: BoxFuture<()>) { self.0.spawn(future) }
+//! #         fn spawn_blocking(&self, job: BlockingJob) -> BoxFuture<Result<(), BlockingError>> { self.0.spawn_blocking(job) }
+//! #         fn sleep(&self, d: std::time::Duration) -> Option<BoxFuture<()>> { self.0.sleep(d) }
+//! #     }
+//! # }
 //!
 //! struct MyRuntime { pool: my_pool::Pool }
 //!
@@ -28,6 +44,7 @@
 //! }
 //!
 //! conformance_suite!(my_runtime, MyRuntime);
+//! # fn main() {}
 //! ```
 //!
 //! The checks are also plain generic functions in [`checks`], for a test that wants one alone.

@@ -72,17 +72,29 @@ impl<H: TowerHarness> HttpHarness for H {
 ///
 /// On smol, with the crate's `server` feature:
 ///
-/// ```ignore
+/// ```
 /// use background_tasks_conformance::http::{HttpService, TowerHarness};
 /// use background_tasks_smol::SmolExecutor;
+/// # use std::sync::Mutex;
+/// # use background_tasks_conformance::Harness;
+/// # #[derive(Default)] struct Global { servers: Mutex<Vec<smol::Task<()>>> }
+/// # impl Harness for Global {
+/// #     type Executor = SmolExecutor;
+/// #     fn new() -> Self { Self::default() }
+/// #     fn executor(&self) -> SmolExecutor { SmolExecutor::new() }
+/// #     fn block_on<F: std::future::Future>(&self, f: F) -> F::Output { smol::block_on(f) }
+/// # }
 ///
 /// impl TowerHarness for Global {
 ///     fn serve(&self, listener: std::net::TcpListener, service: HttpService) {
 ///         let listener = smol::net::TcpListener::try_from(listener).unwrap();
-///         let server = background_tasks_tower::server::serve(
-///             listener.incoming(), service, SmolExecutor::new());
+///         let server = async move {
+///             let incoming = listener.incoming();
+///             let _ = background_tasks_tower::server::serve(incoming, service, SmolExecutor::new())
+///                 .await;
+///         };
 ///         // Kept in the harness: dropping it stops accepting.
-///         self.servers.lock().unwrap().push(smol::spawn(async move { let _ = server.await; }));
+///         self.servers.lock().unwrap().push(smol::spawn(server));
 ///     }
 /// }
 /// ```

@@ -28,22 +28,39 @@
 //!
 //! In your crate's `tests/conformance.rs`, next to [`conformance_suite!`](crate::conformance_suite):
 //!
-//! ```ignore
+//! ```
 //! use background_tasks_conformance::http::{HttpService, TowerHarness};
 //! use background_tasks_conformance::http_conformance_suite;
+//! # use std::sync::Mutex;
+//! # use background_tasks_conformance::Harness;
+//! # use background_tasks_smol::SmolExecutor;
+//! # // Your runtime; smol's global executor stands in for it here.
+//! # #[derive(Default)] struct MyRuntime { servers: Mutex<Vec<smol::Task<()>>> }
+//! # impl MyRuntime {
+//! #     fn spawn_until_dropped(&self, server: impl std::future::Future + Send + 'static) {
+//! #         self.servers.lock().unwrap().push(smol::spawn(async move { let _ = server.await; }));
+//! #     }
+//! # }
+//! # impl Harness for MyRuntime {
+//! #     type Executor = SmolExecutor;
+//! #     fn new() -> Self { Self::default() }
+//! #     fn executor(&self) -> SmolExecutor { SmolExecutor::new() }
+//! #     fn block_on<F: std::future::Future>(&self, f: F) -> F::Output { smol::block_on(f) }
+//! # }
 //!
 //! impl TowerHarness for MyRuntime {
 //!     fn serve(&self, listener: std::net::TcpListener, service: HttpService) {
-//!         let listener = my_runtime::net::TcpListener::from_std(listener);
-//!         self.spawn_until_dropped(background_tasks_tower::server::serve(
-//!             listener.incoming(),
-//!             service,
-//!             self.executor(),
-//!         ));
+//!         let listener = smol::net::TcpListener::try_from(listener).unwrap();
+//!         let executor = self.executor();
+//!         self.spawn_until_dropped(async move {
+//!             let incoming = listener.incoming(); // borrows the listener: both move in
+//!             background_tasks_tower::server::serve(incoming, service, executor).await
+//!         });
 //!     }
 //! }
 //!
 //! http_conformance_suite!(my_runtime_http, MyRuntime);
+//! # fn main() {}
 //! ```
 
 mod app;
