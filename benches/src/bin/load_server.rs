@@ -3,7 +3,7 @@
 //! The server that `benches/load.py` puts under load: one [`Scenario`] on one runtime, on
 //! loopback. Axum's `Router` serves `GET /` (the scenario's work) and `GET /stats` (the counters as
 //! JSON); tokio serves it with `axum::serve`, smol and async-std with
-//! `background_tasks_tower::server::serve`. `actix` serves the same routes with actix-web
+//! `background_tasks_server::serve`. `actix` serves the same routes with actix-web
 //! ([`ActixApp`]), its tasks on a tokio runtime of the server's own.
 //!
 //! ```text
@@ -26,9 +26,9 @@ use axum::extract::Request;
 use background_tasks::Executor;
 use background_tasks_async_std::AsyncStdExecutor;
 use background_tasks_benches::{ActixApp, App, AsyncStd, Placement, Scenario, Smol, Stats, Tokio};
+use background_tasks_server as server;
 use background_tasks_smol::SmolExecutor;
 use background_tasks_tokio::TokioExecutor;
-use background_tasks_tower::server;
 use tower::{Layer, ServiceExt};
 
 const USAGE: &str =

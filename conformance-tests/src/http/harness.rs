@@ -90,7 +90,7 @@ impl<H: TowerHarness> HttpHarness for H {
 ///         let listener = smol::net::TcpListener::try_from(listener).unwrap();
 ///         let server = async move {
 ///             let incoming = listener.incoming();
-///             let _ = background_tasks_tower::server::serve(incoming, service, SmolExecutor::new())
+///             let _ = background_tasks_server::serve(incoming, service, SmolExecutor::new())
 ///                 .await;
 ///         };
 ///         // Kept in the harness: dropping it stops accepting.
@@ -105,7 +105,7 @@ pub trait TowerHarness: Harness {
     /// `listener` is bound to 127.0.0.1 with a small send buffer and set non-blocking (see
     /// [`local_listener`]); convert it with your runtime's `TcpListener::from_std` or `TryFrom`.
     /// Each connection speaks the protocol its client opens with (hyper-util's `auto` connection
-    /// and `background_tasks_tower::server::serve` do that): the `c01_h2_*` and `c08_h2_*` checks
+    /// and `background_tasks_server::serve` do that): the `c01_h2_*` and `c08_h2_*` checks
     /// talk HTTP/2, the others HTTP/1.1.
     ///
     /// # Panics

@@ -54,7 +54,7 @@
 //!         let executor = self.executor();
 //!         self.spawn_until_dropped(async move {
 //!             let incoming = listener.incoming(); // borrows the listener: both move in
-//!             background_tasks_tower::server::serve(incoming, service, executor).await
+//!             background_tasks_server::serve(incoming, service, executor).await
 //!         });
 //!     }
 //! }

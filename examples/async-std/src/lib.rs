@@ -23,7 +23,7 @@
 //!
 //! There is no axum here (it needs tokio), so each example is a `tower::service_fn` that routes by
 //! method and path by hand, wrapped in `BackgroundTasksLayer` and served by
-//! `background_tasks_tower::server::serve` (hyper, HTTP/1.1 and HTTP/2). The layer puts the request's
+//! `background_tasks_server::serve` (hyper, HTTP/1.1 and HTTP/2). The layer puts the request's
 //! [`BackgroundTasks`](background_tasks::BackgroundTasks) queue in its extensions; the handler
 //! (and a "dependency", which is just a function given the request) takes it from there. Sync
 //! tasks run on async-std's blocking pool, async ones on its executor, once the response has been
@@ -65,7 +65,7 @@ use async_std::stream::StreamExt;
 use background_tasks::{BoxError, Runner};
 use background_tasks_async_std::AsyncStdExecutor;
 pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
-use background_tasks_tower::server;
+use background_tasks_server as server;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use tower::Service;
@@ -125,7 +125,7 @@ where
     Ok(())
 }
 
-/// Serves `service` on `listener` with `background_tasks_tower::server::serve` (HTTP/1.1 and
+/// Serves `service` on `listener` with `background_tasks_server::serve` (HTTP/1.1 and
 /// HTTP/2 on hyper, with `settings.header_read_timeout`), each connection a task on async-std's global executor.
 ///
 /// # Errors

@@ -54,11 +54,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use background_tasks::Runner;
 pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
+use background_tasks_server::{self as server, TokioIncoming};
 use background_tasks_tokio::TokioExecutor;
-use hyper_util::rt::{TokioExecutor as HyperExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 /// The examples' settings, which each binary reads with [`Settings::from_env`]; by default:
@@ -75,12 +72,14 @@ use tokio::net::TcpListener;
 pub use background_tasks_example_support::Settings;
 
 /// Binds `settings.addr`, prints the address it listens on (useful with port 0), and serves `app`
-/// until Ctrl-C; then shuts down gracefully: stops accepting, lets responses finish, and drains
-/// the background tasks with `runner` (the layer's), for up to [`SHUTDOWN_DEADLINE`].
+/// until Ctrl-C or SIGTERM (what a deploy stops a process with); then shuts down gracefully:
+/// stops accepting, lets responses finish, and drains the background tasks with `runner` (the
+/// layer's), for up to [`SHUTDOWN_DEADLINE`].
 ///
 /// # Errors
 ///
-/// When the address cannot be bound, or the listener fails.
+/// When the address cannot be bound, the signal handlers cannot be installed, or the listener
+/// fails.
 pub async fn run(
     settings: &Settings,
     app: Router,
@@ -91,10 +90,7 @@ pub async fn run(
         "listening on http://{} (Ctrl-C stops)",
         listener.local_addr()?
     );
-    serve_until(settings, listener, app, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    serve_until(settings, listener, app, server::shutdown_signal()?).await?;
     let report = runner.shutdown(SHUTDOWN_DEADLINE).await;
     println!(
         "{}",
@@ -117,8 +113,8 @@ pub async fn serve(settings: &Settings, listener: TcpListener, app: Router) -> i
 ///
 /// `axum::serve` is the quick way, but it sets no header-read timeout: a client that never
 /// finishes its request headers holds its connection (and a file descriptor) forever. This is
-/// hyper-util's server, as `axum::serve` uses underneath, with hyper's header-read timeout
-/// (`settings.header_read_timeout`, 30 s by default) on tokio's timer, HTTP/1.1 and HTTP/2.
+/// `background_tasks_server::serve` on tokio: HTTP/1.1 and HTTP/2, with the header-read timeout
+/// (`settings.header_read_timeout`, 30 s by default) counted from the accept.
 ///
 /// # Errors
 ///
@@ -129,38 +125,10 @@ pub async fn serve_until(
     app: Router,
     signal: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let mut builder = auto::Builder::new(HyperExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(settings.header_read_timeout);
-    let graceful = GracefulShutdown::new();
-    let mut signal = std::pin::pin!(signal);
-    loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                // One connection's failure (reset before it was accepted) is not the server's.
-                Err(error) if is_per_connection(&error) => continue,
-                Err(error) => return Err(error),
-            },
-            () = &mut signal => break,
-        };
-        let service = TowerToHyperService::new(app.clone());
-        let connection = builder
-            .serve_connection(TokioIo::new(stream), service)
-            .into_owned();
-        tokio::spawn(graceful.watch(connection));
-    }
-    graceful.shutdown().await;
-    Ok(())
-}
-
-fn is_per_connection(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
-    )
+    server::serve(TokioIncoming::new(listener), app, TokioExecutor::new())
+        .header_read_timeout(settings.header_read_timeout)
+        .with_graceful_shutdown(signal)
+        .await
 }
 
 /// A `200 OK` with a JSON body written by hand, as FastAPI returns a dict.

@@ -1,6 +1,6 @@
 //! The same conformance suites the tokio, smol and async-std adapters pass, on a custom executor:
 //! what a user of the library writes for their own scheduler. The HTTP suite serves with
-//! `background_tasks_tower::server::serve`, its sockets registered with async-io's reactor (which
+//! `background_tasks_server::serve`, its sockets registered with async-io's reactor (which
 //! runs on a thread of its own) and its connections spawned on this executor.
 
 use std::net::TcpListener;
@@ -11,7 +11,7 @@ use background_tasks::Executor;
 use background_tasks_conformance::http::{HttpService, TowerHarness};
 use background_tasks_conformance::{Harness, conformance_suite, http_conformance_suite};
 use background_tasks_example_custom_executor::{ThreadPoolExecutor, block_on};
-use background_tasks_tower::server;
+use background_tasks_server as server;
 use futures_channel::oneshot;
 
 struct CustomPool(ThreadPoolExecutor, Mutex<Vec<oneshot::Sender<()>>>);

@@ -2,7 +2,7 @@
 //!
 //! The main demo. For each runtime in turn (axum on tokio; actix-web, its tasks on a tokio
 //! runtime of the demo's own; hyper on smol and on async-std through
-//! `background_tasks_tower::server::serve`), it starts a server on 127.0.0.1 (a free port), sends
+//! `background_tasks_server::serve`), it starts a server on 127.0.0.1 (a free port), sends
 //! one real request with its own HTTP/1.1 client, and prints a timeline: when the server had the
 //! complete response, when the client had it, then when each background task started and ended,
 //! and on which thread. The request queues three tasks, FastAPI style:
@@ -33,9 +33,10 @@ use std::time::Duration;
 use background_tasks::Outcome;
 use background_tasks_actix::BackgroundTasksMiddleware;
 use background_tasks_async_std::AsyncStdExecutor;
+use background_tasks_server as server;
 use background_tasks_smol::SmolExecutor;
 use background_tasks_tokio::TokioExecutor;
-use background_tasks_tower::{BackgroundTasksLayer, RequestReport, server};
+use background_tasks_tower::{BackgroundTasksLayer, RequestReport};
 use timeline::{Event, Timeline};
 
 /// How long `async_cleanup` sleeps (FastAPI's example sleeps 5 s).
@@ -233,10 +234,7 @@ fn main() -> Result<()> {
         "actix-web (BackgroundTasksMiddleware; tasks on a tokio runtime the app owns)",
         start_actix,
     )?;
-    demo(
-        "hyper on smol (background_tasks_tower::server::serve)",
-        start_smol,
-    )?;
+    demo("hyper on smol (background_tasks_server::serve)", start_smol)?;
     demo(
         "hyper on async-std (server::serve; async-std is discontinued by its authors: prefer smol)",
         start_async_std,

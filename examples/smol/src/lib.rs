@@ -18,7 +18,7 @@
 //!
 //! smol has no web framework of its own, so each example is a `tower::service_fn` that routes by
 //! method and path by hand, wrapped in `BackgroundTasksLayer` and served by
-//! `background_tasks_tower::server::serve` (hyper, HTTP/1.1 and HTTP/2). The layer puts the request's
+//! `background_tasks_server::serve` (hyper, HTTP/1.1 and HTTP/2). The layer puts the request's
 //! [`BackgroundTasks`](background_tasks::BackgroundTasks) queue in its extensions; the handler
 //! (and a "dependency", which is just a function given the request) takes it from there. Sync
 //! tasks run on smol's blocking pool, async ones on its executor, once the response has been sent.
@@ -56,8 +56,8 @@ use std::io;
 use async_signal::{Signal, Signals};
 use background_tasks::{BoxError, Runner};
 pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
+use background_tasks_server as server;
 use background_tasks_smol::SmolExecutor;
-use background_tasks_tower::server;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use smol::net::TcpListener;
@@ -119,7 +119,7 @@ where
     Ok(())
 }
 
-/// Serves `service` on `listener` with `background_tasks_tower::server::serve` (HTTP/1.1 and
+/// Serves `service` on `listener` with `background_tasks_server::serve` (HTTP/1.1 and
 /// HTTP/2 on hyper, with `settings.header_read_timeout`), each connection a task on smol's global executor.
 ///
 /// # Errors

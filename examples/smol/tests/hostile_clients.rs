@@ -1,4 +1,4 @@
-//! C24 on the smol example (background_tasks_tower::server::serve): clients that never finish their request headers are cut after the
+//! C24 on the smol example (background_tasks_server::serve): clients that never finish their request headers are cut after the
 //! header-read timeout, while others are served.
 
 mod common;

@@ -2,13 +2,13 @@
 //! start their own [`TestServer`] and hand it to these functions.
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use background_tasks::Outcome;
 use background_tasks_tower::{Decision, Ending};
 
-use crate::client::TestServer;
+use crate::client::{Client, TIMEOUT, TestServer};
 
 const NOTIFICATION_SENT: &str = r#"{"message":"Notification sent in the background"}"#;
 const MESSAGE_SENT: &str = r#"{"message":"Message sent"}"#;
@@ -280,3 +280,67 @@ pub fn slow_header_clients_are_cut(
 
 /// How long after the header-read timeout a slow client must have been closed at the latest.
 const CLOSE_BOUND: Duration = Duration::from_secs(5);
+
+/// Every example's binary: SIGTERM, what a deploy stops a process with, shuts it down as Ctrl-C
+/// does. `binary` (an example's `*_async_cleanup`) is started on a free port; a request's
+/// cleanup task is still sleeping when SIGTERM arrives, and the process must let it finish, print
+/// the drain summary and exit 0, not die at once (exit 143, the task lost).
+#[cfg(unix)]
+pub fn sigterm_drains_the_tasks_as_ctrl_c_does(binary: &str) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::sync::mpsc;
+
+    let dir = std::env::temp_dir().join(format!("background-tasks-sigterm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("log.txt");
+    let mut child = Command::new(binary)
+        .env("EXAMPLE_ADDR", "127.0.0.1:0")
+        .env("EXAMPLE_LOG_FILE", &log)
+        // Long enough that the task is asleep when the signal comes, short enough for a test.
+        .env("EXAMPLE_CLEANUP_MS", "1500")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot start {binary}: {error}"));
+    let pid = child.id();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let addr: SocketAddr = first
+        .strip_prefix("listening on http://")
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|addr| addr.parse().ok())
+        .unwrap_or_else(|| panic!("{binary} printed {first:?}, not its address"));
+
+    Client::connect(addr).post_ok("/process/report.csv", r#"{"message":"Processing started"}"#);
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success(), "kill -TERM {pid}");
+
+    let (done, exited) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut rest);
+        let _ = done.send((child.wait(), rest));
+    });
+    let (status, rest) = exited
+        .recv_timeout(TIMEOUT)
+        .unwrap_or_else(|_| panic!("{binary} did not exit within {TIMEOUT:?} of SIGTERM"));
+    let status = status.unwrap();
+    assert!(
+        status.success(),
+        "{binary} ended with {status} on SIGTERM, not a graceful exit; it printed: {rest}"
+    );
+    assert!(
+        rest.contains("background tasks drained: 1 queued, 1 succeeded"),
+        "{binary} printed no drain summary: {rest}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap_or_default(),
+        "Cleaned up report.csv\n",
+        "the task that was asleep at the signal ran to its end"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

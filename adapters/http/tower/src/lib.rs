@@ -1,5 +1,5 @@
 //! Runs a request's background tasks after its response body has been sent: a tower layer, an
-//! axum extractor and a small hyper server.
+//! axum extractor.
 //!
 //! FastAPI lets an endpoint say "do this after you have answered": it takes a `BackgroundTasks`
 //! parameter, adds work to it, and Starlette runs that work once the response is out. This crate
@@ -110,18 +110,15 @@
 //! - `axum`: `BackgroundTasks` implements axum's `FromRequestParts` (and `Option<BackgroundTasks>`
 //!   works without the layer). Without the layer, extracting it fails the request with
 //!   [`MissingBackgroundTasks`], a `500` that names the layer to add.
-//! - `hyper-server` (formerly `server`, still accepted): [`server::serve`], HTTP/1.1 and HTTP/2 on hyper for smol and async-std (any
-//!   `futures-io` socket), spawning connections on any executor, with a header-read timeout and
-//!   an optional cap on connections.
+//!
+//! To serve it on smol, async-std or tokio with a header-read timeout, a connection cap and a
+//! graceful shutdown on SIGTERM, see `background-tasks-server`.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod body;
 pub mod future;
 mod layer;
-#[cfg(feature = "hyper-server")]
-#[cfg_attr(docsrs, doc(cfg(feature = "hyper-server")))]
-pub mod server;
 mod service;
 
 #[cfg(feature = "axum")]

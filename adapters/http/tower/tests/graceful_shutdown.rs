@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use background_tasks::{BackgroundTasks, Runner, ShutdownReport};
 use background_tasks_conformance::http::{Client, Events, WAIT_LIMIT};
+use background_tasks_server as server;
 use background_tasks_smol::SmolExecutor;
 use background_tasks_tokio::TokioExecutor;
-use background_tasks_tower::{BackgroundTasksLayer, server};
+use background_tasks_tower::BackgroundTasksLayer;
 use http::{Request, Response};
 use tower::{Layer, service_fn};
 

@@ -1,5 +1,5 @@
 //! The conformance suites on async-std's global runtime: the executor checks, and the HTTP checks
-//! served by `background_tasks_tower::server::serve` on async-std's `TcpListener`.
+//! served by `background_tasks_server::serve` on async-std's `TcpListener`.
 
 use std::net::TcpListener as StdTcpListener;
 use std::sync::Mutex;
@@ -9,7 +9,7 @@ use async_std::task::JoinHandle;
 use background_tasks_async_std::AsyncStdExecutor;
 use background_tasks_conformance::http::{HttpService, TowerHarness};
 use background_tasks_conformance::{Harness, conformance_suite, http_conformance_suite};
-use background_tasks_tower::server;
+use background_tasks_server as server;
 
 /// async-std's global runtime, started with one async worker thread.
 ///

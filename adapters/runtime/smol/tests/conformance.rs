@@ -1,5 +1,5 @@
 //! The conformance suites on smol, an explicit executor and smol's global one: the executor checks,
-//! and the HTTP checks served by `background_tasks_tower::server::serve` on smol's `TcpListener`.
+//! and the HTTP checks served by `background_tasks_server::serve` on smol's `TcpListener`.
 
 use std::net::TcpListener as StdTcpListener;
 use std::sync::{Arc, Mutex};
@@ -7,8 +7,8 @@ use std::thread::JoinHandle;
 
 use background_tasks_conformance::http::{HttpService, TowerHarness};
 use background_tasks_conformance::{Harness, conformance_suite, http_conformance_suite};
+use background_tasks_server as server;
 use background_tasks_smol::SmolExecutor;
-use background_tasks_tower::server;
 use smol::Task;
 use smol::channel::{Sender, bounded};
 use smol::net::TcpListener;

@@ -1,11 +1,17 @@
-//! A small HTTP server on hyper for runtimes that have none of their own (smol, async-std, your
-//! own): [`serve`] accepts connections from any stream of `futures-io` sockets and serves each,
+//! A small hyper server for any background-tasks `Executor` (smol, async-std, tokio, yours):
+//! HTTP/1.1 and h2c, a header-read timeout, a connection cap, graceful shutdown on SIGTERM and
+//! Ctrl-C.
+//!
+//! [`serve`] accepts connections from any stream of `futures-io` sockets (smol's and async-std's
+//! listeners; a tokio listener through [`TokioIncoming`], feature `tokio`) and serves each,
 //! HTTP/1.1 or HTTP/2 (with prior knowledge, as h2c), as a task spawned on a
 //! [`background_tasks::Executor`].
 //!
 //! It runs any tower service taking `Request<hyper::body::Incoming>`, typically
-//! [`BackgroundTasksLayer`](crate::BackgroundTasksLayer) around your handler. No HTTP is parsed
-//! here: hyper speaks both protocols (hyper-util's `auto` connection picks one per connection).
+//! `background_tasks_tower::BackgroundTasksLayer` around your handler or your axum `Router`. No
+//! HTTP is parsed here: hyper speaks both protocols (hyper-util's `auto` connection picks one per
+//! connection). [`shutdown_signal`] resolves on Ctrl-C or SIGTERM, what a deploy stops a
+//! process with.
 //!
 //! It holds its ground against clients that do not play along:
 //! - **Slow headers.** A connection whose request headers have not all arrived within the
@@ -26,7 +32,8 @@
 //!
 //! use background_tasks::BackgroundTasks;
 //! use background_tasks_smol::SmolExecutor;
-//! use background_tasks_tower::{BackgroundTasksLayer, server};
+//! use background_tasks_server as server;
+//! use background_tasks_tower::BackgroundTasksLayer;
 //! use http::{Request, Response};
 //! use tower_layer::Layer;
 //!
@@ -55,6 +62,8 @@
 //! # .unwrap();
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -78,7 +87,15 @@ use tower_service::Service;
 
 use self::socket::Socket;
 
+#[cfg(feature = "tokio")]
+mod incoming;
+mod signal;
 mod socket;
+
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use self::incoming::TokioIncoming;
+pub use self::signal::shutdown_signal;
 
 /// How many connections one poll of [`Serve`] accepts before yielding to other tasks.
 const ACCEPT_BUDGET: usize = 64;
@@ -121,7 +138,8 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// use std::time::Duration;
 ///
 /// use background_tasks_async_std::AsyncStdExecutor;
-/// use background_tasks_tower::{BackgroundTasksLayer, server};
+/// use background_tasks_server as server;
+/// use background_tasks_tower::BackgroundTasksLayer;
 /// use tower_layer::Layer;
 ///
 /// async_std::task::block_on(async {
