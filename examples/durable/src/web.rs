@@ -10,11 +10,12 @@ use axum::routing::post;
 use background_tasks::BackgroundTasks;
 use background_tasks_apalis::{AddJob, Jobs};
 use background_tasks_example_support::{SHUTDOWN_DEADLINE, shutdown_summary};
+use background_tasks_server::{self as server, TokioIncoming};
 use background_tasks_tokio::TokioExecutor;
 use background_tasks_tower::BackgroundTasksLayer;
 use serde::Deserialize;
 
-use crate::{DurableSettings, Store, WriteNotification, shutdown_signal};
+use crate::{DurableSettings, Store, WriteNotification};
 
 fn json(status: StatusCode, body: &'static str) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
@@ -101,9 +102,15 @@ pub async fn serve(settings: &DurableSettings, store: &Store) -> std::io::Result
         store.name(),
         settings.database_url
     );
-    axum::serve(listener, app(jobs.clone()).layer(layer))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // As the other examples serve: a header-read timeout (axum::serve has none), and SIGTERM.
+    server::serve(
+        TokioIncoming::new(listener),
+        app(jobs.clone()).layer(layer),
+        TokioExecutor::new(),
+    )
+    .header_read_timeout(settings.example.header_read_timeout)
+    .with_graceful_shutdown(server::shutdown_signal()?)
+    .await?;
     let report = runner.shutdown(SHUTDOWN_DEADLINE).await;
     let stats = jobs.stats();
     println!("{}", shutdown_summary(&report));

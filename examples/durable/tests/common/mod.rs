@@ -79,10 +79,14 @@ impl Setup<'_> {
     }
 
     pub fn web(&self, name: &str) -> (Process, SocketAddr) {
-        let mut child = self
-            .command(env!("CARGO_BIN_EXE_durable_web"))
-            .spawn()
-            .unwrap();
+        self.web_with(name, |_| {})
+    }
+
+    /// [`web`](Self::web), its command adjusted by `tune` first (an environment variable, say).
+    pub fn web_with(&self, name: &str, tune: impl FnOnce(&mut Command)) -> (Process, SocketAddr) {
+        let mut command = self.command(env!("CARGO_BIN_EXE_durable_web"));
+        tune(&mut command);
+        let mut child = command.spawn().unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
