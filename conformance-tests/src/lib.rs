@@ -55,7 +55,7 @@
 //! `background-tasks-tower`'s layer served on your runtime over real TCP, and puts the whole
 //! stack under load (20,000 requests with failing tasks and clients hanging up; a shutdown while
 //! queues run and wait): implement `http::TowerHarness` (serve a boxed tower service on a listener
-//! the suite binds) and call `http_conformance_suite!` once more. A framework that is not built on
+//! the suite binds) and call `framework_http_conformance_suite!` once more. A framework that is not built on
 //! tower implements `http::HttpHarness` instead (serve a check's `http::App` description with its
 //! own integration) and calls `framework_http_conformance_suite!`.
 
@@ -122,26 +122,10 @@ macro_rules! conformance_suite {
     };
 }
 
-/// Emits the HTTP suite for an [`http::TowerHarness`] as a module of `#[test]` functions (feature
-/// `http`): the same as [`framework_http_conformance_suite!`] (every tower harness is an
-/// [`http::HttpHarness`], serving each check's app with [`http::tower_service`]), under the name
-/// tower harnesses have used since before the suite became framework-neutral.
-///
-/// `http_conformance_suite!(smol_http, Global)` creates `mod smol_http` with one test per check
-/// in [`http::checks`], each under the same watchdog as [`conformance_suite!`].
-#[cfg(feature = "http")]
-#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
-#[macro_export]
-macro_rules! http_conformance_suite {
-    ($module:ident, $harness:ty) => {
-        $crate::framework_http_conformance_suite!($module, $harness);
-    };
-}
-
 /// Emits the HTTP checks written against [`http::HttpHarness`], for any framework (feature
 /// `http`): the check describes its app as data ([`http::App`]) and the harness serves it with
-/// its framework's integration. This is how C23 is proved for a framework that is not built on
-/// tower, as actix-web's harness in `background-tasks-actix` does.
+/// its framework's integration (every [`http::TowerHarness`] is one, through
+/// [`http::tower_service`]). This is how C23 is proved for every framework.
 ///
 /// `framework_http_conformance_suite!(actix_http, ActixHarness)` creates `mod actix_http`.
 #[cfg(feature = "http")]

@@ -51,3 +51,19 @@ pub fn same_queue(a: &BackgroundTasks, b: &BackgroundTasks) -> bool {
 pub fn discard<E: Executor>(runner: &Runner<E>, tasks: BackgroundTasks) -> RunReport {
     runner.discard(tasks)
 }
+
+/// The message a caught panic was raised with (`panic!("…")`'s text), or a note that its payload
+/// was not a string: what the reports of a job engine's bridge say of a panic, as the core's own
+/// do.
+///
+/// # Examples
+///
+/// ```
+/// use background_tasks::integration::panic_message;
+///
+/// let payload = std::panic::catch_unwind(|| panic!("disk full")).unwrap_err();
+/// assert_eq!(panic_message(payload.as_ref()), "disk full");
+/// ```
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    crate::panic::panic_message(payload)
+}

@@ -30,7 +30,7 @@
 //!
 //! ```
 //! use background_tasks_conformance::http::{HttpService, TowerHarness};
-//! use background_tasks_conformance::http_conformance_suite;
+//! use background_tasks_conformance::framework_http_conformance_suite;
 //! # use std::sync::Mutex;
 //! # use background_tasks_conformance::Harness;
 //! # use background_tasks_smol::SmolExecutor;
@@ -59,7 +59,7 @@
 //!     }
 //! }
 //!
-//! http_conformance_suite!(my_runtime_http, MyRuntime);
+//! framework_http_conformance_suite!(my_runtime_http, MyRuntime);
 //! # fn main() {}
 //! ```
 

@@ -23,9 +23,9 @@
 //!
 //! There is no axum here (it needs tokio), so each example is a `tower::service_fn` that routes by
 //! method and path by hand, wrapped in `BackgroundTasksLayer` and served by
-//! `background_tasks_server::serve` (hyper, HTTP/1.1 and HTTP/2). The layer puts the request's
-//! [`BackgroundTasks`](background_tasks::BackgroundTasks) queue in its extensions; the handler
-//! (and a "dependency", which is just a function given the request) takes it from there. Sync
+//! `background_tasks_server::serve` (hyper, HTTP/1.1 and HTTP/2). While the handler runs, the
+//! request's [`BackgroundTasks`](background_tasks::BackgroundTasks) queue is
+//! `BackgroundTasks::current()`, for the handler and a "dependency" (just a function it calls). Sync
 //! tasks run on async-std's blocking pool, async ones on its executor, once the response has been
 //! sent.
 //!

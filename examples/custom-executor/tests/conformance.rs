@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use async_io::Async;
 use background_tasks::Executor;
 use background_tasks_conformance::http::{HttpService, TowerHarness};
-use background_tasks_conformance::{Harness, conformance_suite, http_conformance_suite};
+use background_tasks_conformance::{Harness, conformance_suite, framework_http_conformance_suite};
 use background_tasks_example_custom_executor::{ThreadPoolExecutor, block_on};
 use background_tasks_server as server;
 use futures_channel::oneshot;
@@ -58,4 +58,4 @@ impl TowerHarness for CustomPool {
 }
 
 conformance_suite!(custom_thread_pool, CustomPool);
-http_conformance_suite!(custom_thread_pool_http, CustomPool);
+framework_http_conformance_suite!(custom_thread_pool_http, CustomPool);

@@ -26,7 +26,7 @@
 //! ```
 //!
 //! Without a framework, a dependency is a function given the request: [`get_query`] takes the
-//! request's queue from its extensions, as the handler does, and both get the same queue. The
+//! request's queue with `BackgroundTasks::current()`, as the handler does, and both get the same queue. The
 //! handler calls it first, as FastAPI resolves dependencies before the endpoint runs. The smol
 //! and async-std examples serve this service on their runtime.
 

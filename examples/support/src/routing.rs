@@ -58,7 +58,7 @@ pub enum Rejection {
     /// The path matches, with another method: `405 {"detail":"Method Not Allowed"}`, with an
     /// `Allow` header naming this one.
     MethodNotAllowed(Method),
-    /// The request has no `BackgroundTasks` in its extensions: a `500` naming the layer to add.
+    /// No `BackgroundTasks` queue is in scope (the layer is missing): a `500` naming the layer.
     MissingBackgroundTasks,
 }
 
@@ -134,7 +134,7 @@ pub fn query_param<B>(request: &Request<B>, name: &str) -> Option<String> {
     })
 }
 
-/// The request's queue, put in its extensions by `BackgroundTasksLayer`.
+/// The request's queue, `BackgroundTasks::current()` while `BackgroundTasksLayer` runs the handler.
 ///
 /// # Errors
 ///

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use apalis_core::backend::TaskSink;
 use apalis_core::backend::finalize::Durable;
+use background_tasks::integration;
 use futures_channel::{mpsc, oneshot};
 use futures_lite::{FutureExt, StreamExt};
 
@@ -71,7 +72,9 @@ pub(crate) async fn push_batches<J, S>(
         let outcome = match pushed {
             Ok(Ok(())) => Ok(()),
             Ok(Err(error)) => Err(Failure::Storage(Arc::new(error))),
-            Err(payload) => Err(Failure::Panicked(panic_message(payload.as_ref()))),
+            Err(payload) => Err(Failure::Panicked(integration::panic_message(
+                payload.as_ref(),
+            ))),
         };
         counters.batches.fetch_add(1, Ordering::Relaxed);
         counters.largest_batch.fetch_max(size, Ordering::Relaxed);
@@ -84,15 +87,5 @@ pub(crate) async fn push_batches<J, S>(
             // A waiter gone means its run was cancelled (a shutdown deadline): nobody to tell.
             let _ = waiter.send(outcome.clone());
         }
-    }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(message) = payload.downcast_ref::<&str>() {
-        (*message).to_owned()
-    } else if let Some(message) = payload.downcast_ref::<String>() {
-        message.clone()
-    } else {
-        "a panic with a non-string payload".to_owned()
     }
 }

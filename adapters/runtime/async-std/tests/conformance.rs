@@ -8,7 +8,7 @@ use async_std::net::TcpListener;
 use async_std::task::JoinHandle;
 use background_tasks_async_std::AsyncStdExecutor;
 use background_tasks_conformance::http::{HttpService, TowerHarness};
-use background_tasks_conformance::{Harness, conformance_suite, http_conformance_suite};
+use background_tasks_conformance::{Harness, conformance_suite, framework_http_conformance_suite};
 use background_tasks_server as server;
 
 /// async-std's global runtime, started with one async worker thread.
@@ -67,4 +67,4 @@ impl Drop for AsyncStd {
 
 conformance_suite!(async_std_global, AsyncStd);
 
-http_conformance_suite!(async_std_global_http, AsyncStd);
+framework_http_conformance_suite!(async_std_global_http, AsyncStd);

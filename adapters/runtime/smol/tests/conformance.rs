@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use background_tasks_conformance::http::{HttpService, TowerHarness};
-use background_tasks_conformance::{Harness, conformance_suite, http_conformance_suite};
+use background_tasks_conformance::{Harness, conformance_suite, framework_http_conformance_suite};
 use background_tasks_server as server;
 use background_tasks_smol::SmolExecutor;
 use smol::Task;
@@ -120,5 +120,5 @@ impl TowerHarness for Global {
 conformance_suite!(smol_explicit_executor, Explicit);
 conformance_suite!(smol_global_executor, Global);
 
-http_conformance_suite!(smol_explicit_executor_http, Explicit);
-http_conformance_suite!(smol_global_executor_http, Global);
+framework_http_conformance_suite!(smol_explicit_executor_http, Explicit);
+framework_http_conformance_suite!(smol_global_executor_http, Global);

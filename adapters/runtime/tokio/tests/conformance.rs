@@ -3,11 +3,11 @@
 
 mod runtimes;
 
-use background_tasks_conformance::{conformance_suite, http_conformance_suite};
+use background_tasks_conformance::{conformance_suite, framework_http_conformance_suite};
 use runtimes::{CurrentThread, MultiThread};
 
 conformance_suite!(tokio_current_thread, CurrentThread);
 conformance_suite!(tokio_multi_thread, MultiThread);
 
-http_conformance_suite!(tokio_current_thread_http, CurrentThread);
-http_conformance_suite!(tokio_multi_thread_http, MultiThread);
+framework_http_conformance_suite!(tokio_current_thread_http, CurrentThread);
+framework_http_conformance_suite!(tokio_multi_thread_http, MultiThread);
