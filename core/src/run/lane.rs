@@ -7,8 +7,10 @@
 //! that starts on their way can arrive). A start waits only for a drainer that is free (on its
 //! way, or between two starts). If every drainer is in the middle of a start, it waits at most
 //! [`PATIENCE`]: then a watchdog puts a new drainer on each start still waiting, so a sync task
-//! that blocks holds up another queue for no longer than that. With an executor that has no
-//! timer, a start that finds no free drainer gets one of its own.
+//! that blocks holds up another queue for no longer than that (plus the timer's own lateness). The
+//! drainers the watchdog found busy are *stuck*: while every busy drainer is stuck, waiting would
+//! be in vain, and a start gets a drainer of its own at once. With an executor that has no timer,
+//! a start that finds no free drainer gets one of its own.
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -35,6 +37,7 @@ impl std::fmt::Debug for Lane {
             .field("waiting", &state.waiting.len())
             .field("free", &state.free)
             .field("busy", &state.busy)
+            .field("stuck", &state.stuck)
             .field("watchdog", &state.watchdog)
             .finish()
     }
@@ -48,6 +51,11 @@ struct State {
     free: usize,
     /// Drainers running a start.
     busy: usize,
+    /// Busy drainers that were already busy when the watchdog last found starts waiting on them.
+    stuck: usize,
+    /// How many times the watchdog has found starts waiting: a drainer whose start began before
+    /// the last time is one of the stuck.
+    sightings: u64,
     watchdog: Watchdog,
 }
 
@@ -60,6 +68,19 @@ enum Watchdog {
 }
 
 impl State {
+    /// Whether every drainer is busy and stuck: a start that waited for one would wait in vain.
+    fn all_stuck(&self) -> bool {
+        self.free == 0 && self.busy > 0 && self.stuck == self.busy
+    }
+
+    /// A drainer ends the start it took at `sighting`.
+    fn start_ended(&mut self, sighting: u64) {
+        self.busy -= 1;
+        if sighting != self.sightings {
+            self.stuck -= 1;
+        }
+    }
+
     /// Whether starts wait with no free drainer to take them and no watch on its way: the caller
     /// must arm one (this marks it armed).
     fn needs_a_watch(&mut self) -> bool {
@@ -78,7 +99,7 @@ impl Lane {
         let (drain, watch) = {
             let mut state = self.state.lock();
             state.waiting.push_back(start);
-            if state.free == 0 && state.busy == 0 {
+            if (state.free == 0 && state.busy == 0) || state.all_stuck() {
                 state.free += 1;
                 (true, false)
             } else {
@@ -116,6 +137,11 @@ impl Lane {
             let mut state = self.state.lock();
             state.watchdog = Watchdog::Off;
             let needed = state.waiting.len().saturating_sub(state.free);
+            if needed > 0 {
+                // Starts waited out the patience: every drainer busy now is stuck.
+                state.sightings += 1;
+                state.stuck = state.busy;
+            }
             state.free += needed;
             needed
         };
@@ -151,8 +177,9 @@ enum Stage {
     Unstarted,
     /// Running, between starts (counted as free).
     Free,
-    /// Running a start (counted as busy).
-    Busy,
+    /// Running a start taken at the watchdog's nth sighting (counted as busy, and as stuck once
+    /// the watchdog sights again).
+    Busy(u64),
     /// Left the lane: counted nowhere.
     Gone,
 }
@@ -192,7 +219,8 @@ impl<E: Executor + Clone> Drainer<E> {
             yielded = false;
             state.free -= 1;
             state.busy += 1;
-            self.stage = Stage::Busy;
+            let sighting = state.sightings;
+            self.stage = Stage::Busy(sighting);
             // Starts left behind this one wait on it: at most for the watch's patience.
             let watch = state.needs_a_watch();
             drop(state);
@@ -203,7 +231,7 @@ impl<E: Executor + Clone> Drainer<E> {
             // starts waiting behind it down too.
             let _ = catch_unwind(AssertUnwindSafe(start));
             state = self.lane.state.lock();
-            state.busy -= 1;
+            state.start_ended(sighting);
             state.free += 1;
             self.stage = Stage::Free;
         }
@@ -218,7 +246,7 @@ impl<E: Executor + Clone> Drop for Drainer<E> {
             match stage {
                 Stage::Gone => return,
                 Stage::Unstarted | Stage::Free => state.free -= 1,
-                Stage::Busy => state.busy -= 1,
+                Stage::Busy(sighting) => state.start_ended(sighting),
             }
             // The executor dropped this drainer unrun (it is shutting down, or lost the job). If
             // no other drainer will come back to the lane, what waits there would never start:
@@ -349,6 +377,34 @@ mod tests {
 
         release.send(()).unwrap();
         first.join().unwrap();
+    }
+
+    #[test]
+    fn once_the_watchdog_found_every_drainer_stuck_starts_get_drainers_at_once() {
+        let (lane, executor) = (Arc::new(Lane::default()), Manual::default());
+        let (blocker, blocker_started, release) = blocking_start();
+        lane.submit(&executor, blocker);
+        let first = std::thread::spawn(executor.take_jobs().remove(0));
+        blocker_started.recv().unwrap();
+        let (log, logged) = mpsc::channel();
+        lane.submit(&executor, logging(&log, "behind"));
+        executor.poll_futures(); // the watch is due: the blocker's drainer is stuck
+        executor.run_jobs();
+        assert_eq!(logged.try_recv(), Ok("behind"));
+
+        // Every busy drainer is stuck: the next start waits for no watchdog.
+        lane.submit(&executor, logging(&log, "next"));
+        let drainers = executor.take_jobs();
+        assert_eq!(drainers.len(), 1, "a drainer at once");
+        assert!(executor.futures.lock().is_empty(), "no watch armed");
+        drainers.into_iter().for_each(|drainer| drainer());
+        assert_eq!(logged.try_recv(), Ok("next"));
+
+        // Once the stuck drainer is done, the lane is patient again.
+        release.send(()).unwrap();
+        first.join().unwrap();
+        let state = lane.state.lock();
+        assert_eq!((state.busy, state.stuck, state.free), (0, 0, 0));
     }
 
     #[test]
