@@ -19,6 +19,7 @@ use crate::json;
 const INDEX: &str = include_str!("assets/index.html");
 const SCRIPT: &str = include_str!("assets/app.js");
 const STYLE: &str = include_str!("assets/app.css");
+const ICON: &str = include_str!("assets/icon.svg");
 
 /// The Content-Security-Policy every answer carries: the page loads nothing but its own files,
 /// runs no inline script or style, and may not be framed.
@@ -190,10 +191,11 @@ impl StatusPage {
             (Some(["api", "tasks", id]), _, _) => self.lookup(id),
             (_, _, Some(["app.js"])) => Reply::asset("text/javascript; charset=utf-8", SCRIPT),
             (_, _, Some(["app.css"])) => Reply::asset("text/css; charset=utf-8", STYLE),
+            (_, _, Some(["icon.svg"])) => Reply::asset("image/svg+xml", ICON),
             (_, _, Some([""]) | None) => Reply::asset("text/html; charset=utf-8", INDEX),
             _ => Reply::text(
                 404,
-                "not found: the status page has /, app.js, app.css, api/snapshot, api/events, api/tasks/{id}\n",
+                "not found: the status page has /, app.js, app.css, icon.svg, api/snapshot, api/events, api/tasks/{id}\n",
             ),
         }
     }

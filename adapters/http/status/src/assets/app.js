@@ -139,7 +139,7 @@ function renderChart(id, counts) {
     const height = Math.round((count / peak) * 90);
     nodes.push(svg("rect", { class: "bar", x: i * width + 2, y: 100 - height, width: width - 4, height }));
     if (count > 0) nodes.push(svg("text", { class: "axis", x: i * width + 4, y: 98 - height }, String(count)));
-    const label = i < bounds.length ? "≤" + (bounds[i] >= 1000 ? bounds[i] / 1000 + "s" : bounds[i] + "ms") : ">";
+    const label = i < bounds.length ? (bounds[i] >= 1000 ? bounds[i] / 1000 + "s" : String(bounds[i])) : "more";
     nodes.push(svg("text", { class: "axis", x: i * width + 2, y: 115 }, label));
   });
   chart.replaceChildren(...nodes);
@@ -174,7 +174,9 @@ function renderTask(task) {
 // The request's timeline: its response end at 0, then each task from its start to its end.
 function renderTimeline(queue) {
   const origin = queue.response_end || (queue.tasks[0] && queue.tasks[0].queued) || 0;
-  const ends = queue.tasks.map((task) => task.ended || task.started || origin);
+  // A running task's bar reaches now (the browser's clock: good enough for a picture).
+  const endOf = (task) => task.ended || (task.started ? Math.max(task.started, Date.now()) : origin);
+  const ends = queue.tasks.map(endOf);
   const span = Math.max(1, ...ends.map((end) => end - origin));
   const row = 12;
   const chart = svg("svg", { class: "timeline", viewBox: "0 0 600 " + (row * (queue.tasks.length + 1)) });
@@ -183,7 +185,7 @@ function renderTimeline(queue) {
   queue.tasks.forEach((task, i) => {
     if (!task.started) return;
     const x = 4 + ((task.started - origin) / span) * 440;
-    const width = Math.max(2, (((task.ended || task.started) - task.started) / span) * 440);
+    const width = Math.max(2, ((endOf(task) - task.started) / span) * 440);
     const y = row * (i + 1);
     chart.append(svg("rect", { class: "span-" + task.state, x, y: y + 2, width, height: row - 4 }));
     chart.append(svg("text", { x: Math.min(x + width + 4, 450), y: y + 10 },
@@ -205,7 +207,9 @@ async function cancelTask(id) {
 
 document.addEventListener("DOMContentLoaded", () => {
   for (const id of ["search", "filter-status", "filter-state"]) {
+    // "change" too: a select, or a field cleared by script, may send only that.
     document.getElementById(id).addEventListener("input", schedule);
+    document.getElementById(id).addEventListener("change", schedule);
   }
   // No stream while the tab is hidden; on return it resumes from the version it had.
   document.addEventListener("visibilitychange", () => (document.hidden ? disconnect() : connect()));
