@@ -34,6 +34,8 @@ enum Stage {
     First,
     /// Later ones wait for a change, no sooner than `pace` after the last.
     Paced,
+    /// The last update was sent: the page asked the streams to end.
+    Over,
 }
 
 impl Events {
@@ -46,52 +48,70 @@ impl Events {
         }
     }
 
-    /// The next event's bytes, with the stream to ask for the one after.
-    pub(crate) fn next(mut self) -> BoxFuture<(Self, Bytes)> {
+    /// The next event's bytes (`None`: the stream is over), with the stream to ask for the one
+    /// after.
+    pub(crate) fn next(mut self) -> BoxFuture<(Self, Option<Bytes>)> {
         Box::pin(async move {
+            if self.stage == Stage::Over {
+                return (self, None);
+            }
             if self.stage == Stage::Paced {
                 if let Some(pace) = self.inner.timer.sleep(self.inner.pace) {
                     pace.await;
                 }
-                let changed = self.inner.observer.changed(self.seen);
-                let quiet = match self.inner.timer.sleep(HEARTBEAT) {
-                    Some(heartbeat) => !first_of(changed, heartbeat).await,
-                    None => {
-                        changed.await;
-                        false
-                    }
-                };
-                if quiet {
-                    return (self, Bytes::from_static(b": still here\n\n"));
+                let inner = Arc::clone(&self.inner);
+                let changed = inner.observer.changed(self.seen);
+                let heartbeat = inner.timer.sleep(HEARTBEAT);
+                match first_of(changed, inner.streams.ended(), heartbeat).await {
+                    Wake::Changed | Wake::Ended => {}
+                    Wake::Quiet => return (self, Some(Bytes::from_static(b": still here\n\n"))),
                 }
             }
             // The first event sets how soon a cut stream's EventSource reconnects.
             let retry = match self.stage {
                 Stage::First => "retry: 500\n",
-                Stage::Paced => "",
+                Stage::Paced | Stage::Over => "",
             };
-            self.stage = Stage::Paced;
+            self.stage = match self.inner.streams.is_ended() {
+                true => Stage::Over,
+                false => Stage::Paced,
+            };
             let observer = &self.inner.observer;
             let changes = observer.changes_since(self.seen, MAX_QUEUES_PER_UPDATE);
             self.seen = changes.version;
             let data = json::state(observer, self.access, changes);
             let event = format!("{retry}id: {}\nevent: update\ndata: {data}\n\n", self.seen);
-            (self, Bytes::from(event))
+            (self, Some(Bytes::from(event)))
         })
     }
 }
 
-/// Polls both; `true` if `first` finished first.
-async fn first_of(first: impl Future<Output = ()>, second: BoxFuture<()>) -> bool {
-    let mut first = std::pin::pin!(first);
-    let mut second = second;
+/// What ended a paced wait.
+enum Wake {
+    Changed,
+    Ended,
+    Quiet,
+}
+
+/// Polls the three waits until one is over.
+async fn first_of(
+    changed: impl Future<Output = ()>,
+    ended: impl Future<Output = ()>,
+    heartbeat: Option<BoxFuture<()>>,
+) -> Wake {
+    let (mut changed, mut ended) = (std::pin::pin!(changed), std::pin::pin!(ended));
+    let mut heartbeat = heartbeat;
     std::future::poll_fn(move |cx| {
-        if first.as_mut().poll(cx).is_ready() {
-            Poll::Ready(true)
-        } else if second.as_mut().poll(cx).is_ready() {
-            Poll::Ready(false)
-        } else {
-            Poll::Pending
+        if ended.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Wake::Ended);
+        }
+        if changed.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Wake::Changed);
+        }
+        let beat = heartbeat.as_mut().map(|beat| beat.as_mut().poll(cx));
+        match beat {
+            Some(Poll::Ready(())) => Poll::Ready(Wake::Quiet),
+            _ => Poll::Pending,
         }
     })
     .await

@@ -4,7 +4,10 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+use event_listener::Event;
 
 use background_tasks::status::{Observer, TaskId};
 use background_tasks::{Executor, Runner};
@@ -70,6 +73,34 @@ pub(crate) struct Inner {
     pub(crate) timer: Arc<dyn Executor>,
     pub(crate) access: AccessHook,
     pub(crate) pace: Duration,
+    pub(crate) streams: Arc<Streams>,
+}
+
+/// Whether the live streams are to end, shared by a page and the pages configured from it.
+#[derive(Default)]
+pub(crate) struct Streams {
+    ended: AtomicBool,
+    ending: Event,
+}
+
+impl Streams {
+    pub(crate) fn is_ended(&self) -> bool {
+        self.ended.load(Ordering::Acquire)
+    }
+
+    /// Resolves once the streams are to end.
+    pub(crate) async fn ended(&self) {
+        loop {
+            if self.is_ended() {
+                return;
+            }
+            let listener = self.ending.listen();
+            if self.is_ended() {
+                return;
+            }
+            listener.await;
+        }
+    }
 }
 
 /// Why a [`StatusPage`] could not be made.
@@ -108,6 +139,7 @@ impl StatusPage {
                 timer: Arc::new(runner.executor().clone()),
                 access: Arc::new(Access::loopback_read_only),
                 pace: DEFAULT_PACE,
+                streams: Arc::default(),
             }),
         })
     }
@@ -128,6 +160,15 @@ impl StatusPage {
         self.with(|inner| inner.pace = pace)
     }
 
+    /// Ends every live stream open now or later (each sends its last update first): call it when
+    /// the server starts its graceful shutdown, which otherwise waits for the streams, which never
+    /// end by themselves. Pages reopened later get their snapshot and nothing after.
+    pub fn end_streams(&self) {
+        let streams = &self.inner.streams;
+        streams.ended.store(true, Ordering::Release);
+        streams.ending.notify(usize::MAX);
+    }
+
     /// The observer it shows.
     pub fn observer(&self) -> &Observer {
         &self.inner.observer
@@ -139,12 +180,14 @@ impl StatusPage {
             timer,
             access,
             pace,
+            streams,
         } = &*self.inner;
         let mut inner = Inner {
             observer: observer.clone(),
             timer: Arc::clone(timer),
             access: Arc::clone(access),
             pace: *pace,
+            streams: Arc::clone(streams),
         };
         change(&mut inner);
         Self {

@@ -108,7 +108,9 @@ pub struct StatusBody {
 
 enum BodyState {
     Full(Option<Bytes>),
-    Events(BoxFuture<(Events, Bytes)>),
+    Events(BoxFuture<(Events, Option<Bytes>)>),
+    /// The stream has ended.
+    Over,
 }
 
 impl fmt::Debug for StatusBody {
@@ -116,6 +118,7 @@ impl fmt::Debug for StatusBody {
         let kind = match self.state {
             BodyState::Full(_) => "full",
             BodyState::Events(_) => "events",
+            BodyState::Over => "over",
         };
         f.debug_struct("StatusBody").field("kind", &kind).finish()
     }
@@ -133,16 +136,21 @@ impl Body for StatusBody {
             BodyState::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
             BodyState::Events(next) => match next.as_mut().poll(cx) {
                 Poll::Pending => Poll::Pending,
-                Poll::Ready((events, bytes)) => {
+                Poll::Ready((events, Some(bytes))) => {
                     *next = events.next();
                     Poll::Ready(Some(Ok(Frame::data(bytes))))
                 }
+                Poll::Ready((_, None)) => {
+                    self.state = BodyState::Over;
+                    Poll::Ready(None)
+                }
             },
+            BodyState::Over => Poll::Ready(None),
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self.state, BodyState::Full(None))
+        matches!(self.state, BodyState::Full(None) | BodyState::Over)
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -151,6 +159,7 @@ impl Body for StatusBody {
                 SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
             }
             BodyState::Events(_) => SizeHint::default(),
+            BodyState::Over => SizeHint::with_exact(0),
         }
     }
 }

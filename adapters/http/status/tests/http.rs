@@ -221,3 +221,17 @@ fn only_admin_cancels_a_queued_task_which_is_then_discarded_with_its_reason() {
     assert_eq!(app.runner.metrics().discarded, 1);
     assert_eq!(app.runner.metrics().succeeded, 1);
 }
+
+#[test]
+fn ending_the_streams_ends_an_open_one_after_its_last_update() {
+    let app = TestApp::start();
+    let mut stream = Client::connect(app.addr);
+    stream.send("GET", &format!("{ADMIN}api/events"));
+    assert_eq!(stream.read_head().status, 200);
+    read_until(&mut stream, "event: update");
+    app.admin.end_streams();
+    // Its last update, then the chunked body's end: a graceful shutdown need not wait for it.
+    let last = String::from_utf8(stream.read_chunk()).unwrap();
+    assert!(last.contains("event: update"), "{last}");
+    assert!(stream.read_chunk().is_empty(), "the stream ended");
+}

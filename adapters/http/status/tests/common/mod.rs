@@ -34,6 +34,8 @@ pub struct TestApp {
     pub runner: Runner<TokioExecutor>,
     /// Lets `/hold`'s first task end.
     pub release: Arc<Notify>,
+    /// The page at [`ADMIN`].
+    pub admin: StatusPage,
     cut: watch::Sender<u64>,
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -89,7 +91,7 @@ impl TestApp {
             .with_state(AppState {
                 release: release.clone(),
             })
-            .nest_service(ADMIN.trim_end_matches('/'), admin.service())
+            .nest_service(ADMIN.trim_end_matches('/'), admin.clone().service())
             .nest_service(READ_ONLY.trim_end_matches('/'), read_only.service())
             .layer(BackgroundTasksLayer::with_runner(runner.clone()));
         let listener = TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0");
@@ -126,6 +128,7 @@ impl TestApp {
             addr,
             runner,
             release,
+            admin,
             cut,
             runtime: Some(runtime),
         }
