@@ -51,10 +51,12 @@
 mod access;
 mod events;
 mod json;
+mod mount;
 mod page;
 mod tower;
 
 pub use access::{Access, Caller, PeerAddr};
+pub use mount::{Mounted, MountedBody, MountedFuture};
 pub use page::{
     CONTENT_SECURITY_POLICY, DEFAULT_PACE, MAX_QUEUES_PER_UPDATE, StatusPage, StatusPageError,
 };
