@@ -23,7 +23,8 @@
 //! the async one (`async_cleanup`) is awaited on the runtime.
 //!
 //! [`Settings`] come from the environment: `EXAMPLE_ADDR` (default `127.0.0.1:8000`),
-//! `EXAMPLE_LOG_FILE` (default `log.txt`), `EXAMPLE_CLEANUP_MS` (default 5000).
+//! `EXAMPLE_LOG_FILE` (default `log.txt`), `EXAMPLE_CLEANUP_MS` (default 5000),
+//! `EXAMPLE_STATUS_PREFIX` (default `/_tasks/`: where [`run`] mounts the live status page).
 //!
 //! # Examples
 //!
@@ -48,12 +49,15 @@ pub mod dependency;
 pub mod send_notification;
 
 use std::io;
+use std::net::SocketAddr;
 
 use axum::Router;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use background_tasks::Runner;
+use background_tasks::status::Observer;
 pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
+use background_tasks_status::{PeerAddr, StatusPage};
 use background_tasks_tokio::TokioExecutor;
 use hyper_util::rt::{TokioExecutor as HyperExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -74,9 +78,11 @@ use tokio::net::TcpListener;
 /// ```
 pub use background_tasks_example_support::Settings;
 
-/// Binds `settings.addr`, prints the address it listens on (useful with port 0), and serves `app`
-/// until Ctrl-C; then shuts down gracefully: stops accepting, lets responses finish, and drains
-/// the background tasks with `runner` (the layer's), for up to [`SHUTDOWN_DEADLINE`].
+/// Binds `settings.addr`, prints the address it listens on (useful with port 0), mounts the
+/// status page at `settings.status_prefix` (read-only for loopback peers), and serves `app`
+/// until Ctrl-C; then shuts down gracefully: ends the page's live streams, stops accepting, lets
+/// responses finish, and drains the background tasks with `runner` (the layer's), for up to
+/// [`SHUTDOWN_DEADLINE`].
 ///
 /// # Errors
 ///
@@ -86,13 +92,14 @@ pub async fn run(
     app: Router,
     runner: Runner<TokioExecutor>,
 ) -> io::Result<()> {
+    let (app, page, runner) = with_status_page(settings, app, runner);
     let listener = TcpListener::bind(settings.addr).await?;
-    println!(
-        "listening on http://{} (Ctrl-C stops)",
-        listener.local_addr()?
-    );
+    let addr = listener.local_addr()?;
+    println!("listening on http://{addr} (Ctrl-C stops)");
+    println!("status page: http://{addr}{}", settings.status_prefix);
     serve_until(settings, listener, app, async {
         let _ = tokio::signal::ctrl_c().await;
+        page.end_streams();
     })
     .await?;
     let report = runner.shutdown(SHUTDOWN_DEADLINE).await;
@@ -101,6 +108,25 @@ pub async fn run(
         background_tasks_example_support::shutdown_summary(&report)
     );
     Ok(())
+}
+
+/// Mounts `runner`'s status page at `settings.status_prefix` on `app`, giving the runner an
+/// observer if it has none yet. The runner's clones share it, so the layer that made `runner`
+/// records its queues from now on. The page's own requests do not go through the layer: it is
+/// nested after the layer was added.
+pub fn with_status_page(
+    settings: &Settings,
+    app: Router,
+    runner: Runner<TokioExecutor>,
+) -> (Router, StatusPage, Runner<TokioExecutor>) {
+    let runner = match runner.observer() {
+        Some(_) => runner,
+        None => runner.observe(Observer::default()),
+    };
+    let page = StatusPage::new(&runner).expect("the runner was given an observer just above");
+    let prefix = settings.status_prefix.trim_end_matches('/');
+    let app = app.nest_service(prefix, page.service());
+    (app, page, runner)
 }
 
 /// Serves `app` on `listener` until the listener fails, as [`serve_until`] does.
@@ -137,16 +163,18 @@ pub async fn serve_until(
     let graceful = GracefulShutdown::new();
     let mut signal = std::pin::pin!(signal);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 // One connection's failure (reset before it was accepted) is not the server's.
                 Err(error) if is_per_connection(&error) => continue,
                 Err(error) => return Err(error),
             },
             () = &mut signal => break,
         };
-        let service = TowerToHyperService::new(app.clone());
+        // The peer's address, for the status page's access rule (loopback reads).
+        let app = tower::ServiceExt::map_request(app.clone(), with_peer(peer));
+        let service = TowerToHyperService::new(app);
         let connection = builder
             .serve_connection(TokioIo::new(stream), service)
             .into_owned();
@@ -154,6 +182,16 @@ pub async fn serve_until(
     }
     graceful.shutdown().await;
     Ok(())
+}
+
+/// Adds the connection's peer address to each of its requests.
+fn with_peer<B>(
+    peer: SocketAddr,
+) -> impl FnMut(axum::http::Request<B>) -> axum::http::Request<B> + Clone {
+    move |mut request| {
+        request.extensions_mut().insert(PeerAddr(peer));
+        request
+    }
 }
 
 fn is_per_connection(error: &io::Error) -> bool {
