@@ -94,6 +94,7 @@ impl fmt::Debug for Caller<'_> {
 
 /// A request's headers, for [`Caller::header`], whatever the framework's header type.
 pub(crate) trait Headers {
+    /// The first value of header `name`, if it is text.
     fn get(&self, name: &str) -> Option<&str>;
 }
 

@@ -41,6 +41,10 @@
 //! # }
 //! ```
 //!
+//! On actix-web (feature `actix`), add [`StatusPage::actix_scope`]`("/_tasks")` to the `App`;
+//! on a tower server without a router (`background_tasks_tower::server::serve`), put the page in
+//! front of the app's service with [`StatusPage::mount`].
+//!
 //! The JSON the page reads is an API too: `api/snapshot` (counts, histograms, every kept queue),
 //! `api/tasks/{id}` (a task by the id
 //! [`add_task_with_id`](background_tasks::BackgroundTasks::add_task_with_id) gave), `api/events`
@@ -49,6 +53,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod access;
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
+mod actix;
 mod events;
 mod json;
 mod mount;
