@@ -711,3 +711,49 @@ mod tests {
         assert!(ParseTaskIdError::Shape.to_string().contains("17-0"));
     }
 }
+
+#[cfg(test)]
+mod cancel_while_running {
+    use std::sync::{Arc, OnceLock};
+
+    use super::*;
+    use crate::executor::{BlockingError, BlockingJob, BoxFuture, Executor};
+    use crate::{Runner, Task};
+
+    #[derive(Debug, Clone)]
+    struct Inline;
+
+    impl Executor for Inline {
+        fn spawn(&self, _: BoxFuture<()>) {
+            unreachable!()
+        }
+        fn spawn_blocking(&self, job: BlockingJob) -> BoxFuture<Result<(), BlockingError>> {
+            job();
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    #[test]
+    fn a_task_cancelled_while_the_one_before_runs_is_reported() {
+        let observer = Observer::new(10);
+        let runner = Runner::new(Inline).observe(observer.clone());
+        let tasks = runner.queue();
+        let behind: Arc<OnceLock<TaskId>> = Arc::default();
+        let (o, b) = (observer.clone(), behind.clone());
+        tasks.add(Task::sync(move || o.cancel(*b.get().unwrap(), "x").unwrap()).with_label("a"));
+        behind
+            .set(
+                tasks
+                    .add_with_id(Task::sync(|| ()).with_label("b"))
+                    .unwrap(),
+            )
+            .unwrap();
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let mut run = std::pin::pin!(runner.run(tasks));
+        let std::task::Poll::Ready(report) = run.as_mut().poll(&mut cx) else {
+            panic!()
+        };
+        let outcomes: Vec<Outcome> = report.tasks().iter().map(|t| t.outcome.clone()).collect();
+        assert_eq!(outcomes, [Outcome::Discarded, Outcome::Succeeded]);
+    }
+}
