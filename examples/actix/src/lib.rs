@@ -63,8 +63,8 @@ use actix_web::web::ServiceConfig;
 use actix_web::{App, HttpResponse, HttpServer};
 use background_tasks::status::Observer;
 use background_tasks_actix::BackgroundTasksMiddleware;
-use background_tasks_status::StatusPage;
 pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
+use background_tasks_status::StatusPage;
 use background_tasks_tokio::TokioExecutor;
 
 /// The examples' settings, which each binary reads with [`Settings::from_env`]; by default:
