@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
+use background_tasks::status::Observer;
 use background_tasks::{BackgroundTasks, Executor, Runner};
 use background_tasks_tower::BackgroundTasksLayer;
 
@@ -16,6 +17,10 @@ use crate::scenario::Scenario;
 
 /// The body every scenario answers `GET /` with.
 const BODY: &str = "hello";
+
+/// Set (to anything) in the environment, the runner records its queues in an [`Observer`] of
+/// the default window, as an app serving the status page does.
+pub const OBSERVER_VAR: &str = "LOAD_SERVER_OBSERVER";
 
 /// Where [`BackgroundTasksLayer`] goes, for the scenarios that have it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -56,9 +61,14 @@ impl<E: Executor + Clone> App<E> {
     /// `executor`, counted by [`Counting`]; the hand-written scenarios call `R`'s primitives.
     pub fn new<R: Runtime>(scenario: Scenario, executor: E, placement: Placement) -> Self {
         let counters = Arc::new(Counters::default());
-        let runner = scenario
-            .has_layer()
-            .then(|| Runner::new(Counting::new(executor, Arc::clone(&counters))));
+        let runner = scenario.has_layer().then(|| {
+            let runner = Runner::new(Counting::new(executor, Arc::clone(&counters)));
+            // The status page's observer, on when `status_cost.py` asks (its cost, same build).
+            match std::env::var_os(OBSERVER_VAR) {
+                Some(_) => runner.observe(Observer::default()),
+                None => runner,
+            }
+        });
         let layer = runner.clone().map(BackgroundTasksLayer::with_runner);
 
         let handler = match scenario {

@@ -42,7 +42,7 @@ mod scenario;
 pub mod peer;
 
 pub use actix::ActixApp;
-pub use app::{App, Placement};
+pub use app::{App, OBSERVER_VAR, Placement};
 pub use counters::{Counters, Counting, Stats};
 pub use runtime::{AsyncStd, Runtime, Smol, Tokio};
 pub use scenario::{ParseScenarioError, Scenario};

@@ -174,6 +174,9 @@ macro_rules! __http_framework_checks {
             c14_every_task_runs_exactly_once_under_load,
             c16_shutdown_under_load_waits_for_every_queue,
             c16_shutdown_under_load_abandons_exactly_what_never_ran,
+            c26_a_task_is_looked_up_by_its_id_with_its_outcome,
+            c26_the_live_stream_sends_later_requests_and_resumes,
+            c26_only_admin_cancels_a_waiting_task,
         }
     };
 }

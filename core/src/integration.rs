@@ -46,6 +46,15 @@ pub fn same_queue(a: &BackgroundTasks, b: &BackgroundTasks) -> bool {
     a.same_queue(b)
 }
 
+/// Tells the runner's observer (feature `status`) which request `tasks` belongs to, and that the
+/// request ended now: call it when the response has ended, before running or discarding the
+/// queue. Nothing happens for a queue nothing observes.
+#[cfg(feature = "status")]
+#[cfg_attr(docsrs, doc(cfg(feature = "status")))]
+pub fn describe(tasks: &BackgroundTasks, request: crate::status::QueueRequest) {
+    tasks.state().describe(request);
+}
+
 /// Closes `tasks` without running it, as [`BackgroundTasks::discard`], counting its tasks as
 /// discarded in `runner`'s metrics.
 pub fn discard<E: Executor>(runner: &Runner<E>, tasks: BackgroundTasks) -> RunReport {

@@ -90,6 +90,12 @@ mod report;
 mod run;
 mod scope;
 mod settle;
+#[cfg(feature = "status")]
+#[cfg_attr(docsrs, doc(cfg(feature = "status")))]
+pub mod status;
+#[cfg(not(feature = "status"))]
+#[path = "status/off.rs"]
+mod status;
 mod task;
 
 pub use executor::{BlockingError, BlockingJob, BoxFuture, Executor};

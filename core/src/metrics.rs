@@ -69,9 +69,24 @@ pub(crate) struct Ledger {
     // `Runner::idle` futures watching for the books to balance, and how they are woken.
     watchers: AtomicUsize,
     changed: Event,
+    // The runner's observer, set once by `Runner::observe` (feature `status`).
+    #[cfg(feature = "status")]
+    observer: std::sync::OnceLock<crate::status::Observer>,
 }
 
 impl Ledger {
+    /// The runner's observer, if it has one.
+    #[cfg(feature = "status")]
+    pub(crate) fn observer(&self) -> Option<&crate::status::Observer> {
+        self.observer.get()
+    }
+
+    /// Gives the runner `observer`; `false` if it already has one.
+    #[cfg(feature = "status")]
+    pub(crate) fn observe(&self, observer: crate::status::Observer) -> bool {
+        self.observer.set(observer).is_ok()
+    }
+
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }

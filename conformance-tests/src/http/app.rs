@@ -19,6 +19,7 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use background_tasks::{BackgroundTasks, Executor, Runner};
+use background_tasks_status::StatusPage;
 use background_tasks_tower::{BackgroundTasksLayer, OnDisconnect, RequestReport, Statuses};
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty, Full};
@@ -187,6 +188,9 @@ pub struct App<E> {
     pub dependency: Option<Dependency>,
     /// Handles every path.
     pub handler: Handler,
+    /// The status page and the prefix it is mounted at (C26), in front of everything else: a
+    /// tower harness mounts it with `StatusPage::mount`, actix-web's with `actix_scope`.
+    pub status: Option<(&'static str, StatusPage)>,
 }
 
 impl<E> App<E> {
@@ -213,7 +217,14 @@ impl<E> App<E> {
             compression: None,
             dependency: None,
             handler: Arc::new(handler),
+            status: None,
         }
+    }
+
+    /// Mounts `page` at `prefix` (`"/_tasks/"`).
+    pub fn status_page(mut self, prefix: &'static str, page: StatusPage) -> Self {
+        self.status = Some((prefix, page));
+        self
     }
 
     /// Runs queues with `runner` (its policy, hooks and limits) instead of a default one.
@@ -341,6 +352,10 @@ pub fn tower_service<E: Executor + Clone>(app: App<E>, executor: E) -> HttpServi
         Some(Compression::Inside) => {
             boxed_service(layer.layer(CompressionLayer::new().layer(router)))
         }
+    };
+    let service = match app.status {
+        Some((prefix, page)) => boxed_service(page.mount(prefix, service)),
+        None => service,
     };
     if app.catch_panics {
         boxed_service(CatchPanicLayer::new().layer(service))

@@ -38,9 +38,18 @@ impl Fifo {
         self.head.is_none() && self.rest.is_empty()
     }
 
-    #[cfg(test)]
-    fn iter(&self) -> impl Iterator<Item = &Task> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Task> {
         self.head.iter().chain(&self.rest)
+    }
+
+    /// Takes out the task `at` places from the front (a cancel).
+    #[cfg(feature = "status")]
+    pub(crate) fn remove(&mut self, at: usize) -> Option<Task> {
+        match (at, self.head.is_some()) {
+            (0, true) => self.head.take(),
+            (at, true) => self.rest.remove(at - 1),
+            (at, false) => self.rest.remove(at),
+        }
     }
 
     /// Empties the queue, oldest first.

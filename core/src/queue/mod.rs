@@ -58,7 +58,8 @@ impl BackgroundTasks {
     /// A queue counted in a runner's books from its first task.
     pub(crate) fn counted_by(ledger: Option<Arc<Ledger>>) -> Self {
         Self {
-            shared: Arc::new(Mutex::new(State::new(ledger))),
+            // The state knows its own handle (weakly) for an observer's cancel to reach it.
+            shared: Arc::new_cyclic(|owner| Mutex::new(State::new(ledger, owner))),
         }
     }
 
@@ -169,6 +170,61 @@ impl BackgroundTasks {
         self.state()
             .push(task)
             .map_err(|(task, reason)| AddTaskError { task, reason })
+    }
+
+    /// Queues a sync function as [`add_task`](Self::add_task) does, and gives its id, by which
+    /// the runner's [`Observer`](crate::status::Observer) (and a status page) tells what became
+    /// of it. A handler may hand the id to its client as text (`id.to_string()`).
+    ///
+    /// `None` when nothing observes this queue (its runner was given no observer, or the queue
+    /// was made by [`BackgroundTasks::new`]): the task is queued all the same.
+    ///
+    /// # Panics
+    ///
+    /// If the queue can no longer run the task, as for [`add_task`](Self::add_task).
+    #[cfg(feature = "status")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "status")))]
+    #[track_caller]
+    pub fn add_task_with_id<F, R>(&self, work: F) -> Option<crate::status::TaskId>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: TaskResult,
+    {
+        self.add_with_id(Task::sync(work))
+    }
+
+    /// Queues a future as [`add_async_task`](Self::add_async_task) does, and gives its id, as
+    /// [`add_task_with_id`](Self::add_task_with_id).
+    ///
+    /// # Panics
+    ///
+    /// If the queue can no longer run the task, as for [`add_task`](Self::add_task).
+    #[cfg(feature = "status")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "status")))]
+    #[track_caller]
+    pub fn add_async_task_with_id<Fut, R>(&self, future: Fut) -> Option<crate::status::TaskId>
+    where
+        Fut: Future<Output = R> + Send + 'static,
+        R: TaskResult,
+    {
+        self.add_with_id(Task::future(future))
+    }
+
+    /// Queues a [`Task`] built by hand and gives its id, as
+    /// [`add_task_with_id`](Self::add_task_with_id).
+    ///
+    /// # Panics
+    ///
+    /// If the queue can no longer run the task, as for [`add_task`](Self::add_task).
+    #[cfg(feature = "status")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "status")))]
+    #[track_caller]
+    pub fn add_with_id(&self, task: Task) -> Option<crate::status::TaskId> {
+        let pushed = self.state().push_tracked(task);
+        match pushed {
+            Ok(id) => id,
+            Err((task, reason)) => panic!("{}", AddTaskError { task, reason }),
+        }
     }
 
     /// The number of tasks waiting to run.

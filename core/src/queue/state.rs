@@ -10,7 +10,9 @@
 //! ```
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
+
+use parking_lot::Mutex;
 
 use crate::metrics::Ledger;
 use crate::policy::FailurePolicy;
@@ -18,9 +20,16 @@ use crate::policy::FailurePolicy;
 use crate::report::Outcome;
 use crate::report::{Reports, RunReport, TaskReport};
 use crate::settle::{Cause, settle_unrun};
+use crate::status::Watch;
 use crate::task::Task;
 
 use super::fifo::Fifo;
+
+/// What the watch gives for a queued task: its id when observed (feature `status`).
+#[cfg(feature = "status")]
+type WatchedAs = Option<crate::status::TaskId>;
+#[cfg(not(feature = "status"))]
+type WatchedAs = crate::status::NoId;
 
 pub(crate) struct State {
     waiting: Fifo,
@@ -31,6 +40,8 @@ pub(crate) struct State {
     after_current: Vec<TaskReport>,
     // The books of the runner that made or runs this queue.
     ledger: Option<Arc<Ledger>>,
+    // Its record in the runner's observer, if the runner has one (feature `status`).
+    watch: Watch,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,18 +113,25 @@ pub(crate) enum Cut {
 }
 
 impl State {
-    pub(crate) fn new(ledger: Option<Arc<Ledger>>) -> Self {
+    /// A queue counted in `ledger`, held by `owner` (which an observer's cancel reaches).
+    pub(crate) fn new(ledger: Option<Arc<Ledger>>, owner: &Weak<Mutex<State>>) -> Self {
         Self {
             waiting: Fifo::default(),
             phase: Phase::Open,
             reports: Reports::default(),
             after_current: Vec::new(),
+            watch: Watch::new(ledger.as_ref(), owner),
             ledger,
         }
     }
 
     /// Queues `task`, unless the queue can no longer run it.
     pub(crate) fn push(&mut self, task: Task) -> Result<(), (Task, Refusal)> {
+        self.push_watched(task).map(|_| ())
+    }
+
+    /// [`push`](Self::push), giving what the watch gave for the task (its id, when observed).
+    fn push_watched(&mut self, task: Task) -> Result<WatchedAs, (Task, Refusal)> {
         match self.phase {
             // A queue that has not started belongs to a request; once its runner is shutting
             // down, that request's work would be cut off, so it is refused now, not lost later.
@@ -124,8 +142,9 @@ impl State {
                 if let Some(ledger) = &self.ledger {
                     ledger.queued(1);
                 }
+                let watched = self.watch.queued(&task);
                 self.waiting.push_back(task);
-                Ok(())
+                Ok(watched)
             }
             Phase::Closed(closed) => Err((task, Refusal::Closed(closed))),
         }
@@ -150,6 +169,7 @@ impl State {
             return Lead::Other;
         }
         self.count_in(ledger);
+        self.watch.handed();
         match self.waiting.front() {
             Some(task) if task.is_sync() => Lead::Sync,
             _ => Lead::Other,
@@ -159,6 +179,7 @@ impl State {
     fn count_in(&mut self, ledger: Option<&Arc<Ledger>>) {
         if let (None, Some(ledger)) = (&self.ledger, ledger) {
             ledger.queued(self.waiting.len());
+            self.watch.adopt(ledger, self.waiting.iter());
             self.ledger = Some(Arc::clone(ledger));
         }
     }
@@ -207,6 +228,7 @@ impl State {
         if self.waiting.front().is_some_and(Task::is_sync) {
             return Next::Sync;
         }
+        self.watch.started();
         Next::Async(self.waiting.pop_front().expect("not drained, so not empty"))
     }
 
@@ -217,7 +239,10 @@ impl State {
             return None;
         }
         match self.waiting.front() {
-            Some(task) if task.is_sync() => self.waiting.pop_front(),
+            Some(task) if task.is_sync() => {
+                self.watch.started();
+                self.waiting.pop_front()
+            }
             _ => None,
         }
     }
@@ -229,7 +254,7 @@ impl State {
     /// Closes the queue if nothing is left to run, or a failure stops it under `policy`.
     pub(crate) fn drain_if_done(&mut self, policy: FailurePolicy) -> Option<Drained> {
         let skipped = if self.is_stopped(policy) {
-            self.waiting.take_all()
+            self.take_all(false)
         } else if self.waiting.is_empty() {
             Vec::new()
         } else {
@@ -250,6 +275,7 @@ impl State {
         if let Some(ledger) = &self.ledger {
             ledger.settled(&report);
         }
+        self.watch.settled(&report);
         if report.outcome.is_failure() && self.is_running() {
             self.phase = Phase::Running(Progress::Failing);
         }
@@ -259,7 +285,15 @@ impl State {
     /// Closes the queue `how`, taking every waiting task out to settle.
     pub(crate) fn close(&mut self, how: Closed) -> Vec<Task> {
         self.phase = Phase::Closed(how);
-        self.waiting.take_all()
+        self.take_all(false)
+    }
+
+    /// Every waiting task, oldest first, to settle unrun: reported next, or (`after_current`)
+    /// after the task running now.
+    fn take_all(&mut self, after_current: bool) -> Vec<Task> {
+        let tasks = self.waiting.take_all();
+        self.watch.taken(tasks.len(), after_current);
+        tasks
     }
 
     /// Closes a queue that has not started without running it, taking its tasks out to settle
@@ -274,7 +308,7 @@ impl State {
     pub(crate) fn cut_for_shutdown(&mut self) -> Option<(Cut, Vec<Task>)> {
         match self.phase {
             Phase::Open => Some((Cut::Waiting, self.close(Closed::Abandoned))),
-            Phase::Running(_) => Some((Cut::Running, self.waiting.take_all())),
+            Phase::Running(_) => Some((Cut::Running, self.take_all(true))),
             Phase::Closed(_) => None,
         }
     }
@@ -285,7 +319,47 @@ impl State {
         if let Some(ledger) = &self.ledger {
             ledger.settled(&report);
         }
+        self.watch.settled_after_current(&report);
         self.after_current.push(report);
+    }
+
+    /// Queues `task`, unless the queue can no longer run it, and gives its id if the queue is
+    /// observed.
+    #[cfg(feature = "status")]
+    pub(crate) fn push_tracked(
+        &mut self,
+        task: Task,
+    ) -> Result<Option<crate::status::TaskId>, (Task, Refusal)> {
+        self.push_watched(task)
+    }
+
+    /// The request this queue belongs to.
+    #[cfg(feature = "status")]
+    pub(crate) fn describe(&mut self, request: crate::status::QueueRequest) {
+        self.watch.describe(request);
+    }
+
+    /// Takes the waiting task `index` out of the queue, for an observer's cancel.
+    #[cfg(feature = "status")]
+    pub(crate) fn cancel(&mut self, index: u32) -> Result<Task, crate::status::CancelError> {
+        if matches!(self.phase, Phase::Closed(_)) {
+            return Err(crate::status::CancelError::Unreachable);
+        }
+        let at = self.watch.cancel(index, self.waiting.len())?;
+        Ok(self
+            .waiting
+            .remove(at)
+            .expect("the watch placed it among the waiting tasks"))
+    }
+
+    /// Books a task cancelled before it started: counted, reported, and its record keeps why.
+    #[cfg(feature = "status")]
+    pub(crate) fn record_cancelled(&mut self, index: u32, report: TaskReport, reason: String) {
+        if let Some(ledger) = &self.ledger {
+            ledger.settled(&report);
+        }
+        self.watch.settled_cancelled(index, &report, reason);
+        self.reports.push(report);
     }
 
     /// The report so far, in queue order, leaving the state's empty.
@@ -336,7 +410,7 @@ mod tests {
 
     #[test]
     fn a_failure_stops_the_run_under_stop_on_error_and_skips_the_rest() {
-        let mut state = State::new(None);
+        let mut state = State::new(None, &Weak::new());
         for label in ["a", "b"] {
             state
                 .push(Task::future(async {}).with_label(label))
@@ -361,7 +435,7 @@ mod tests {
 
     #[test]
     fn continue_on_error_runs_the_rest() {
-        let mut state = State::new(None);
+        let mut state = State::new(None, &Weak::new());
         for label in ["a", "b"] {
             state
                 .push(Task::future(async {}).with_label(label))
@@ -381,7 +455,7 @@ mod tests {
 
     #[test]
     fn a_shutdown_cuts_a_waiting_queue_whose_run_then_reports_it() {
-        let mut state = State::new(None);
+        let mut state = State::new(None, &Weak::new());
         state.push(Task::sync(|| ()).with_label("late")).unwrap();
         let Some((Cut::Waiting, left)) = state.cut_for_shutdown() else {
             panic!("an open queue waits")
@@ -399,7 +473,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "runs at most once, but this one already ran")]
     fn a_queue_starts_once() {
-        let mut state = State::new(None);
+        let mut state = State::new(None, &Weak::new());
         state.start(None).unwrap();
         assert!(matches!(
             state.next(FailurePolicy::StopOnError),

@@ -182,6 +182,34 @@ impl<E: Executor> Runner<E> {
         self
     }
 
+    /// Records this runner's queues (and its clones') in `observer`: each task's times and
+    /// outcome, in a bounded window of recent queues, for a status page and for task ids
+    /// ([`BackgroundTasks::add_task_with_id`]). Only queues made after this call
+    /// ([`queue`](Self::queue), an HTTP integration's) are recorded, and only they can be
+    /// cancelled through it. Without an observer nothing is recorded and nothing is paid.
+    ///
+    /// # Panics
+    ///
+    /// If this runner (or a clone) already has an observer.
+    #[cfg(feature = "status")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "status")))]
+    #[must_use = "observe returns the configured runner"]
+    pub fn observe(self, observer: crate::status::Observer) -> Self {
+        assert!(
+            self.lifecycle().ledger().observe(observer),
+            "Runner::observe was already called on this runner or a clone; give it one observer \
+             and share that (observers are cheap to clone)"
+        );
+        self
+    }
+
+    /// The observer given to [`observe`](Self::observe), if any.
+    #[cfg(feature = "status")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "status")))]
+    pub fn observer(&self) -> Option<&crate::status::Observer> {
+        self.lifecycle().ledger().observer()
+    }
+
     /// The executor queues run on.
     pub fn executor(&self) -> &E {
         &self.executor
@@ -309,6 +337,10 @@ impl<E: Executor + Clone> Runner<E> {
     pub async fn shutdown(&self, deadline: Duration) -> ShutdownReport {
         let lifecycle = self.lifecycle().clone();
         lifecycle.ledger().close();
+        #[cfg(feature = "status")]
+        if let Some(observer) = lifecycle.ledger().observer() {
+            observer.draining();
+        }
         let deadline_passed = match self.executor.sleep(deadline) {
             Some(timer) => !first_of(lifecycle.idle(Idle::Spawned), timer).await,
             None => {

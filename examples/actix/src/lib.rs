@@ -61,8 +61,10 @@ use std::net::TcpListener;
 use actix_web::dev::Server;
 use actix_web::web::ServiceConfig;
 use actix_web::{App, HttpResponse, HttpServer};
+use background_tasks::status::Observer;
 use background_tasks_actix::BackgroundTasksMiddleware;
 pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
+use background_tasks_status::StatusPage;
 use background_tasks_tokio::TokioExecutor;
 
 /// The examples' settings, which each binary reads with [`Settings::from_env`]; by default:
@@ -79,9 +81,10 @@ use background_tasks_tokio::TokioExecutor;
 pub use background_tasks_example_support::Settings;
 
 /// Binds `settings.addr`, prints the address it listens on (useful with port 0), and serves
-/// `routes` behind `middleware` until Ctrl-C (or `SIGTERM`); then actix-web stops accepting and
-/// lets its workers finish their responses, and the background tasks are drained with the
-/// middleware's runner, for up to [`SHUTDOWN_DEADLINE`].
+/// `routes` behind `middleware`, with the status page at `settings.status_prefix`, until Ctrl-C
+/// (or `SIGTERM`); then the page's live streams end, actix-web stops accepting and lets its
+/// workers finish their responses, and the background tasks are drained with the middleware's
+/// runner, for up to [`SHUTDOWN_DEADLINE`].
 ///
 /// # Errors
 ///
@@ -95,13 +98,20 @@ where
     R: Fn(&mut ServiceConfig) + Clone + Send + 'static,
 {
     let listener = TcpListener::bind(settings.addr)?;
-    println!(
-        "listening on http://{} (Ctrl-C stops)",
-        listener.local_addr()?
-    );
+    let addr = listener.local_addr()?;
+    println!("listening on http://{addr} (Ctrl-C stops)");
+    println!("status page: http://{addr}{}", settings.status_prefix);
     let runner = middleware.runner().clone();
+    let page = status_page(&middleware);
     actix_web::rt::System::new().block_on(async move {
-        let server = serve(settings, listener, routes, middleware)?;
+        let server = serve_with_page(settings, listener, routes, middleware, page.clone())?;
+        // actix-web stops on the same signal, then waits for open connections: the page's
+        // streams would hold it up to its shutdown timeout.
+        actix_web::rt::spawn(async move {
+            if actix_web::rt::signal::ctrl_c().await.is_ok() {
+                page.end_streams();
+            }
+        });
         let report = background_tasks_actix::run(server, &runner, SHUTDOWN_DEADLINE).await?;
         println!(
             "{}",
@@ -111,9 +121,21 @@ where
     })
 }
 
+/// The status page of `middleware`'s runner, giving the runner an observer if it has none yet
+/// (the middleware shares it). Access: the default, read-only for loopback peers.
+pub fn status_page(middleware: &BackgroundTasksMiddleware<TokioExecutor>) -> StatusPage {
+    let runner = middleware.runner().clone();
+    let runner = match runner.observer() {
+        Some(_) => runner,
+        None => runner.observe(Observer::default()),
+    };
+    StatusPage::new(&runner).expect("the runner was given an observer just above")
+}
+
 /// The server [`run`] runs: `routes` behind `middleware` on `listener`, with
 /// `settings.header_read_timeout` as actix-web's `client_request_timeout` (a client that never
-/// finishes its request headers is answered `408` and cut). Call inside an actix `System`.
+/// finishes its request headers is answered `408` and cut), and the status page at
+/// `settings.status_prefix`. Call inside an actix `System`.
 ///
 /// # Errors
 ///
@@ -127,8 +149,24 @@ pub fn serve<R>(
 where
     R: Fn(&mut ServiceConfig) + Clone + Send + 'static,
 {
+    let page = status_page(&middleware);
+    serve_with_page(settings, listener, routes, middleware, page)
+}
+
+fn serve_with_page<R>(
+    settings: &Settings,
+    listener: TcpListener,
+    routes: R,
+    middleware: BackgroundTasksMiddleware<TokioExecutor>,
+    page: StatusPage,
+) -> io::Result<Server>
+where
+    R: Fn(&mut ServiceConfig) + Clone + Send + 'static,
+{
+    let prefix = settings.status_prefix.clone();
     Ok(HttpServer::new(move || {
         App::new()
+            .service(page.actix_scope(&prefix))
             .wrap(middleware.clone())
             .configure(routes.clone())
     })

@@ -23,7 +23,8 @@
 //! the async one (`async_cleanup`) is awaited on the runtime.
 //!
 //! [`Settings`] come from the environment: `EXAMPLE_ADDR` (default `127.0.0.1:8000`),
-//! `EXAMPLE_LOG_FILE` (default `log.txt`), `EXAMPLE_CLEANUP_MS` (default 5000).
+//! `EXAMPLE_LOG_FILE` (default `log.txt`), `EXAMPLE_CLEANUP_MS` (default 5000),
+//! `EXAMPLE_STATUS_PREFIX` (default `/_tasks/`: where [`run`] mounts the live status page).
 //!
 //! # Examples
 //!
@@ -53,8 +54,10 @@ use axum::Router;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use background_tasks::Runner;
+use background_tasks::status::Observer;
 pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
 use background_tasks_server::{self as server, TokioIncoming};
+use background_tasks_status::{Access, StatusPage};
 use background_tasks_tokio::TokioExecutor;
 use tokio::net::TcpListener;
 
@@ -71,10 +74,11 @@ use tokio::net::TcpListener;
 /// ```
 pub use background_tasks_example_support::Settings;
 
-/// Binds `settings.addr`, prints the address it listens on (useful with port 0), and serves `app`
-/// until Ctrl-C or SIGTERM (what a deploy stops a process with); then shuts down gracefully:
-/// stops accepting, lets responses finish, and drains the background tasks with `runner` (the
-/// layer's), for up to [`SHUTDOWN_DEADLINE`].
+/// Binds `settings.addr`, prints the address it listens on (useful with port 0), mounts the
+/// status page at `settings.status_prefix`, and serves `app` until Ctrl-C or SIGTERM (what a
+/// deploy stops a process with); then shuts down gracefully: ends the page's live streams, stops
+/// accepting, lets responses finish, and drains the background tasks with `runner` (the layer's),
+/// for up to [`SHUTDOWN_DEADLINE`].
 ///
 /// # Errors
 ///
@@ -85,18 +89,51 @@ pub async fn run(
     app: Router,
     runner: Runner<TokioExecutor>,
 ) -> io::Result<()> {
+    let (app, page, runner) = with_status_page(settings, app, runner);
     let listener = TcpListener::bind(settings.addr).await?;
-    println!(
-        "listening on http://{} (Ctrl-C stops)",
-        listener.local_addr()?
-    );
-    serve_until(settings, listener, app, server::shutdown_signal()?).await?;
+    let addr = listener.local_addr()?;
+    println!("listening on http://{addr} (Ctrl-C stops)");
+    println!("status page: http://{addr}{}", settings.status_prefix);
+    let stop = server::shutdown_signal()?;
+    serve_until(settings, listener, app, async {
+        stop.await;
+        page.end_streams();
+    })
+    .await?;
     let report = runner.shutdown(SHUTDOWN_DEADLINE).await;
     println!(
         "{}",
         background_tasks_example_support::shutdown_summary(&report)
     );
     Ok(())
+}
+
+/// Mounts `runner`'s status page at `settings.status_prefix` on `app`, giving the runner an
+/// observer if it has none yet. The runner's clones share it, so the layer that made `runner`
+/// records its queues from now on. The page's own requests do not go through the layer: it is
+/// nested after the layer was added.
+pub fn with_status_page(
+    settings: &Settings,
+    app: Router,
+    runner: Runner<TokioExecutor>,
+) -> (Router, StatusPage, Runner<TokioExecutor>) {
+    let runner = match runner.observer() {
+        Some(_) => runner,
+        None => runner.observe(Observer::default()),
+    };
+    // `background_tasks_server::serve` tells a service nothing of its peer, so the page's default
+    // rule (loopback peers read) cannot apply: a server bound to a loopback address (the
+    // examples' default), whose peers can only be local, lets everyone read; any other denies.
+    let local_only = settings.addr.ip().is_loopback();
+    let page = StatusPage::new(&runner)
+        .expect("the runner was given an observer just above")
+        .access(move |_| match local_only {
+            true => Access::ReadOnly,
+            false => Access::Deny,
+        });
+    let prefix = settings.status_prefix.trim_end_matches('/');
+    let app = app.nest_service(prefix, page.service());
+    (app, page, runner)
 }
 
 /// Serves `app` on `listener` until the listener fails, as [`serve_until`] does.

@@ -16,6 +16,10 @@
 //! server. That is the layer's promise, and the timeline shows it every time. The client reads the
 //! bytes a few microseconds later; whether that is before the first task starts depends on how the
 //! OS schedules the threads (on loopback it nearly always is), and the summary line says which.
+//!
+//! The axum server also serves the live status page at `/_tasks/` and prints its URL; with
+//! `--serve` (`cargo run -p background-tasks-example-demo -- --serve`), that server stays up
+//! after the demo, for a person to look at (and to send more requests to), until Ctrl-C.
 
 mod actix_app;
 mod axum_app;
@@ -31,10 +35,12 @@ use std::thread;
 use std::time::Duration;
 
 use background_tasks::Outcome;
+use background_tasks::status::Observer;
 use background_tasks_actix::BackgroundTasksMiddleware;
 use background_tasks_async_std::AsyncStdExecutor;
 use background_tasks_server as server;
 use background_tasks_smol::SmolExecutor;
+use background_tasks_status::StatusPage;
 use background_tasks_tokio::TokioExecutor;
 use background_tasks_tower::{BackgroundTasksLayer, RequestReport};
 use timeline::{Event, Timeline};
@@ -53,6 +59,8 @@ type Result<T> = std::result::Result<T, Box<dyn Error>>;
 struct Server {
     addr: SocketAddr,
     reports: mpsc::Receiver<RequestReport>,
+    /// Where its status page is, if it serves one.
+    status_page: Option<String>,
 }
 
 /// A layer on `executor` whose reports go to a channel: how the demo knows the tasks are done.
@@ -75,13 +83,22 @@ fn start_tokio(timeline: Timeline) -> Result<Server> {
         .thread_name("tokio-blocking")
         .build()?;
     let (layer, reports) = layer(TokioExecutor::from_handle(runtime.handle().clone()));
+    // The layer's runner and this clone share their books: the observer sees the layer's queues.
+    let runner = layer.runner().clone().observe(Observer::default());
+    let page = StatusPage::new(&runner)?;
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let addr = listener.local_addr()?;
-    let app = axum_app::app(timeline, layer);
+    let app = axum_app::app(timeline, layer).nest_service("/_tasks", page.service());
+    // With each connection's peer address: the page is read-only for loopback peers.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     thread::Builder::new()
         .name("tokio-runtime".into())
         .spawn(move || runtime.block_on(axum::serve(listener, app).into_future()))?;
-    Ok(Server { addr, reports })
+    Ok(Server {
+        addr,
+        reports,
+        status_page: Some(format!("http://{addr}/_tasks/")),
+    })
 }
 
 /// actix-web (its worker's thread is actix's own), its tasks on a tokio runtime the demo owns,
@@ -120,7 +137,11 @@ fn start_actix(timeline: Timeline) -> Result<Server> {
                 server.await
             })
         })?;
-    Ok(Server { addr, reports })
+    Ok(Server {
+        addr,
+        reports,
+        status_page: None,
+    })
 }
 
 /// hyper on smol: the accept loop on the thread "smol-server", connections and queues on smol's
@@ -139,7 +160,11 @@ fn start_smol(timeline: Timeline) -> Result<Server> {
                 SmolExecutor::new(),
             ))
         })?;
-    Ok(Server { addr, reports })
+    Ok(Server {
+        addr,
+        reports,
+        status_page: None,
+    })
 }
 
 /// hyper on async-std: the accept loop on the thread "async-std-server", connections and queues
@@ -158,15 +183,22 @@ fn start_async_std(timeline: Timeline) -> Result<Server> {
                 AsyncStdExecutor::new(),
             ))
         })?;
-    Ok(Server { addr, reports })
+    Ok(Server {
+        addr,
+        reports,
+        status_page: None,
+    })
 }
 
 /// Starts a server, sends the request, waits for the tasks (the layer's report) and prints the
 /// timeline.
-fn demo(title: &str, start: fn(Timeline) -> Result<Server>) -> Result<()> {
+fn demo(title: &str, start: fn(Timeline) -> Result<Server>) -> Result<Server> {
     let timeline = Timeline::default();
     let server = start(timeline.clone())?;
     println!("{title}, on {}", server.addr);
+    if let Some(page) = &server.status_page {
+        println!("  status page: {page}");
+    }
     client::post(server.addr, TARGET, &timeline)?;
     let report = server.reports.recv_timeout(TIMEOUT)?;
 
@@ -217,7 +249,7 @@ fn demo(title: &str, start: fn(Timeline) -> Result<Server>) -> Result<()> {
         ms(first_task - sent),
         report.run().tasks().len(),
     );
-    Ok(())
+    Ok(server)
 }
 
 fn ms(duration: Duration) -> String {
@@ -225,11 +257,18 @@ fn ms(duration: Duration) -> String {
 }
 
 fn main() -> Result<()> {
+    let serve = match std::env::args().nth(1).as_deref() {
+        None => false,
+        Some("--serve") => true,
+        Some(other) => {
+            return Err(format!("unknown argument `{other}`; the demo takes only --serve").into());
+        }
+    };
     println!(
         "background-tasks demo: on each runtime, POST {TARGET} from a client of our own.\n\
          t = ms since the request was sent; a task's line reads started -> ended.\n"
     );
-    demo("axum on tokio", start_tokio)?;
+    let axum = demo("axum on tokio", start_tokio)?;
     demo(
         "actix-web (BackgroundTasksMiddleware; tasks on a tokio runtime the app owns)",
         start_actix,
@@ -239,5 +278,16 @@ fn main() -> Result<()> {
         "hyper on async-std (server::serve; async-std is discontinued by its authors: prefer smol)",
         start_async_std,
     )?;
+    if serve {
+        let page = axum.status_page.unwrap_or_default();
+        println!(
+            "serving the axum demo until Ctrl-C: curl -X POST 'http://{}{TARGET}', then watch {page}",
+            axum.addr
+        );
+        // The server runs on its own thread; this one only waits for the process to be stopped.
+        loop {
+            thread::park();
+        }
+    }
     Ok(())
 }

@@ -28,7 +28,8 @@
 //! and async file I/O for the cleanup, its listener and its signals.
 //!
 //! [`Settings`] come from the environment: `EXAMPLE_ADDR` (default `127.0.0.1:8000`),
-//! `EXAMPLE_LOG_FILE` (default `log.txt`), `EXAMPLE_CLEANUP_MS` (default 5000).
+//! `EXAMPLE_LOG_FILE` (default `log.txt`), `EXAMPLE_CLEANUP_MS` (default 5000),
+//! `EXAMPLE_STATUS_PREFIX` (default `/_tasks/`: where [`run`] mounts the live status page).
 //!
 //! # Examples
 //!
@@ -54,10 +55,12 @@ pub mod send_notification;
 use std::io;
 
 use async_signal::{Signal, Signals};
+use background_tasks::status::Observer;
 use background_tasks::{BoxError, Runner};
 pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
 use background_tasks_server as server;
 use background_tasks_smol::SmolExecutor;
+use background_tasks_status::{Access, Mounted, StatusPage};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use smol::net::TcpListener;
@@ -78,10 +81,11 @@ use tower::Service;
 pub use background_tasks_example_support::Settings;
 pub use background_tasks_example_support::routing::{Body, Rejection};
 
-/// Binds `settings.addr`, prints the address it listens on (useful with port 0), and serves
-/// `service` until Ctrl-C (or SIGTERM); then shuts down gracefully: stops accepting, lets
-/// responses finish, and drains the background tasks with `runner` (the layer's), for up to
-/// [`SHUTDOWN_DEADLINE`].
+/// Binds `settings.addr`, prints the address it listens on (useful with port 0), mounts the
+/// status page at `settings.status_prefix` in front of `service` ([`with_status_page`]), and
+/// serves until Ctrl-C (or SIGTERM); then shuts down gracefully: ends the page's live streams,
+/// stops accepting, lets responses finish, and drains the background tasks with `runner` (the
+/// layer's), for up to [`SHUTDOWN_DEADLINE`].
 ///
 /// # Errors
 ///
@@ -95,20 +99,20 @@ where
     S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
-    B: hyper::body::Body + Send + 'static,
-    B::Data: Send,
+    B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
+    let (service, page, runner) = with_status_page(settings, service, runner);
     let listener = TcpListener::bind(settings.addr).await?;
-    println!(
-        "listening on http://{} (Ctrl-C stops)",
-        listener.local_addr()?
-    );
+    let addr = listener.local_addr()?;
+    println!("listening on http://{addr} (Ctrl-C stops)");
+    println!("status page: http://{addr}{}", settings.status_prefix);
     let mut signals = Signals::new([Signal::Int, Signal::Term])?;
     server::serve(listener.incoming(), service, SmolExecutor::new())
         .header_read_timeout(settings.header_read_timeout)
         .with_graceful_shutdown(async move {
             let _ = signals.next().await;
+            page.end_streams();
         })
         .await?;
     let report = runner.shutdown(SHUTDOWN_DEADLINE).await;
@@ -117,6 +121,31 @@ where
         background_tasks_example_support::shutdown_summary(&report)
     );
     Ok(())
+}
+
+/// Mounts `runner`'s status page at `settings.status_prefix` in front of `service`, giving the
+/// runner an observer if it has none yet (the layer that made `runner` shares it).
+///
+/// `server::serve` tells a service nothing of its peer, so the page cannot apply its default
+/// rule (loopback peers read); instead, a server bound to a loopback address (the examples'
+/// default), whose peers can only be local, lets everyone read, and any other is denied.
+pub fn with_status_page<S>(
+    settings: &Settings,
+    service: S,
+    runner: Runner<SmolExecutor>,
+) -> (Mounted<S>, StatusPage, Runner<SmolExecutor>) {
+    let runner = match runner.observer() {
+        Some(_) => runner,
+        None => runner.observe(Observer::default()),
+    };
+    let local_only = settings.addr.ip().is_loopback();
+    let page = StatusPage::new(&runner)
+        .expect("the runner was given an observer just above")
+        .access(move |_| match local_only {
+            true => Access::ReadOnly,
+            false => Access::Deny,
+        });
+    (page.mount(&settings.status_prefix, service), page, runner)
 }
 
 /// Serves `service` on `listener` with `background_tasks_server::serve` (HTTP/1.1 and

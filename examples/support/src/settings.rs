@@ -22,6 +22,9 @@ pub struct Settings {
     /// How long a client may take to send a request's headers before the server closes its
     /// connection: `EXAMPLE_HEADER_READ_TIMEOUT_MS` milliseconds, default 30000.
     pub header_read_timeout: Duration,
+    /// Where the status page is mounted: `EXAMPLE_STATUS_PREFIX`, default `/_tasks/`; it starts
+    /// and ends with `/`.
+    pub status_prefix: String,
 }
 
 impl Default for Settings {
@@ -31,19 +34,20 @@ impl Default for Settings {
             log_file: PathBuf::from("log.txt"),
             cleanup_delay: Duration::from_secs(5),
             header_read_timeout: Duration::from_secs(30),
+            status_prefix: "/_tasks/".to_owned(),
         }
     }
 }
 
 impl Settings {
-    /// The defaults, overridden by `EXAMPLE_ADDR`, `EXAMPLE_LOG_FILE`, `EXAMPLE_CLEANUP_MS` and
-    /// `EXAMPLE_HEADER_READ_TIMEOUT_MS` where they are set.
+    /// The defaults, overridden by `EXAMPLE_ADDR`, `EXAMPLE_LOG_FILE`, `EXAMPLE_CLEANUP_MS`,
+    /// `EXAMPLE_HEADER_READ_TIMEOUT_MS` and `EXAMPLE_STATUS_PREFIX` where they are set.
     ///
     /// # Errors
     ///
     /// [`io::ErrorKind::InvalidInput`] when `EXAMPLE_ADDR` is not a socket address or
     /// `EXAMPLE_CLEANUP_MS` or `EXAMPLE_HEADER_READ_TIMEOUT_MS` not a whole number of
-    /// milliseconds.
+    /// milliseconds, or `EXAMPLE_STATUS_PREFIX` not a path that starts and ends with `/`.
     pub fn from_env() -> io::Result<Self> {
         let mut settings = Self::default();
         if let Some(addr) = parse_var("EXAMPLE_ADDR", "a socket address like 127.0.0.1:8000")? {
@@ -60,6 +64,18 @@ impl Settings {
             "a number of milliseconds like 30000",
         )? {
             settings.header_read_timeout = Duration::from_millis(ms);
+        }
+        if let Ok(prefix) = std::env::var("EXAMPLE_STATUS_PREFIX") {
+            if prefix.len() < 2 || !prefix.starts_with('/') || !prefix.ends_with('/') {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "EXAMPLE_STATUS_PREFIX={prefix:?} is not a path that starts and ends \
+                         with `/`, like /_tasks/; fix or unset it"
+                    ),
+                ));
+            }
+            settings.status_prefix = prefix;
         }
         Ok(settings)
     }

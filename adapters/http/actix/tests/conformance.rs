@@ -73,12 +73,17 @@ impl HttpHarness for Actix {
         .on_disconnect(app.on_disconnect)
         .statuses(app.statuses)
         .on_report(move |report| on_report(report));
+        let status = app.status.take();
         let server = ActixServer::spawn(listener, move |listener| {
             let (catch_panics, compression) = (app.catch_panics, app.compression);
             let app = web::Data::new(app);
             HttpServer::new(move || {
                 // actix-web's `wrap` order: each one wraps everything registered before it.
-                actix_web::App::new()
+                let mut routes = actix_web::App::new();
+                if let Some((prefix, page)) = &status {
+                    routes = routes.service(page.actix_scope(prefix));
+                }
+                routes
                     .app_data(app.clone())
                     .wrap(Condition::new(
                         compression == Some(Compression::Inside),

@@ -105,6 +105,19 @@ pub enum Ending {
 }
 
 impl Ending {
+    /// One word for the ending: `completed`, `cut_short`, `body_failed`, `cancelled`,
+    /// `panicked` or `failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::CutShort => "cut_short",
+            Self::BodyFailed => "body_failed",
+            Self::Cancelled => "cancelled",
+            Self::Panicked => "panicked",
+            Self::Failed => "failed",
+        }
+    }
+
     /// Whether the response reached the client in full.
     pub fn is_completed(self) -> bool {
         self == Self::Completed

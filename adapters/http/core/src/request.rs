@@ -69,6 +69,13 @@ pub trait Dispatch: Send + Sync + 'static {
 
     /// Closes a queue without running it, counting its tasks as discarded.
     fn discard(&self, tasks: BackgroundTasks) -> RunReport;
+
+    /// Tells the runner's observer, if it has one, which request `tasks` belongs to (feature
+    /// `status`). Does nothing by default.
+    #[cfg(feature = "status")]
+    fn describe(&self, tasks: &BackgroundTasks, report: &RequestReport) {
+        let _ = (tasks, report);
+    }
 }
 
 impl<E: Executor + Clone> Dispatch for Dispatcher<E> {
@@ -121,6 +128,21 @@ impl<E: Executor + Clone> Dispatch for Dispatcher<E> {
 
     fn discard(&self, tasks: BackgroundTasks) -> RunReport {
         integration::discard(&self.runner, tasks)
+    }
+
+    #[cfg(feature = "status")]
+    fn describe(&self, tasks: &BackgroundTasks, report: &RequestReport) {
+        // Checked first: without an observer, a request pays no lock and no copy of its path.
+        if self.runner.observer().is_none() {
+            return;
+        }
+        let request = background_tasks::status::QueueRequest::new(
+            report.method.as_str(),
+            report.path(),
+            report.status.map(|status| status.as_u16()),
+            report.ending.as_str(),
+        );
+        integration::describe(tasks, request);
     }
 }
 
@@ -252,6 +274,8 @@ impl RequestTasks {
             decision,
             run: Default::default(),
         };
+        #[cfg(feature = "status")]
+        dispatch.describe(&tasks, &report);
         if decision == Decision::Ran {
             dispatch.spawn_run(tasks, report, &span);
         } else {

@@ -26,6 +26,7 @@ mod ends;
 mod h2;
 mod load;
 mod queue;
+mod status;
 mod statuses;
 
 use std::net::SocketAddr;
@@ -67,6 +68,10 @@ pub use load::{
     c16_shutdown_under_load_waits_for_every_queue,
 };
 pub use queue::c01_dependency_and_handler_tasks_run_in_order;
+pub use status::{
+    c26_a_task_is_looked_up_by_its_id_with_its_outcome, c26_only_admin_cancels_a_waiting_task,
+    c26_the_live_stream_sends_later_requests_and_resumes,
+};
 pub use statuses::{
     c12_error_statuses_run_tasks_by_default, c12_panicking_handler_runs_none_of_its_tasks,
     c12_success_only_discards_tasks_of_error_responses,

@@ -1,0 +1,360 @@
+//! One queue's record in the observer's window, and [`Watch`]: the queue state's link to it,
+//! which books every change under the queue's own lock.
+//!
+//! Which task a settled report belongs to follows from the queue's order: tasks start in the
+//! order they were queued, and the ones taken out unrun (skipped, discarded, abandoned) are
+//! settled in order too, so the watch keeps the indices of what it handed out, not a map.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant, SystemTime};
+
+use parking_lot::Mutex;
+
+use super::view::{QueueRequest, QueueView, TaskState, TaskView};
+use super::{CancelError, Observer, TaskId};
+use crate::metrics::Ledger;
+use crate::queue::state::State;
+use crate::report::{Outcome, TaskReport};
+use crate::task::{Task, TaskKind};
+
+/// Queue numbers, process-wide: an id stays unique across observers and runners.
+static NEXT_QUEUE: AtomicU64 = AtomicU64::new(1);
+
+pub(super) type SharedRecord = Arc<Mutex<QueueRecord>>;
+
+/// One queue as the observer keeps it.
+pub(super) struct QueueRecord {
+    id: u64,
+    /// The observer's version at this record's last change.
+    version: u64,
+    /// The queue itself, for a cancel; `None` for a queue adopted after it was made.
+    owner: Option<Weak<Mutex<State>>>,
+    /// When its request ended and the queue was handed to the runner.
+    handed: Option<Instant>,
+    request: Option<QueueRequest>,
+    tasks: Vec<TaskRecord>,
+}
+
+struct TaskRecord {
+    label: Cow<'static, str>,
+    kind: TaskKind,
+    queued: Instant,
+    started: Option<Instant>,
+    ended: Option<(Instant, Outcome, Duration)>,
+    /// Why a cancelled task was discarded.
+    reason: Option<String>,
+}
+
+impl QueueRecord {
+    pub(super) fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub(super) fn version(&self) -> u64 {
+        self.version
+    }
+
+    pub(super) fn owner(&self) -> Option<Arc<Mutex<State>>> {
+        self.owner.as_ref().and_then(Weak::upgrade)
+    }
+
+    pub(super) fn task_state(&self, index: u32) -> Option<TaskState> {
+        self.tasks.get(index as usize).map(TaskRecord::state)
+    }
+
+    pub(super) fn view(&self, epoch: (Instant, SystemTime)) -> QueueView {
+        let at = |instant: Instant| wall(epoch, instant);
+        QueueView {
+            id: self.id,
+            version: self.version,
+            request: self.request.clone(),
+            response_end: self.handed.map(at),
+            queue_delay: match (self.handed, self.tasks.first().and_then(|t| t.started)) {
+                (Some(handed), Some(started)) => Some(started.saturating_duration_since(handed)),
+                _ => None,
+            },
+            tasks: self
+                .tasks
+                .iter()
+                .enumerate()
+                .map(|(index, task)| TaskView {
+                    id: TaskId::new(self.id, index as u32),
+                    label: task.label.clone(),
+                    kind: task.kind,
+                    state: task.state(),
+                    reason: task.reason.clone(),
+                    queued: at(task.queued),
+                    started: task.started.map(at),
+                    ended: task.ended.as_ref().map(|(ended, _, _)| at(*ended)),
+                    duration: task.ended.as_ref().map(|(_, _, took)| *took),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl TaskRecord {
+    fn state(&self) -> TaskState {
+        match (&self.ended, self.started) {
+            (Some((_, outcome, _)), _) => TaskState::Ended(outcome.clone()),
+            (None, Some(_)) => TaskState::Running,
+            (None, None) => TaskState::Queued,
+        }
+    }
+}
+
+fn wall(epoch: (Instant, SystemTime), instant: Instant) -> SystemTime {
+    let (base, wall) = epoch;
+    match instant.checked_duration_since(base) {
+        Some(after) => wall + after,
+        None => wall - base.duration_since(instant),
+    }
+}
+
+/// A queue state's link to its observer: `None` (one word, one branch per booking) unless the
+/// queue's runner observes it.
+#[derive(Default)]
+pub(crate) struct Watch(Option<Box<Watching>>);
+
+struct Watching {
+    observer: Observer,
+    owner: Option<Weak<Mutex<State>>>,
+    /// Made with the queue's first task: a queue nothing was added to is not kept.
+    record: Option<SharedRecord>,
+    /// Tasks handed out of the queue so far (started, or taken out unrun), cancelled ones aside.
+    handed_out: u32,
+    /// The task running now, whose report comes next.
+    current: Option<u32>,
+    /// Tasks taken out unrun, in order, whose reports come next when nothing runs.
+    unrun: VecDeque<u32>,
+    /// Tasks a shutdown abandoned while another ran, reported through `record_after_current`.
+    after_current: VecDeque<u32>,
+    /// Tasks cancelled while waiting: handed out of the queue's middle.
+    cancelled: Vec<u32>,
+}
+
+impl Watch {
+    /// The link for a queue counted in `ledger`, which `owner` holds.
+    pub(crate) fn new(ledger: Option<&Arc<Ledger>>, owner: &Weak<Mutex<State>>) -> Self {
+        match ledger.and_then(|ledger| ledger.observer()) {
+            None => Self(None),
+            Some(observer) => Self(Some(Box::new(Watching {
+                observer: observer.clone(),
+                owner: Some(owner.clone()),
+                record: None,
+                handed_out: 0,
+                current: None,
+                unrun: VecDeque::new(),
+                after_current: VecDeque::new(),
+                cancelled: Vec::new(),
+            }))),
+        }
+    }
+
+    /// A queue made elsewhere is counted in `ledger` from now on, with `waiting` tasks queued
+    /// before: they are recorded now.
+    pub(crate) fn adopt<'a>(
+        &mut self,
+        ledger: &Arc<Ledger>,
+        waiting: impl Iterator<Item = &'a Task>,
+    ) {
+        if self.0.is_some() {
+            return;
+        }
+        *self = Self::new(Some(ledger), &Weak::new());
+        if let Some(watching) = &mut self.0 {
+            watching.owner = None;
+            for task in waiting {
+                watching.queued(task);
+            }
+        }
+    }
+
+    /// `task` joins the queue; its id, if the queue is observed.
+    pub(crate) fn queued(&mut self, task: &Task) -> Option<TaskId> {
+        self.0.as_mut().map(|watching| watching.queued(task))
+    }
+
+    /// The queue's request ended and the queue was handed to its runner (to run, or discard).
+    pub(crate) fn handed(&mut self) {
+        if let Some(watching) = &mut self.0 {
+            watching.update(|record| {
+                record.handed.get_or_insert_with(Instant::now);
+            });
+        }
+    }
+
+    /// The request the queue belongs to.
+    pub(crate) fn describe(&mut self, request: QueueRequest) {
+        if let Some(watching) = &mut self.0 {
+            let request = QueueRequest {
+                path: watching.observer.redacted(&request.path),
+                ..request
+            };
+            watching.update(|record| {
+                record.handed.get_or_insert_with(Instant::now);
+                record.request = Some(request);
+            });
+        }
+    }
+
+    /// The next task starts.
+    pub(crate) fn started(&mut self) {
+        if let Some(watching) = &mut self.0 {
+            let index = watching.hand_out();
+            watching.current = Some(index);
+            watching
+                .observer
+                .inner
+                .counts
+                .started
+                .fetch_add(1, Ordering::AcqRel);
+            watching.update_task(index, |task| task.started = Some(Instant::now()));
+        }
+    }
+
+    /// `count` waiting tasks were taken out unrun, to be settled in order.
+    pub(crate) fn taken(&mut self, count: usize, after_current: bool) {
+        if let Some(watching) = &mut self.0 {
+            for _ in 0..count {
+                let index = watching.hand_out();
+                match after_current {
+                    false => watching.unrun.push_back(index),
+                    true => watching.after_current.push_back(index),
+                }
+            }
+        }
+    }
+
+    /// A task was settled: the one running, or else the next taken out unrun.
+    pub(crate) fn settled(&mut self, report: &TaskReport) {
+        if let Some(watching) = &mut self.0 {
+            let (index, ran) = match watching.current.take() {
+                Some(index) => (Some(index), true),
+                None => (watching.unrun.pop_front(), false),
+            };
+            watching.end(index, report, ran, None);
+        }
+    }
+
+    /// A task a shutdown abandoned while another ran was settled.
+    pub(crate) fn settled_after_current(&mut self, report: &TaskReport) {
+        if let Some(watching) = &mut self.0 {
+            let index = watching.after_current.pop_front();
+            watching.end(index, report, false, None);
+        }
+    }
+
+    /// Where the waiting task `index` sits among the `waiting` ones, marking it cancelled.
+    pub(crate) fn cancel(&mut self, index: u32, waiting: usize) -> Result<usize, CancelError> {
+        let watching = self.0.as_mut().ok_or(CancelError::Unreachable)?;
+        let before = watching
+            .cancelled
+            .iter()
+            .filter(|&&c| c >= watching.handed_out && c < index)
+            .count() as u32;
+        let waits = index >= watching.handed_out && !watching.cancelled.contains(&index);
+        let at = index.wrapping_sub(watching.handed_out).wrapping_sub(before) as usize;
+        if !waits || at >= waiting {
+            return Err(CancelError::Started);
+        }
+        watching.cancelled.push(index);
+        Ok(at)
+    }
+
+    /// The cancelled task `index` was settled.
+    pub(crate) fn settled_cancelled(&mut self, index: u32, report: &TaskReport, reason: String) {
+        if let Some(watching) = &mut self.0 {
+            watching.end(Some(index), report, false, Some(reason));
+        }
+    }
+}
+
+impl Watching {
+    fn queued(&mut self, task: &Task) -> TaskId {
+        let label = match &self.observer.inner.redact {
+            None => task.label.clone(),
+            Some(redact) => Cow::Owned(redact(&task.label)),
+        };
+        let entry = TaskRecord {
+            label,
+            kind: task.kind(),
+            queued: Instant::now(),
+            started: None,
+            ended: None,
+            reason: None,
+        };
+        self.observer
+            .inner
+            .counts
+            .queued
+            .fetch_add(1, Ordering::AcqRel);
+        if let Some(record) = &self.record {
+            let mut record = record.lock();
+            record.version = self.observer.bump();
+            record.tasks.push(entry);
+            return TaskId::new(record.id, (record.tasks.len() - 1) as u32);
+        }
+        let id = NEXT_QUEUE.fetch_add(1, Ordering::Relaxed);
+        let record = Arc::new(Mutex::new(QueueRecord {
+            id,
+            version: 0,
+            owner: self.owner.clone(),
+            handed: None,
+            request: None,
+            tasks: vec![entry],
+        }));
+        // Kept before its version is set: a reader that sees the new version finds it.
+        self.observer.keep(Arc::clone(&record));
+        record.lock().version = self.observer.bump();
+        self.record = Some(record);
+        TaskId::new(id, 0)
+    }
+
+    /// The index of the next task out of the queue's front, past the cancelled ones.
+    fn hand_out(&mut self) -> u32 {
+        let mut index = self.handed_out;
+        while self.cancelled.contains(&index) {
+            index += 1;
+        }
+        self.handed_out = index + 1;
+        index
+    }
+
+    fn end(&mut self, index: Option<u32>, report: &TaskReport, ran: bool, reason: Option<String>) {
+        self.observer.count_outcome(&report.outcome, ran);
+        let Some(index) = index else { return };
+        let outcome = match &report.outcome {
+            Outcome::Failed(e) => Outcome::Failed(self.observer.redacted(e)),
+            Outcome::Panicked(e) => Outcome::Panicked(self.observer.redacted(e)),
+            Outcome::TimedOut(e) => Outcome::TimedOut(self.observer.redacted(e)),
+            Outcome::Abandoned(e) => Outcome::Abandoned(self.observer.redacted(e)),
+            other => other.clone(),
+        };
+        let duration = report.duration;
+        self.update_task(index, |task| {
+            task.ended = Some((Instant::now(), outcome, duration));
+            task.reason = reason;
+        });
+    }
+
+    fn update(&mut self, change: impl FnOnce(&mut QueueRecord)) {
+        let Some(record) = &self.record else { return };
+        // Bumped under the record's lock: a reader that sees the new version and then scans
+        // waits for this change, and never files it under a version it has already sent.
+        let mut record = record.lock();
+        change(&mut record);
+        record.version = self.observer.bump();
+    }
+
+    fn update_task(&mut self, index: u32, change: impl FnOnce(&mut TaskRecord)) {
+        self.update(|record| {
+            if let Some(task) = record.tasks.get_mut(index as usize) {
+                change(task);
+            }
+        });
+    }
+}
