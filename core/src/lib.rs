@@ -83,6 +83,8 @@ mod executor;
 pub mod integration;
 mod metrics;
 mod panic;
+#[cfg(feature = "poem")]
+mod poem;
 mod policy;
 mod queue;
 mod report;
