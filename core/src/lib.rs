@@ -88,6 +88,8 @@ mod poem;
 mod policy;
 mod queue;
 mod report;
+#[cfg(feature = "rocket")]
+mod rocket;
 mod run;
 mod scope;
 mod settle;
