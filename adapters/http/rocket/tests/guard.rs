@@ -1,6 +1,7 @@
 //! C1, C13: the Rocket request guard. Guards ("dependencies") and the handler share one queue,
 //! run in the order tasks were added; the guard without the fairing fails the request with a
-//! `500`, and `Option<BackgroundTasks>` does without (real TCP).
+//! `500` and an error event naming the fairing, and `Option<BackgroundTasks>` does without (real
+//! TCP).
 
 mod common;
 
@@ -87,8 +88,53 @@ fn c01_guards_and_handler_share_one_queue_in_order() {
     server.shutdown.notify();
 }
 
+/// The `error` field of every `tracing` error event, from any thread (Rocket's workers log it).
+fn error_events() -> &'static std::sync::Mutex<Vec<String>> {
+    static EVENTS: std::sync::OnceLock<&'static std::sync::Mutex<Vec<String>>> =
+        std::sync::OnceLock::new();
+    EVENTS.get_or_init(|| {
+        let events: &'static _ = Box::leak(Box::default());
+        tracing::subscriber::set_global_default(ErrorEvents(events))
+            .expect("the only subscriber of this test binary");
+        events
+    })
+}
+
+/// A subscriber that keeps the `error` field of error events.
+struct ErrorEvents(&'static std::sync::Mutex<Vec<String>>);
+
+impl tracing::Subscriber for ErrorEvents {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        *metadata.level() == tracing::Level::ERROR
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Field(Option<String>);
+        impl tracing::field::Visit for Field {
+            fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+                if field.name() == "error" {
+                    self.0 = Some(value.to_owned());
+                }
+            }
+            fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+        }
+        let mut field = Field(None);
+        event.record(&mut field);
+        if let Some(error) = field.0 {
+            self.0.lock().unwrap().push(error);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
 #[test]
-fn c13_guard_without_the_fairing_fails_the_request() {
+fn c13_guard_without_the_fairing_fails_the_request_naming_the_fairing() {
+    let errors = error_events();
     let log = Events::default();
     let runtime = common::runtime();
     let rocket = common::quiet_rocket()
@@ -101,6 +147,12 @@ fn c13_guard_without_the_fairing_fails_the_request() {
     let mut client = Client::connect(server.addr);
     let (head, _) = client.request("POST", "/send-notification/ada@example.com");
     assert_eq!(head.status, 500);
+    // Rocket's 500 catcher does not see the guard's error: the error event names the fix.
+    let named = errors.lock().unwrap().iter().any(|error| {
+        error.contains("BackgroundTasksFairing")
+            && error.contains("rocket::build().attach(BackgroundTasksFairing::new(")
+    });
+    assert!(named, "{:?}", errors.lock().unwrap());
     // `Option<BackgroundTasks>` does without.
     assert_eq!(client.request("GET", "/optional").1, b"without");
     assert!(log.snapshot().is_empty());
