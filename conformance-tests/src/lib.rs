@@ -128,16 +128,62 @@ macro_rules! conformance_suite {
 /// [`http::tower_service`]). This is how C23 is proved for every framework.
 ///
 /// `framework_http_conformance_suite!(actix_http, ActixHarness)` creates `mod actix_http`.
+///
+/// A framework whose own server cannot meet a check (it never tells the integration that a
+/// client left, say) names it under `known_gaps`, with the reason. Such a check is still run, and
+/// must fail: its test passes while the gap is there (printing the reason) and fails once the
+/// check passes, so the list cannot go stale and no gap is hidden. A name that is not a check does
+/// not compile.
+///
+/// ```ignore
+/// framework_http_conformance_suite!(poem_http, PoemHarness, known_gaps: [
+///     c11_client_leaving_while_the_handler_works_is_a_disconnect =>
+///         "poem's server keeps a handler running after its client left",
+/// ]);
+/// ```
 #[cfg(feature = "http")]
 #[macro_export]
 macro_rules! framework_http_conformance_suite {
     ($module:ident, $harness:ty) => {
+        $crate::framework_http_conformance_suite!($module, $harness, known_gaps: []);
+    };
+    ($module:ident, $harness:ty, known_gaps: [$($gap:ident => $reason:expr),* $(,)?]) => {
         mod $module {
             #[allow(unused_imports)]
             use super::*;
+            /// The checks this framework is declared to fail, and why.
+            const KNOWN_GAPS: &[(&str, &str)] = &[$((stringify!($gap), $reason)),*];
+
+            /// A known gap that names no check does not compile.
+            #[allow(dead_code)]
+            fn known_gaps_are_checks() {
+                $(let _: fn() = $crate::http::checks::$gap::<$harness>;)*
+            }
+
             $crate::__http_framework_checks!($harness);
         }
     };
+}
+
+/// Runs the HTTP check `name` under the watchdog; if `known_gaps` names it, the check must fail
+/// instead (see [`framework_http_conformance_suite!`]).
+///
+/// # Panics
+///
+/// When the check fails, or when a check declared a known gap passes.
+#[cfg(feature = "http")]
+#[doc(hidden)]
+pub fn __run_http_check(name: &str, known_gaps: &[(&str, &str)], check: fn()) {
+    let Some((_, reason)) = known_gaps.iter().find(|(gap, _)| *gap == name) else {
+        return watchdog(CHECK_LIMIT, check);
+    };
+    let failed = std::panic::catch_unwind(|| watchdog(CHECK_LIMIT, check)).is_err();
+    assert!(
+        failed,
+        "{name} is declared a known gap of this framework ({reason}) but passed: remove it from \
+         `known_gaps`"
+    );
+    eprintln!("{name}: failed, as declared: a known gap of this framework: {reason}");
 }
 
 #[cfg(feature = "http")]
@@ -189,7 +235,11 @@ macro_rules! __tests {
         $(
             #[test]
             fn $check() {
-                $crate::watchdog($crate::CHECK_LIMIT, $crate::http::checks::$check::<$harness>);
+                $crate::__run_http_check(
+                    stringify!($check),
+                    KNOWN_GAPS,
+                    $crate::http::checks::$check::<$harness>,
+                );
             }
         )*
     };

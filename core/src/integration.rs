@@ -31,6 +31,53 @@ use crate::run::Runner;
 
 pub use crate::scope::RequestScope;
 
+/// A [`RequestScope`] reached by reference, for a framework whose extractors run where its
+/// integration cannot enter the scope around them (Rocket's request guards run inside the handler
+/// future Rocket polls): the integration puts the scope in the request's state when the request
+/// arrives, an extractor takes the queue from there ([`tasks`](Self::tasks)), and the integration
+/// takes the scope back once the response is ready ([`take`](Self::take)).
+///
+/// # Examples
+///
+/// ```
+/// use background_tasks::integration::{RequestScope, SharedScope};
+///
+/// let shared = SharedScope::new(RequestScope::new());
+/// // An extractor: the queue, made on first use; every extraction gets the same one.
+/// let tasks = shared.tasks().expect("the integration put the scope there");
+/// tasks.add_task(|| ());
+/// // The response is ready: the integration takes the scope back, with its queue.
+/// let mut scope = shared.take().expect("taken once");
+/// assert_eq!(scope.take_tasks().map(|tasks| tasks.len()), Some(1));
+/// assert!(shared.tasks().is_none(), "no queue once the request has ended");
+/// ```
+#[derive(Debug, Default)]
+pub struct SharedScope {
+    // `None` without an integration (`Default`), and once the integration took the scope back.
+    scope: parking_lot::Mutex<Option<RequestScope>>,
+}
+
+impl SharedScope {
+    /// Shares `scope` until [`take`](Self::take).
+    pub fn new(scope: RequestScope) -> Self {
+        Self {
+            scope: parking_lot::Mutex::new(Some(scope)),
+        }
+    }
+
+    /// The request's queue, created on first use (as [`BackgroundTasks::current`] inside the
+    /// scope); `None` if no integration shared a scope (a `SharedScope::default()`), or once it
+    /// took it back.
+    pub fn tasks(&self) -> Option<BackgroundTasks> {
+        self.scope.lock().as_mut()?.enter(BackgroundTasks::current)
+    }
+
+    /// Takes the scope back, with the queue if anything asked for it; `None` the second time.
+    pub fn take(&self) -> Option<RequestScope> {
+        self.scope.lock().take()
+    }
+}
+
 /// Closes `tasks` as a finished run would if no task is waiting, and says whether it did.
 ///
 /// This is how an integration ends a request that queued nothing without spawning a run:

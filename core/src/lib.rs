@@ -84,9 +84,13 @@ pub mod integration;
 mod label;
 mod metrics;
 mod panic;
+#[cfg(feature = "poem")]
+mod poem;
 mod policy;
 mod queue;
 mod report;
+#[cfg(feature = "rocket")]
+mod rocket;
 mod run;
 mod scope;
 mod settle;

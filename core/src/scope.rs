@@ -153,7 +153,7 @@ impl BackgroundTasks {
     /// assert!(missing.to_string().contains("BackgroundTasksLayer"));
     /// ```
     pub fn try_current() -> Result<BackgroundTasks, MissingBackgroundTasks> {
-        Self::current().ok_or(MissingBackgroundTasks { _private: () })
+        Self::current().ok_or(MissingBackgroundTasks::new())
     }
 }
 
@@ -164,6 +164,12 @@ impl BackgroundTasks {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MissingBackgroundTasks {
     _private: (),
+}
+
+impl MissingBackgroundTasks {
+    pub(crate) fn new() -> Self {
+        Self { _private: () }
+    }
 }
 
 impl fmt::Display for MissingBackgroundTasks {

@@ -11,7 +11,7 @@ use actix_web::web::{self, ServiceConfig};
 use background_tasks::BackgroundTasks;
 use tokio::io::AsyncWriteExt;
 
-use crate::{Settings, json};
+use crate::{Settings, json, post_only};
 
 /// Sleeps `delay` (FastAPI's `asyncio.sleep(5)`), then prints and logs `Cleaned up {filename}`.
 /// It runs on the application's tokio runtime, not on actix's worker.
@@ -51,8 +51,9 @@ async fn process_file(
 pub fn routes(settings: &Settings) -> impl Fn(&mut ServiceConfig) + Clone + Send + use<> {
     let settings = web::Data::new(Arc::new(settings.clone()));
     move |config| {
-        config
-            .app_data(settings.clone())
-            .route("/process/{filename}", web::post().to(process_file));
+        config.app_data(settings.clone()).service(post_only(
+            "/process/{filename}",
+            web::post().to(process_file),
+        ));
     }
 }

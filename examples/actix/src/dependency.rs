@@ -13,7 +13,7 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use background_tasks::BackgroundTasks;
 pub use background_tasks_example_support::dependency::write_log;
 
-use crate::{Settings, json};
+use crate::{Settings, json, post_only};
 
 /// FastAPI's `get_query` dependency: the query parameter `q`, logged in the background when it is
 /// given.
@@ -62,9 +62,9 @@ async fn send_notification(
 pub fn routes(settings: &Settings) -> impl Fn(&mut ServiceConfig) + Clone + Send + use<> {
     let settings = web::Data::new(Arc::new(settings.clone()));
     move |config| {
-        config.app_data(settings.clone()).route(
+        config.app_data(settings.clone()).service(post_only(
             "/send-notification/{email}",
             web::post().to(send_notification),
-        );
+        ));
     }
 }

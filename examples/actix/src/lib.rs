@@ -59,8 +59,8 @@ use std::io;
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
-use actix_web::web::ServiceConfig;
-use actix_web::{App, HttpResponse, HttpServer};
+use actix_web::web::{self, ServiceConfig};
+use actix_web::{App, HttpResponse, HttpServer, Resource, Route};
 use background_tasks::status::Observer;
 use background_tasks_actix::BackgroundTasksMiddleware;
 pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
@@ -180,4 +180,18 @@ fn json(body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(body)
+}
+
+/// `path` answering `route` (a `POST`), and any other method as FastAPI does: `405 Method Not
+/// Allowed`, `{"detail":"Method Not Allowed"}`, `Allow: POST` (actix-web's own answer would be a
+/// `404`).
+fn post_only(path: &str, route: Route) -> Resource {
+    web::resource(path)
+        .route(route)
+        .default_service(web::to(|| async {
+            HttpResponse::MethodNotAllowed()
+                .insert_header(("allow", "POST"))
+                .content_type("application/json")
+                .body(r#"{"detail":"Method Not Allowed"}"#)
+        }))
 }

@@ -8,7 +8,7 @@ use actix_web::web::{self, ServiceConfig};
 use background_tasks::BackgroundTasks;
 pub use background_tasks_example_support::send_notification::write_notification;
 
-use crate::{Settings, json};
+use crate::{Settings, json, post_only};
 
 /// `POST /send-notification/{email}`: answers at once; the notification is written after the
 /// response.
@@ -27,9 +27,9 @@ async fn send_notification(
 pub fn routes(settings: &Settings) -> impl Fn(&mut ServiceConfig) + Clone + Send + use<> {
     let settings = web::Data::new(Arc::new(settings.clone()));
     move |config| {
-        config.app_data(settings.clone()).route(
+        config.app_data(settings.clone()).service(post_only(
             "/send-notification/{email}",
             web::post().to(send_notification),
-        );
+        ));
     }
 }

@@ -1,7 +1,7 @@
 //! Run with: cargo run -p background-tasks-example-demo
 //!
 //! The main demo. For each runtime in turn (axum on tokio; actix-web, its tasks on a tokio
-//! runtime of the demo's own; hyper on smol and on async-std through
+//! runtime of the demo's own; poem and Rocket on tokio; hyper on smol and on async-std through
 //! `background_tasks_server::serve`), it starts a server on 127.0.0.1 (a free port), sends
 //! one real request with its own HTTP/1.1 client, and prints a timeline: when the server had the
 //! complete response, when the client had it, then when each background task started and ended,
@@ -25,6 +25,8 @@ mod actix_app;
 mod axum_app;
 mod client;
 mod hyper_app;
+mod poem_app;
+mod rocket_app;
 mod timeline;
 
 use std::error::Error;
@@ -38,6 +40,8 @@ use background_tasks::Outcome;
 use background_tasks::status::Observer;
 use background_tasks_actix::BackgroundTasksMiddleware;
 use background_tasks_async_std::AsyncStdExecutor;
+use background_tasks_poem::BackgroundTasksMiddleware as PoemMiddleware;
+use background_tasks_rocket::BackgroundTasksFairing;
 use background_tasks_server as server;
 use background_tasks_smol::SmolExecutor;
 use background_tasks_status::StatusPage;
@@ -137,6 +141,86 @@ fn start_actix(timeline: Timeline) -> Result<Server> {
                 server.await
             })
         })?;
+    Ok(Server {
+        addr,
+        reports,
+        status_page: None,
+    })
+}
+
+/// poem on a tokio runtime driven by the thread "poem-runtime"; its blocking pool's threads are
+/// named "poem-blocking".
+fn start_poem(timeline: Timeline) -> Result<Server> {
+    use poem::EndpointExt;
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_name("poem-blocking")
+        .build()?;
+    let (sent, reports) = mpsc::channel();
+    let sent = Mutex::new(sent);
+    let middleware = PoemMiddleware::new(TokioExecutor::from_handle(runtime.handle().clone()))
+        .on_report(move |report| {
+            let _ = sent.lock().unwrap().send(report);
+        });
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let acceptor = {
+        let _context = runtime.enter();
+        poem::listener::TcpAcceptor::from_std(listener)?
+    };
+    let app = poem_app::app(timeline).with(middleware);
+    thread::Builder::new()
+        .name("poem-runtime".into())
+        .spawn(move || runtime.block_on(poem::Server::new_with_acceptor(acceptor).run(app)))?;
+    Ok(Server {
+        addr,
+        reports,
+        status_page: None,
+    })
+}
+
+/// Rocket on a tokio runtime driven by the thread "rocket-runtime"; its blocking pool's threads
+/// are named "rocket-blocking". Rocket binds its own port (a free one) and says which at liftoff.
+fn start_rocket(timeline: Timeline) -> Result<Server> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_name("rocket-blocking")
+        .build()?;
+    let (sent, reports) = mpsc::channel();
+    let sent = Mutex::new(sent);
+    let fairing = BackgroundTasksFairing::new(TokioExecutor::from_handle(runtime.handle().clone()))
+        .on_report(move |report| {
+            let _ = sent.lock().unwrap().send(report);
+        });
+    let mut config = rocket::Config::release_default();
+    config.address = std::net::Ipv4Addr::LOCALHOST.into();
+    config.port = 0;
+    config.log_level = rocket::config::LogLevel::Off;
+    config.shutdown.ctrlc = false;
+    let (lifted, liftoff) = mpsc::channel();
+    let rocket = rocket::custom(config)
+        .manage(timeline)
+        .attach(fairing)
+        .attach(rocket::fairing::AdHoc::on_liftoff(
+            "liftoff",
+            move |rocket| {
+                let addr = SocketAddr::from((rocket.config().address, rocket.config().port));
+                Box::pin(async move {
+                    let _ = lifted.send(addr);
+                })
+            },
+        ))
+        .mount("/", rocket_app::routes());
+    thread::Builder::new()
+        .name("rocket-runtime".into())
+        .spawn(move || {
+            if let Err(error) = runtime.block_on(rocket.launch()) {
+                eprintln!("Rocket stopped: {error}");
+            }
+        })?;
+    let addr = liftoff.recv_timeout(TIMEOUT)?;
     Ok(Server {
         addr,
         reports,
@@ -272,6 +356,11 @@ fn main() -> Result<()> {
     demo(
         "actix-web (BackgroundTasksMiddleware; tasks on a tokio runtime the app owns)",
         start_actix,
+    )?;
+    demo("poem (BackgroundTasksMiddleware, on tokio)", start_poem)?;
+    demo(
+        "Rocket (BackgroundTasksFairing, on tokio; the queue a request guard)",
+        start_rocket,
     )?;
     demo("hyper on smol (background_tasks_server::serve)", start_smol)?;
     demo(

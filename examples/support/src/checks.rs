@@ -138,7 +138,9 @@ pub fn unknown_route_is_a_json_404(server: &TestServer) {
     assert_eq!(server.log(), "", "no task ran");
 }
 
-/// Routing by hand (smol, async-std): the right path with the wrong method is FastAPI's JSON 405.
+/// The right path with the wrong method is FastAPI's JSON 405, on every example whose framework
+/// lets it say so (routing by hand on smol and async-std; actix-web, poem and Rocket, whose own
+/// answers would be a `404` or another body).
 pub fn wrong_method_is_a_json_405(server: &TestServer) {
     let response = server
         .client()

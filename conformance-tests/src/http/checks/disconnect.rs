@@ -9,12 +9,14 @@ use http::StatusCode;
 
 use crate::http::{Action, App, Chunks, Client, Events, HttpHarness, Reply, Reports};
 
-use super::{BIG_CHUNKS, CHUNK, outcomes, probe, prove_tasks_flow, serve_app};
+use super::{BIG_CHUNKS, CHUNK, Length, outcomes, probe, prove_tasks_flow, serve_app};
 
-/// `/big` streams 16 MiB with a task; anything else is a probe.
+/// `/big` streams 16 MiB with a task, with its length (`Length::Exact`) or chunked
+/// (`Length::Unknown`); anything else is a probe.
 fn serve_big<H: HttpHarness>(
     harness: &H,
     on_disconnect: OnDisconnect,
+    length: Length,
 ) -> (SocketAddr, Events, Reports) {
     let (events, reports) = (Events::default(), Reports::default());
     let e = events.clone();
@@ -24,7 +26,12 @@ fn serve_big<H: HttpHarness>(
         }
         let log = e.clone();
         tasks.add_async_task(async move { log.push("big task started") });
-        Reply::chunks(Chunks::new(&e, "big", BIG_CHUNKS, CHUNK)).into()
+        let body = Chunks::new(&e, "big", BIG_CHUNKS, CHUNK);
+        Reply::chunks(match length {
+            Length::Unknown => body.streamed(),
+            _ => body,
+        })
+        .into()
     })
     .on_disconnect(on_disconnect);
     let addr = serve_app(harness, app);
@@ -39,29 +46,42 @@ fn leave_mid_body(addr: SocketAddr) {
     client.skip_bytes(CHUNK);
 }
 
-/// C11: a client that goes away mid-body: by default its tasks still run, and the report says the
+/// C11: a client that goes away mid-body (of a body with its length, and of a chunked stream,
+/// which only its end says is over): by default its tasks still run, and the report says the
 /// response was cut short.
 pub fn c11_client_leaving_mid_body_still_runs_tasks_by_default<H: HttpHarness>() {
+    for length in [Length::Exact, Length::Unknown] {
+        leaving_mid_body_still_runs_tasks::<H>(length);
+    }
+}
+
+fn leaving_mid_body_still_runs_tasks<H: HttpHarness>(length: Length) {
     let harness = H::new();
-    let (addr, events, reports) = serve_big(&harness, OnDisconnect::default());
+    let (addr, events, reports) = serve_big(&harness, OnDisconnect::default(), length);
     leave_mid_body(addr);
 
     let report = reports.take("/big");
     assert_eq!(
         (report.status(), report.ending(), report.decision()),
         (Some(StatusCode::OK), Ending::CutShort, Decision::Ran),
-        "{report:?}"
+        "{length:?}: {report:?}"
     );
     assert_eq!(outcomes(&report), [Outcome::Succeeded]);
     events.wait_for("big task started");
     assert!(!events.contains("big body end"), "{:?}", events.snapshot());
 }
 
-/// C11: with `OnDisconnect::Skip`, a client that goes away mid-body has its tasks discarded, and
-/// reported as such.
+/// C11: with `OnDisconnect::Skip`, a client that goes away mid-body (of a body with its length,
+/// and of a chunked stream) has its tasks discarded, and reported as such.
 pub fn c11_skip_discards_tasks_when_the_client_leaves_mid_body<H: HttpHarness>() {
+    for length in [Length::Exact, Length::Unknown] {
+        skip_discards_tasks_when_the_client_leaves::<H>(length);
+    }
+}
+
+fn skip_discards_tasks_when_the_client_leaves<H: HttpHarness>(length: Length) {
     let harness = H::new();
-    let (addr, events, reports) = serve_big(&harness, OnDisconnect::Skip);
+    let (addr, events, reports) = serve_big(&harness, OnDisconnect::Skip, length);
     leave_mid_body(addr);
 
     let report = reports.take("/big");
@@ -72,7 +92,7 @@ pub fn c11_skip_discards_tasks_when_the_client_leaves_mid_body<H: HttpHarness>()
             Ending::CutShort,
             Decision::SkippedOnDisconnect
         ),
-        "{report:?}"
+        "{length:?}: {report:?}"
     );
     assert_eq!(outcomes(&report), [Outcome::Discarded]);
     prove_tasks_flow(addr, &events, "/probe");

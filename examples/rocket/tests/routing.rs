@@ -1,0 +1,21 @@
+//! A wrong method is answered as FastAPI answers it: `405 {"detail":"Method Not Allowed"}`, not Rocket's `404`.
+
+mod common;
+
+use std::time::Duration;
+
+use background_tasks_example_rocket::{async_cleanup, dependency, send_notification};
+use background_tasks_example_support::checks;
+use common::Server;
+
+#[test]
+fn wrong_method_is_a_json_405() {
+    checks::wrong_method_is_a_json_405(&Server::start(Duration::ZERO, send_notification::routes));
+    checks::wrong_method_is_a_json_405(&Server::start(Duration::ZERO, dependency::routes));
+    let server = Server::start(Duration::ZERO, async_cleanup::routes);
+    let response = server.client().request("GET", "/process/report.csv");
+    assert_eq!(
+        (response.status, &*response.body),
+        (405, r#"{"detail":"Method Not Allowed"}"#)
+    );
+}
