@@ -2,6 +2,7 @@
 //! takes the same `BackgroundTasks` as the handler and logs the query first; the handler then
 //! logs the message. Both run after the response, in that order.
 
+use background_tasks_example_support::escape_controls;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -26,7 +27,7 @@ impl<'a> FromRequest<'a> for GetQuery {
             Query::<HashMap<String, String>>::from_request(request, body).await?;
         let q = params.remove("q");
         if let Some(q) = q.as_deref().filter(|q| !q.is_empty()) {
-            let message = format!("found query: {q}\n");
+            let message = format!("found query: {}\n", escape_controls(q));
             let settings = request
                 .data::<Arc<Settings>>()
                 .expect("the app adds the settings");
@@ -45,7 +46,7 @@ fn send_notification(
     background_tasks: BackgroundTasks,
     GetQuery(_q): GetQuery,
 ) -> Response {
-    let message = format!("message to {email}\n");
+    let message = format!("message to {}\n", escape_controls(&email));
     let log_file = settings.log_file.clone();
     background_tasks.add_task(move || write_log(&log_file, &message));
     json(r#"{"message":"Message sent"}"#)

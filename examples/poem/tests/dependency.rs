@@ -25,3 +25,9 @@ fn dependency_decodes_the_query() {
     let server = Server::start(Duration::ZERO, dependency::app);
     checks::dependency_decodes_the_query(&server);
 }
+
+#[test]
+fn dependency_escapes_control_characters() {
+    let server = Server::start(Duration::ZERO, dependency::app);
+    checks::dependency_escapes_control_characters(&server);
+}

@@ -2,6 +2,7 @@
 //! takes the same `BackgroundTasks` as the handler and logs the query first; the handler then
 //! logs the message. Both run after the response, in that order.
 
+use background_tasks_example_support::escape_controls;
 use std::sync::Arc;
 
 use background_tasks::{BackgroundTasks, MissingBackgroundTasks};
@@ -25,7 +26,7 @@ impl<'r> FromRequest<'r> for GetQuery {
         let background_tasks = try_outcome!(request.guard::<BackgroundTasks>().await);
         let q = request.query_value::<String>("q").and_then(Result::ok);
         if let Some(q) = q.as_deref().filter(|q| !q.is_empty()) {
-            let message = format!("found query: {q}\n");
+            let message = format!("found query: {}\n", escape_controls(q));
             let settings = request
                 .rocket()
                 .state::<Arc<Settings>>()
@@ -45,7 +46,7 @@ fn send_notification(
     background_tasks: BackgroundTasks,
     _q: GetQuery,
 ) -> Json {
-    let message = format!("message to {email}\n");
+    let message = format!("message to {}\n", escape_controls(&email));
     let log_file = settings.log_file.clone();
     background_tasks.add_task(move || write_log(&log_file, &message));
     json(r#"{"message":"Message sent"}"#)

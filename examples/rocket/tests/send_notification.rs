@@ -13,3 +13,9 @@ fn send_notification_answers_then_writes_the_notification() {
     let server = Server::start(Duration::ZERO, send_notification::routes);
     checks::send_notification_answers_then_writes_the_notification(&server);
 }
+
+#[test]
+fn send_notification_escapes_control_characters() {
+    let server = Server::start(Duration::ZERO, send_notification::routes);
+    checks::send_notification_escapes_control_characters(&server);
+}
