@@ -81,8 +81,10 @@ impl<J: Send + 'static> Jobs<J> {
     /// A handle to `storage`, its pusher spawned on `executor`, committing up to
     /// [`DEFAULT_MAX_BATCH`] jobs at a time.
     ///
-    /// The executor must be able to drive the storage's I/O: for the tokio flavour of the apalis
-    /// storages (`tokio-comp`), a tokio executor such as `TokioExecutor`.
+    /// The executor must run where the storage's driver can do its I/O: a tokio executor
+    /// (`TokioExecutor`) for the storages' `tokio-comp` flavour; smol's or async-std's
+    /// (`SmolExecutor`, `AsyncStdExecutor`) for apalis-sqlite's and apalis-postgres's
+    /// `async-std-comp` and apalis-redis's `smol-comp`.
     pub fn new<S, E>(storage: S, executor: &E) -> Self
     where
         E: Executor + ?Sized,

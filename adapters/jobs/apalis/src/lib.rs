@@ -64,9 +64,15 @@
 //!   it survives any process.
 //! - **At least once.** apalis runs a job at least once: a worker killed between a job's end and
 //!   its acknowledgement runs it again elsewhere. Make handlers idempotent.
-//! - **Runtimes.** The pusher is spawned on any [`Executor`](background_tasks::Executor), but the
-//!   storage's driver needs its own runtime: tested here on tokio with the storages' `tokio-comp`
-//!   feature, for SQLite, Postgres and Redis.
+//! - **Runtimes.** The pusher is spawned on any [`Executor`](background_tasks::Executor); the
+//!   storage's driver needs a runtime it supports. Tested (`tests/bridge.rs`, every check on
+//!   each): tokio, smol and async-std, each with SQLite, Postgres and Redis. On tokio, the
+//!   storages' `tokio-comp` features; on smol and async-std, apalis-sqlite's and
+//!   apalis-postgres's `async-std-comp` (sqlx's async-std runtime, on the async-io reactor smol
+//!   shares) and apalis-redis's `smol-comp` (the redis client's smol runtime; it has no async-std
+//!   one, and needs none: its connection task runs on smol's global executor beside async-std).
+//!   With both flavours compiled in, sqlx and redis use tokio when a tokio runtime is current and
+//!   the other flavour otherwise.
 //! - **Redis backlogs.** apalis-redis 1.0's fetch fails once more than about 8,000 jobs are due
 //!   at once; with the `redis` feature, `redis::promote_due` keeps that from happening.
 
