@@ -561,6 +561,79 @@ async fn shutdown_drains_pushes<R: Runtime, S: Store>(store: Arc<S>, queue: Stri
     assert_eq!(store.stored(&queue).await.len() as u32, REQUESTS);
 }
 
+/// Confirmed before the response: a handler that awaits `Jobs::push` answers 200 only once its
+/// job is committed (the storage holds it when the client has the response), and 503 when the
+/// storage refuses it. The pusher is held until the handler has started its push and another
+/// request has been answered, so a 200 that did not wait for the commit would reach the client
+/// before the pusher was released.
+async fn confirmed_push_answers_after_the_commit<R: Runtime, S: Store>(
+    store: Arc<S>,
+    queue: String,
+) {
+    let (release, start) = oneshot::channel();
+    let held = Held {
+        inner: R::executor(),
+        start: Mutex::new(Some(start)),
+    };
+    let jobs = Jobs::new(store.storage(&queue).await, &held);
+    let refused = jobs_on::<R, S>(store.broken_storage(&queue).await);
+    let (pushing, handler_pushing) = oneshot::channel::<()>();
+    let pushing = Arc::new(Mutex::new(Some(pushing)));
+    let (handler_jobs, handler_refused) = (jobs.clone(), refused.clone());
+    // What a handler that must not answer before the job is stored does: await the push.
+    async fn confirmed(jobs: &Jobs<Note>, job: Note) -> (StatusCode, &'static str) {
+        match jobs.push(job).await {
+            Ok(()) => (StatusCode::OK, "stored"),
+            Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "not stored, try again"),
+        }
+    }
+    let router = Router::new()
+        .route(
+            "/confirmed",
+            post(move || async move {
+                if let Some(pushing) = pushing.lock().unwrap().take() {
+                    let _ = pushing.send(());
+                }
+                confirmed(&handler_jobs, Note::new(10, 0)).await
+            }),
+        )
+        .route(
+            "/refused",
+            post(move || async move { confirmed(&handler_refused, Note::new(10, 1)).await }),
+        )
+        .route("/ping", post(|| async { "pong" }));
+    let app = serve::<R>(router, Statuses::All, ErrorLog::default()).await;
+    let released = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (addr, released_at_reply) = (app.addr, released.clone());
+    let reply = blocking(move || {
+        let reply = Client::connect(addr).request("POST", "/confirmed");
+        (
+            reply,
+            released_at_reply.load(std::sync::atomic::Ordering::SeqCst),
+        )
+    });
+    within(&R::executor(), TIMEOUT, "the handler", handler_pushing)
+        .await
+        .expect("the handler's channel");
+    // A whole request answered while the pusher is held: time for an early 200 to arrive.
+    assert_eq!(app.post("/ping").await.status, 200);
+    released.store(true, std::sync::atomic::Ordering::SeqCst);
+    release.send(()).unwrap();
+    let (reply, released_at_reply) = reply.await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert!(released_at_reply, "answered before the pusher could commit");
+    assert_eq!(
+        store.stored(&queue).await,
+        [Note::new(10, 0)],
+        "answered before the commit"
+    );
+    let reply = app.post("/refused").await;
+    assert_eq!(reply.status, 503, "{reply:?}");
+    assert_eq!(reply.body, "not stored, try again");
+    assert_eq!(store.stored(&queue).await, [Note::new(10, 0)]);
+    assert_eq!((refused.stats().failed, jobs.stats().pushed), (1, 1));
+}
+
 /// A job the codec refuses fails alone; the jobs committed beside it are stored.
 async fn unencodable_job_fails_alone<R: Runtime, S: Store>(store: Arc<S>, queue: String) {
     let jobs = jobs_on::<R, S>(store.storage(&queue).await);
@@ -612,6 +685,9 @@ fn checks<R: Runtime, S: Store>() -> Vec<(&'static str, Check<S>)> {
         }),
         ("shutdown_drains_pushes", |s, q| {
             Box::pin(shutdown_drains_pushes::<R, S>(s, q))
+        }),
+        ("confirmed_push_answers_after_the_commit", |s, q| {
+            Box::pin(confirmed_push_answers_after_the_commit::<R, S>(s, q))
         }),
         ("unencodable_job_fails_alone", |s, q| {
             Box::pin(unencodable_job_fails_alone::<R, S>(s, q))
