@@ -10,6 +10,11 @@
 //!   job, for the measurement's duration; jobs committed per second.
 //! - **lone request**: one request at a time; the time from starting its queue's run to the end
 //!   of the run (the job committed), median and p99.
+//! - **what each way adds to a response**: what the handler waits for before it can answer.
+//!   `add_job` (after the response): the time to queue the job. `jobs.push(job).await`
+//!   (confirmed before the response, in the group commit): the time to its commit, alone and
+//!   with `CONCURRENCY` handlers pushing at once, beside a handler awaiting apalis's own
+//!   `storage.push(job)` in the same run; median and p99, and confirmed ÷ apalis.
 
 use std::future::Future;
 use std::str::FromStr;
@@ -67,6 +72,43 @@ where
         total += l.await.unwrap();
     }
     total as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Runs `request` from `concurrency` loops for `duration`, timing each call; returns (median,
+/// p99) over all of them.
+async fn concurrent_latency<F, Fut>(
+    concurrency: u64,
+    duration: Duration,
+    request: F,
+) -> (Duration, Duration)
+where
+    F: Fn(u64) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let started = Instant::now();
+    let loops: Vec<_> = (0..concurrency)
+        .map(|l| {
+            let request = request.clone();
+            tokio::spawn(async move {
+                let mut samples = Vec::new();
+                while started.elapsed() < duration {
+                    let call = Instant::now();
+                    request(l * 1_000_000_000 + samples.len() as u64).await;
+                    samples.push(call.elapsed());
+                }
+                samples
+            })
+        })
+        .collect();
+    let mut samples = Vec::new();
+    for l in loops {
+        samples.extend(l.await.unwrap());
+    }
+    samples.sort();
+    (
+        samples[samples.len() / 2],
+        samples[samples.len() * 99 / 100],
+    )
 }
 
 /// Runs `request` one at a time `count` times; returns (median, p99).
@@ -139,6 +181,55 @@ where
         (after.pushed - before.pushed) as f64 / (after.batches - before.batches).max(1) as f64;
     let (raw_median, raw_p99) = latency(500, raw).await;
     let (ours_median, ours_p99) = latency(500, ours).await;
+    // What each way of handing a job over adds to a response: what the handler awaits.
+    let mut queued = Vec::new();
+    for i in 0..1000 {
+        let tasks = BackgroundTasks::new();
+        let started = Instant::now();
+        tasks.add_job(&jobs, job(i));
+        queued.push(started.elapsed());
+        // After the response: not the handler's time.
+        assert!(runner.run(tasks).await.is_success());
+    }
+    queued.sort();
+    let confirmed = {
+        let jobs = jobs.clone();
+        move |i: u64| {
+            let jobs = jobs.clone();
+            async move { jobs.push(job(i)).await.unwrap() }
+        }
+    };
+    let apalis = {
+        let storage = storage.clone();
+        move |i: u64| {
+            let mut storage = storage.clone();
+            async move { storage.push(job(i)).await.unwrap() }
+        }
+    };
+    let (apalis_lone, apalis_lone_p99) = latency(500, apalis.clone()).await;
+    let (confirmed_lone, confirmed_lone_p99) = latency(500, confirmed.clone()).await;
+    let (apalis_busy, apalis_busy_p99) =
+        concurrent_latency(concurrency, duration, apalis.clone()).await;
+    let (confirmed_busy, confirmed_busy_p99) =
+        concurrent_latency(concurrency, duration, confirmed.clone()).await;
+    let ratio = |ours: Duration, theirs: Duration| ours.as_secs_f64() / theirs.as_secs_f64();
+    println!(
+        "{name:8} added to a response: add_job median {:.2?} p99 {:.2?} (the push follows the \
+         response); confirmed push alone median {confirmed_lone:.2?} p99 \
+         {confirmed_lone_p99:.2?} vs apalis push {apalis_lone:.2?} / {apalis_lone_p99:.2?}: \
+         {:.2}x / {:.2}x",
+        queued[queued.len() / 2],
+        queued[queued.len() * 99 / 100],
+        ratio(confirmed_lone, apalis_lone),
+        ratio(confirmed_lone_p99, apalis_lone_p99),
+    );
+    println!(
+        "{name:8} added to a response, {concurrency} concurrent: confirmed push median \
+         {confirmed_busy:.2?} p99 {confirmed_busy_p99:.2?} vs apalis push {apalis_busy:.2?} / \
+         {apalis_busy_p99:.2?}: {:.2}x / {:.2}x",
+        ratio(confirmed_busy, apalis_busy),
+        ratio(confirmed_busy_p99, apalis_busy_p99),
+    );
     // Where a commit's time goes: apalis's push_bulk of n jobs, alone.
     let mut costs = Vec::new();
     for (n, reps) in [(1u64, 200), (32, 50), (256, 10)] {
