@@ -158,7 +158,9 @@ impl<J: Send + 'static> Jobs<J> {
     /// Pushes `job` through the group commit and resolves once its batch is committed.
     ///
     /// The task of [`task`](Self::task) is this future. Use it directly to push from outside a
-    /// request.
+    /// request, or from a handler that must not answer before its job is stored: it joins the
+    /// group commit with the other requests' jobs, and on an error the handler can answer 503
+    /// (the README's "After the response, or confirmed before it").
     ///
     /// # Errors
     ///
