@@ -2,8 +2,9 @@
 //! pushed by the bridge (group commit) against the same job pushed with apalis's own `push`, both
 //! as the one task of a request's queue, in the same run.
 //!
-//! Run with: `cargo bench -p background-tasks-apalis --bench push` (about a minute). CI compiles
-//! it and never runs it. Settings: `PUSH_BENCH_SECONDS` per measurement (default 3),
+//! Run with: `cargo bench -p background-tasks-apalis --bench push --all-features` (about two
+//! minutes; `--all-features` adds `sqlite-rows`, the `sqlite` feature's `Jobs::sqlite`, beside
+//! apalis's own push on the same database). CI compiles it and never runs it. Settings: `PUSH_BENCH_SECONDS` per measurement (default 3),
 //! `PUSH_BENCH_CONCURRENCY` (default 64).
 //!
 //! - **throughput**: `CONCURRENCY` request loops, each running one queue after another with one
@@ -130,7 +131,7 @@ where
     )
 }
 
-async fn compare<S>(name: &str, storage: S)
+async fn compare<S>(name: &str, storage: S, jobs: Jobs<WriteNotification>)
 where
     S: TaskSink<WriteNotification, apalis_core::backend::finalize::Durable>
         + apalis_core::backend::WireFormatBackend<Codec = apalis_sqlite::JsonCodec>
@@ -144,7 +145,6 @@ where
     let concurrency = env("PUSH_BENCH_CONCURRENCY", 64);
     let duration = Duration::from_secs(seconds);
     let runner = Runner::new(TokioExecutor::new());
-    let jobs = Jobs::new(storage.clone(), &TokioExecutor::new());
 
     // Both paths: one queue per request, its one task pushing the job.
     let raw = {
@@ -321,7 +321,16 @@ fn main() {
             let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
             println!("sqlite   WAL, synchronous = NORMAL on every connection");
             multi_row_insert(&pool).await;
-            compare("sqlite", apalis_sqlite::SqliteStorage::new(&pool)).await;
+            let storage = apalis_sqlite::SqliteStorage::new(&pool);
+            let jobs = Jobs::new(storage.clone(), &TokioExecutor::new());
+            compare("sqlite", storage, jobs).await;
+            // The same, each batch one multi-row INSERT (feature `sqlite`; --all-features).
+            #[cfg(feature = "sqlite")]
+            {
+                let storage = apalis_sqlite::SqliteStorage::new(&pool);
+                let jobs = Jobs::sqlite(storage.clone(), &TokioExecutor::new());
+                compare("sqlite-rows", storage, jobs).await;
+            }
         }
         if let Some(server) = Postgres::start(&[]) {
             let pool = sqlx::postgres::PgPoolOptions::new()
@@ -332,11 +341,15 @@ fn main() {
             apalis_postgres::PostgresStorage::setup(&pool)
                 .await
                 .unwrap();
-            compare("postgres", apalis_postgres::PostgresStorage::new(&pool)).await;
+            let storage = apalis_postgres::PostgresStorage::new(&pool);
+            let jobs = Jobs::new(storage.clone(), &TokioExecutor::new());
+            compare("postgres", storage, jobs).await;
         }
         if let Some(server) = Redis::start() {
             let conn = apalis_redis::connect(server.url()).await.unwrap();
-            compare("redis", apalis_redis::RedisStorage::new(conn)).await;
+            let storage = apalis_redis::RedisStorage::new(conn);
+            let jobs = Jobs::new(storage.clone(), &TokioExecutor::new());
+            compare("redis", storage, jobs).await;
         }
     });
 }

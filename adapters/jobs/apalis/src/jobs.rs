@@ -13,13 +13,13 @@ use apalis_core::backend::{TaskSink, WireFormatBackend};
 use background_tasks::{BackgroundTasks, BoxError, Executor, Task};
 use futures_channel::{mpsc, oneshot};
 
-use crate::batch::{self, Counters, Failure, Pending};
+use crate::batch::{self, Commit, Counters, Failure, Pending, PushBulk};
 use crate::error::PushError;
 
 /// How many jobs one commit takes at most, unless [`Jobs::with_max_batch`] says otherwise.
 pub const DEFAULT_MAX_BATCH: usize = 512;
 
-type Validate<J> = dyn Fn(&J) -> Result<(), BoxError> + Send + Sync + 'static;
+pub(crate) type Validate<J> = dyn Fn(&J) -> Result<(), BoxError> + Send + Sync + 'static;
 
 /// A cloneable handle to one apalis storage for jobs of type `J`: queue a job on a request's
 /// [`BackgroundTasks`] and it is pushed to the storage after the response, as a task of that
@@ -109,22 +109,36 @@ impl<J: Send + 'static> Jobs<J> {
         S::Codec: Codec<J> + Clone + Sync,
         <S::Codec as Codec<J>>::Error: Into<BoxError>,
     {
-        assert!(max_batch > 0, "max_batch must be at least 1 job");
         // The codec runs once more per job here, in the request's own run, so that a job it
         // cannot encode fails alone instead of failing every job of its batch.
         let codec = storage.codec().clone();
         let validate = move |job: &J| codec.encode(job).map(drop).map_err(Into::into);
+        Self::with_commit(PushBulk(storage), Arc::new(validate), executor, max_batch)
+    }
+
+    /// The handle, its pusher committing batches with `commit`.
+    pub(crate) fn with_commit<C, E>(
+        commit: C,
+        validate: Arc<Validate<J>>,
+        executor: &E,
+        max_batch: usize,
+    ) -> Self
+    where
+        C: Commit<J> + 'static,
+        E: Executor + ?Sized,
+    {
+        assert!(max_batch > 0, "max_batch must be at least 1 job");
         let (sender, receiver) = mpsc::unbounded();
         let counters = Arc::new(Counters::default());
         executor.spawn(Box::pin(batch::push_batches(
-            storage,
+            commit,
             receiver,
             max_batch,
             counters.clone(),
         )));
         Self {
             sender,
-            validate: Arc::new(validate),
+            validate,
             counters,
         }
     }

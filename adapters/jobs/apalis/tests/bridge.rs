@@ -95,7 +95,7 @@ impl<R: Runtime> App<R> {
 
 /// The bridge's handle to `storage`, its pusher on `R`'s executor.
 fn jobs_on<R: Runtime, S: Store>(storage: S::Storage) -> Jobs<Note> {
-    Jobs::new(storage, &R::executor())
+    S::jobs(storage, &R::executor())
 }
 
 /// A gate a sync task waits behind until the test opens it (bounded by [`TIMEOUT`]).
@@ -424,7 +424,7 @@ async fn concurrent_pushes_share_a_commit<R: Runtime, S: Store>(store: Arc<S>, q
         inner: R::executor(),
         start: Mutex::new(Some(start)),
     };
-    let jobs = Jobs::new(store.storage(&queue).await, &held);
+    let jobs = S::jobs(store.storage(&queue).await, &held);
     let mut pushes: Vec<_> = (0..64)
         .map(|seq| Box::pin(jobs.push(Note::new(6, seq))))
         .collect();
@@ -575,7 +575,7 @@ async fn confirmed_push_answers_after_the_commit<R: Runtime, S: Store>(
         inner: R::executor(),
         start: Mutex::new(Some(start)),
     };
-    let jobs = Jobs::new(store.storage(&queue).await, &held);
+    let jobs = S::jobs(store.storage(&queue).await, &held);
     let refused = jobs_on::<R, S>(store.broken_storage(&queue).await);
     let (pushing, handler_pushing) = oneshot::channel::<()>();
     let pushing = Arc::new(Mutex::new(Some(pushing)));
@@ -716,4 +716,11 @@ bridge_tests! {
     c22_bridge_on_redis_tokio: Tokio, Rd;
     c22_bridge_on_redis_smol: Smol, Rd;
     c22_bridge_on_redis_async_std: AsyncStd, Rd;
+}
+
+#[cfg(feature = "sqlite")]
+bridge_tests! {
+    c22_bridge_on_sqlite_rows_tokio: Tokio, common::SqliteRows;
+    c22_bridge_on_sqlite_rows_smol: Smol, common::SqliteRows;
+    c22_bridge_on_sqlite_rows_async_std: AsyncStd, common::SqliteRows;
 }

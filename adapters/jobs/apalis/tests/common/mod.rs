@@ -13,6 +13,8 @@ use std::sync::Arc;
 use apalis_core::backend::finalize::Durable;
 use apalis_core::backend::{Backend, TaskSink, WireFormatBackend};
 use apalis_sqlite::JsonCodec;
+use background_tasks::Executor;
+use background_tasks_apalis::Jobs;
 use background_tasks_apalis_test_servers::{Postgres, Redis, TempDir};
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -65,6 +67,12 @@ pub trait Store: Send + Sync + Sized + 'static {
     fn broken_storage(&self, queue: &str) -> impl Future<Output = Self::Storage> + Send;
     /// The jobs stored on `queue`, in commit order when [`ORDERED`](Self::ORDERED).
     fn stored(&self, queue: &str) -> impl Future<Output = Vec<Note>> + Send;
+
+    /// The bridge's handle to `storage`, its pusher on `executor`: `Jobs::new` unless the store
+    /// says otherwise.
+    fn jobs<E: Executor + ?Sized>(storage: Self::Storage, executor: &E) -> Jobs<Note> {
+        Jobs::new(storage, executor)
+    }
 }
 
 fn decode(bytes: &[u8]) -> Note {
@@ -111,6 +119,39 @@ impl Store for Sqlite {
                 .await
                 .unwrap();
         rows.iter().map(|(job,)| decode(job)).collect()
+    }
+}
+
+/// SQLite as [`Sqlite`], the bridge committing each batch as one multi-row insert
+/// (`Jobs::sqlite`, feature `sqlite`) instead of apalis's `push_bulk`.
+#[cfg(feature = "sqlite")]
+pub struct SqliteRows(Sqlite);
+
+#[cfg(feature = "sqlite")]
+impl Store for SqliteRows {
+    type Error = apalis_sqlite::Error;
+    type Storage = apalis_sqlite::SqliteStorage<Note>;
+    const NAME: &'static str = "sqlite-rows";
+    const ORDERED: bool = true;
+
+    async fn start() -> Option<Self> {
+        Sqlite::start().await.map(Self)
+    }
+
+    async fn storage(&self, queue: &str) -> Self::Storage {
+        self.0.storage(queue).await
+    }
+
+    async fn broken_storage(&self, queue: &str) -> Self::Storage {
+        self.0.broken_storage(queue).await
+    }
+
+    async fn stored(&self, queue: &str) -> Vec<Note> {
+        self.0.stored(queue).await
+    }
+
+    fn jobs<E: Executor + ?Sized>(storage: Self::Storage, executor: &E) -> Jobs<Note> {
+        Jobs::sqlite(storage, executor)
     }
 }
 
