@@ -17,6 +17,10 @@
 //!
 //! The storage is SQLite in `jobs.db` next to the binaries unless `DURABLE_DATABASE_URL` says
 //! `postgres://…` or `redis://…`. See [`DurableSettings`] for the rest.
+//!
+//! `durable_web_smol` is the same web server on smol ([`web::serve_smol`]); the worker, a process
+//! of its own, stays on tokio, and the two work together on every storage
+//! (`tests/smol_web.rs`).
 
 pub mod settings;
 pub mod store;

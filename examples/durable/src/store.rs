@@ -8,8 +8,8 @@ use std::time::Duration;
 use apalis_postgres::{PgPool, PostgresStorage};
 use apalis_redis::{ConnectionManager, RedisStorage};
 use apalis_sqlite::{SqliteConnectOptions, SqlitePool, SqliteStorage};
+use background_tasks::Executor;
 use background_tasks_apalis::Jobs;
-use background_tasks_tokio::TokioExecutor;
 use sqlx::sqlite::SqliteSynchronous;
 
 use crate::{DurableSettings, QUEUE, WriteNotification};
@@ -150,11 +150,12 @@ impl Store {
         }
     }
 
-    /// The handle handlers queue jobs with, its pusher on `executor`.
-    pub fn jobs(
+    /// The handle handlers queue jobs with, its pusher on `executor` (one of the runtime the
+    /// store was connected on).
+    pub fn jobs<E: Executor + ?Sized>(
         &self,
         settings: &DurableSettings,
-        executor: &TokioExecutor,
+        executor: &E,
     ) -> Jobs<WriteNotification> {
         match self {
             Self::Sqlite(_) => Jobs::new(self.sqlite(settings), executor),

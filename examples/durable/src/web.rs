@@ -1,5 +1,6 @@
 //! The web server: FastAPI's `POST /send-notification/{email}`, with the notification as a job.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -7,12 +8,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use background_tasks::BackgroundTasks;
+use background_tasks::{BackgroundTasks, Executor};
 use background_tasks_apalis::{AddJob, Jobs};
 use background_tasks_example_support::{SHUTDOWN_DEADLINE, shutdown_summary};
 use background_tasks_server::{self as server, TokioIncoming};
+use background_tasks_smol::SmolExecutor;
 use background_tasks_tokio::TokioExecutor;
 use background_tasks_tower::BackgroundTasksLayer;
+use futures_core::Stream;
+use futures_io::{AsyncRead, AsyncWrite};
 use serde::Deserialize;
 
 use crate::{DurableSettings, Store, WriteNotification};
@@ -82,8 +86,9 @@ pub fn app(jobs: Jobs<WriteNotification>) -> Router {
         .with_state(Arc::new(jobs))
 }
 
-/// Serves until Ctrl-C or SIGTERM, then stops accepting, finishes the responses in flight, and
-/// waits (up to [`SHUTDOWN_DEADLINE`]) for their jobs to be pushed, printing what happened.
+/// Serves on tokio until Ctrl-C or SIGTERM, then stops accepting, finishes the responses in
+/// flight, and waits (up to [`SHUTDOWN_DEADLINE`]) for their jobs to be pushed, printing what
+/// happened.
 ///
 /// Prints `listening on http://{addr}` once bound, so that a script can read the port.
 ///
@@ -91,26 +96,65 @@ pub fn app(jobs: Jobs<WriteNotification>) -> Router {
 ///
 /// When the address cannot be bound or the server fails.
 pub async fn serve(settings: &DurableSettings, store: &Store) -> std::io::Result<()> {
-    let executor = TokioExecutor::new();
-    let jobs = store.jobs(settings, &executor);
-    let layer = BackgroundTasksLayer::new(executor);
-    let runner = layer.runner().clone();
     let listener = tokio::net::TcpListener::bind(settings.example.addr).await?;
+    let addr = listener.local_addr()?;
+    serve_on(
+        settings,
+        store,
+        TokioExecutor::new(),
+        addr,
+        TokioIncoming::new(listener),
+    )
+    .await
+}
+
+/// As [`serve`], on smol: its listener, its global executor for the app and the pusher, and the
+/// storages' async-io flavour (apalis-sqlite's and apalis-postgres's `async-std-comp`,
+/// apalis-redis's `smol-comp`). Run it from `smol::block_on`, with no tokio runtime current.
+///
+/// # Errors
+///
+/// When the address cannot be bound or the server fails.
+pub async fn serve_smol(settings: &DurableSettings, store: &Store) -> std::io::Result<()> {
+    let listener = smol::net::TcpListener::bind(settings.example.addr).await?;
+    let addr = listener.local_addr()?;
+    serve_on(
+        settings,
+        store,
+        SmolExecutor::new(),
+        addr,
+        listener.incoming(),
+    )
+    .await
+}
+
+/// What both runtimes share: the app behind the layer on `executor`, served from `incoming`
+/// (bound at `addr`) with the header-read timeout, until SIGTERM; then the drain.
+async fn serve_on<E, I, IO>(
+    settings: &DurableSettings,
+    store: &Store,
+    executor: E,
+    addr: SocketAddr,
+    incoming: I,
+) -> std::io::Result<()>
+where
+    E: Executor + Clone,
+    I: Stream<Item = std::io::Result<IO>>,
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let jobs = store.jobs(settings, &executor);
+    let layer = BackgroundTasksLayer::new(executor.clone());
+    let runner = layer.runner().clone();
     println!(
-        "listening on http://{} ({} at {})",
-        listener.local_addr()?,
+        "listening on http://{addr} ({} at {})",
         store.name(),
         settings.database_url
     );
     // As the other examples serve: a header-read timeout (axum::serve has none), and SIGTERM.
-    server::serve(
-        TokioIncoming::new(listener),
-        app(jobs.clone()).layer(layer),
-        TokioExecutor::new(),
-    )
-    .header_read_timeout(settings.example.header_read_timeout)
-    .with_graceful_shutdown(server::shutdown_signal()?)
-    .await?;
+    server::serve(incoming, app(jobs.clone()).layer(layer), executor)
+        .header_read_timeout(settings.example.header_read_timeout)
+        .with_graceful_shutdown(server::shutdown_signal()?)
+        .await?;
     let report = runner.shutdown(SHUTDOWN_DEADLINE).await;
     let stats = jobs.stats();
     println!("{}", shutdown_summary(&report));

@@ -2,14 +2,20 @@
 //! pushed by the bridge (group commit) against the same job pushed with apalis's own `push`, both
 //! as the one task of a request's queue, in the same run.
 //!
-//! Run with: `cargo bench -p background-tasks-apalis --bench push` (about a minute). CI compiles
-//! it and never runs it. Settings: `PUSH_BENCH_SECONDS` per measurement (default 3),
+//! Run with: `cargo bench -p background-tasks-apalis --bench push --all-features` (about two
+//! minutes; `--all-features` adds `sqlite-rows`, the `sqlite` feature's `Jobs::sqlite`, beside
+//! apalis's own push on the same database). CI compiles it and never runs it. Settings: `PUSH_BENCH_SECONDS` per measurement (default 3),
 //! `PUSH_BENCH_CONCURRENCY` (default 64).
 //!
 //! - **throughput**: `CONCURRENCY` request loops, each running one queue after another with one
 //!   job, for the measurement's duration; jobs committed per second.
 //! - **lone request**: one request at a time; the time from starting its queue's run to the end
 //!   of the run (the job committed), median and p99.
+//! - **what each way adds to a response**: what the handler waits for before it can answer.
+//!   `add_job` (after the response): the time to queue the job. `jobs.push(job).await`
+//!   (confirmed before the response, in the group commit): the time to its commit, alone and
+//!   with `CONCURRENCY` handlers pushing at once, beside a handler awaiting apalis's own
+//!   `storage.push(job)` in the same run; median and p99, and confirmed ÷ apalis.
 
 use std::future::Future;
 use std::str::FromStr;
@@ -69,6 +75,43 @@ where
     total as f64 / started.elapsed().as_secs_f64()
 }
 
+/// Runs `request` from `concurrency` loops for `duration`, timing each call; returns (median,
+/// p99) over all of them.
+async fn concurrent_latency<F, Fut>(
+    concurrency: u64,
+    duration: Duration,
+    request: F,
+) -> (Duration, Duration)
+where
+    F: Fn(u64) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let started = Instant::now();
+    let loops: Vec<_> = (0..concurrency)
+        .map(|l| {
+            let request = request.clone();
+            tokio::spawn(async move {
+                let mut samples = Vec::new();
+                while started.elapsed() < duration {
+                    let call = Instant::now();
+                    request(l * 1_000_000_000 + samples.len() as u64).await;
+                    samples.push(call.elapsed());
+                }
+                samples
+            })
+        })
+        .collect();
+    let mut samples = Vec::new();
+    for l in loops {
+        samples.extend(l.await.unwrap());
+    }
+    samples.sort();
+    (
+        samples[samples.len() / 2],
+        samples[samples.len() * 99 / 100],
+    )
+}
+
 /// Runs `request` one at a time `count` times; returns (median, p99).
 async fn latency<F, Fut>(count: u64, request: F) -> (Duration, Duration)
 where
@@ -88,7 +131,7 @@ where
     )
 }
 
-async fn compare<S>(name: &str, storage: S)
+async fn compare<S>(name: &str, storage: S, jobs: Jobs<WriteNotification>)
 where
     S: TaskSink<WriteNotification, apalis_core::backend::finalize::Durable>
         + apalis_core::backend::WireFormatBackend<Codec = apalis_sqlite::JsonCodec>
@@ -102,7 +145,6 @@ where
     let concurrency = env("PUSH_BENCH_CONCURRENCY", 64);
     let duration = Duration::from_secs(seconds);
     let runner = Runner::new(TokioExecutor::new());
-    let jobs = Jobs::new(storage.clone(), &TokioExecutor::new());
 
     // Both paths: one queue per request, its one task pushing the job.
     let raw = {
@@ -139,6 +181,55 @@ where
         (after.pushed - before.pushed) as f64 / (after.batches - before.batches).max(1) as f64;
     let (raw_median, raw_p99) = latency(500, raw).await;
     let (ours_median, ours_p99) = latency(500, ours).await;
+    // What each way of handing a job over adds to a response: what the handler awaits.
+    let mut queued = Vec::new();
+    for i in 0..1000 {
+        let tasks = BackgroundTasks::new();
+        let started = Instant::now();
+        tasks.add_job(&jobs, job(i));
+        queued.push(started.elapsed());
+        // After the response: not the handler's time.
+        assert!(runner.run(tasks).await.is_success());
+    }
+    queued.sort();
+    let confirmed = {
+        let jobs = jobs.clone();
+        move |i: u64| {
+            let jobs = jobs.clone();
+            async move { jobs.push(job(i)).await.unwrap() }
+        }
+    };
+    let apalis = {
+        let storage = storage.clone();
+        move |i: u64| {
+            let mut storage = storage.clone();
+            async move { storage.push(job(i)).await.unwrap() }
+        }
+    };
+    let (apalis_lone, apalis_lone_p99) = latency(500, apalis.clone()).await;
+    let (confirmed_lone, confirmed_lone_p99) = latency(500, confirmed.clone()).await;
+    let (apalis_busy, apalis_busy_p99) =
+        concurrent_latency(concurrency, duration, apalis.clone()).await;
+    let (confirmed_busy, confirmed_busy_p99) =
+        concurrent_latency(concurrency, duration, confirmed.clone()).await;
+    let ratio = |ours: Duration, theirs: Duration| ours.as_secs_f64() / theirs.as_secs_f64();
+    println!(
+        "{name:8} added to a response: add_job median {:.2?} p99 {:.2?} (the push follows the \
+         response); confirmed push alone median {confirmed_lone:.2?} p99 \
+         {confirmed_lone_p99:.2?} vs apalis push {apalis_lone:.2?} / {apalis_lone_p99:.2?}: \
+         {:.2}x / {:.2}x",
+        queued[queued.len() / 2],
+        queued[queued.len() * 99 / 100],
+        ratio(confirmed_lone, apalis_lone),
+        ratio(confirmed_lone_p99, apalis_lone_p99),
+    );
+    println!(
+        "{name:8} added to a response, {concurrency} concurrent: confirmed push median \
+         {confirmed_busy:.2?} p99 {confirmed_busy_p99:.2?} vs apalis push {apalis_busy:.2?} / \
+         {apalis_busy_p99:.2?}: {:.2}x / {:.2}x",
+        ratio(confirmed_busy, apalis_busy),
+        ratio(confirmed_busy_p99, apalis_busy_p99),
+    );
     // Where a commit's time goes: apalis's push_bulk of n jobs, alone.
     let mut costs = Vec::new();
     for (n, reps) in [(1u64, 200), (32, 50), (256, 10)] {
@@ -230,7 +321,16 @@ fn main() {
             let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
             println!("sqlite   WAL, synchronous = NORMAL on every connection");
             multi_row_insert(&pool).await;
-            compare("sqlite", apalis_sqlite::SqliteStorage::new(&pool)).await;
+            let storage = apalis_sqlite::SqliteStorage::new(&pool);
+            let jobs = Jobs::new(storage.clone(), &TokioExecutor::new());
+            compare("sqlite", storage, jobs).await;
+            // The same, each batch one multi-row INSERT (feature `sqlite`; --all-features).
+            #[cfg(feature = "sqlite")]
+            {
+                let storage = apalis_sqlite::SqliteStorage::new(&pool);
+                let jobs = Jobs::sqlite(storage.clone(), &TokioExecutor::new());
+                compare("sqlite-rows", storage, jobs).await;
+            }
         }
         if let Some(server) = Postgres::start(&[]) {
             let pool = sqlx::postgres::PgPoolOptions::new()
@@ -241,11 +341,15 @@ fn main() {
             apalis_postgres::PostgresStorage::setup(&pool)
                 .await
                 .unwrap();
-            compare("postgres", apalis_postgres::PostgresStorage::new(&pool)).await;
+            let storage = apalis_postgres::PostgresStorage::new(&pool);
+            let jobs = Jobs::new(storage.clone(), &TokioExecutor::new());
+            compare("postgres", storage, jobs).await;
         }
         if let Some(server) = Redis::start() {
             let conn = apalis_redis::connect(server.url()).await.unwrap();
-            compare("redis", apalis_redis::RedisStorage::new(conn)).await;
+            let storage = apalis_redis::RedisStorage::new(conn);
+            let jobs = Jobs::new(storage.clone(), &TokioExecutor::new());
+            compare("redis", storage, jobs).await;
         }
     });
 }

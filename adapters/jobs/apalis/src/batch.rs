@@ -3,6 +3,7 @@
 //! each job's waiter with the batch's outcome.
 
 use std::error::Error;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +28,33 @@ pub(crate) struct Pending<J> {
     pub(crate) done: oneshot::Sender<Result<(), Failure>>,
 }
 
+/// One commit of a batch: apalis's `push_bulk`, or (feature `sqlite`) one multi-row insert.
+pub(crate) trait Commit<J>: Send {
+    /// Stores `jobs` in one transaction, or none of them.
+    fn commit(
+        &mut self,
+        jobs: Vec<J>,
+    ) -> impl Future<Output = Result<(), Arc<dyn Error + Send + Sync + 'static>>> + Send;
+}
+
+/// A batch committed by the storage's own `push_bulk`.
+#[derive(Debug)]
+pub(crate) struct PushBulk<S>(pub(crate) S);
+
+impl<J, S> Commit<J> for PushBulk<S>
+where
+    J: Send,
+    S: TaskSink<J, Durable> + Send,
+    S::Error: Error + Send + Sync + 'static,
+{
+    async fn commit(&mut self, jobs: Vec<J>) -> Result<(), Arc<dyn Error + Send + Sync + 'static>> {
+        self.0.push_bulk(jobs).await.map_err(|error| {
+            let error: Arc<dyn Error + Send + Sync + 'static> = Arc::new(error);
+            error
+        })
+    }
+}
+
 /// The pusher's books, shared with every handle.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
@@ -39,15 +67,14 @@ pub(crate) struct Counters {
 /// Pushes batches until every sender is gone and the channel is empty: a job handed over before
 /// the last handle dropped is still pushed, which is what lets a shutdown that waits for the
 /// request queues (each awaiting its own commit) drain the pushes too.
-pub(crate) async fn push_batches<J, S>(
-    mut storage: S,
+pub(crate) async fn push_batches<J, C>(
+    mut storage: C,
     mut receiver: mpsc::UnboundedReceiver<Pending<J>>,
     max_batch: usize,
     counters: Arc<Counters>,
 ) where
     J: Send,
-    S: TaskSink<J, Durable> + Send,
-    S::Error: Error + Send + Sync + 'static,
+    C: Commit<J>,
 {
     let mut jobs = Vec::new();
     let mut waiters = Vec::new();
@@ -66,12 +93,12 @@ pub(crate) async fn push_batches<J, S>(
             }
         }
         let size = jobs.len() as u64;
-        let pushed = AssertUnwindSafe(storage.push_bulk(std::mem::take(&mut jobs)))
+        let pushed = AssertUnwindSafe(storage.commit(std::mem::take(&mut jobs)))
             .catch_unwind()
             .await;
         let outcome = match pushed {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(error)) => Err(Failure::Storage(Arc::new(error))),
+            Ok(Err(error)) => Err(Failure::Storage(error)),
             Err(payload) => Err(Failure::Panicked(integration::panic_message(
                 payload.as_ref(),
             ))),

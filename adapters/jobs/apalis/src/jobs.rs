@@ -13,13 +13,13 @@ use apalis_core::backend::{TaskSink, WireFormatBackend};
 use background_tasks::{BackgroundTasks, BoxError, Executor, Task};
 use futures_channel::{mpsc, oneshot};
 
-use crate::batch::{self, Counters, Failure, Pending};
+use crate::batch::{self, Commit, Counters, Failure, Pending, PushBulk};
 use crate::error::PushError;
 
 /// How many jobs one commit takes at most, unless [`Jobs::with_max_batch`] says otherwise.
 pub const DEFAULT_MAX_BATCH: usize = 512;
 
-type Validate<J> = dyn Fn(&J) -> Result<(), BoxError> + Send + Sync + 'static;
+pub(crate) type Validate<J> = dyn Fn(&J) -> Result<(), BoxError> + Send + Sync + 'static;
 
 /// A cloneable handle to one apalis storage for jobs of type `J`: queue a job on a request's
 /// [`BackgroundTasks`] and it is pushed to the storage after the response, as a task of that
@@ -81,8 +81,10 @@ impl<J: Send + 'static> Jobs<J> {
     /// A handle to `storage`, its pusher spawned on `executor`, committing up to
     /// [`DEFAULT_MAX_BATCH`] jobs at a time.
     ///
-    /// The executor must be able to drive the storage's I/O: for the tokio flavour of the apalis
-    /// storages (`tokio-comp`), a tokio executor such as `TokioExecutor`.
+    /// The executor must run where the storage's driver can do its I/O: a tokio executor
+    /// (`TokioExecutor`) for the storages' `tokio-comp` flavour; smol's or async-std's
+    /// (`SmolExecutor`, `AsyncStdExecutor`) for apalis-sqlite's and apalis-postgres's
+    /// `async-std-comp` and apalis-redis's `smol-comp`.
     pub fn new<S, E>(storage: S, executor: &E) -> Self
     where
         E: Executor + ?Sized,
@@ -107,22 +109,36 @@ impl<J: Send + 'static> Jobs<J> {
         S::Codec: Codec<J> + Clone + Sync,
         <S::Codec as Codec<J>>::Error: Into<BoxError>,
     {
-        assert!(max_batch > 0, "max_batch must be at least 1 job");
         // The codec runs once more per job here, in the request's own run, so that a job it
         // cannot encode fails alone instead of failing every job of its batch.
         let codec = storage.codec().clone();
         let validate = move |job: &J| codec.encode(job).map(drop).map_err(Into::into);
+        Self::with_commit(PushBulk(storage), Arc::new(validate), executor, max_batch)
+    }
+
+    /// The handle, its pusher committing batches with `commit`.
+    pub(crate) fn with_commit<C, E>(
+        commit: C,
+        validate: Arc<Validate<J>>,
+        executor: &E,
+        max_batch: usize,
+    ) -> Self
+    where
+        C: Commit<J> + 'static,
+        E: Executor + ?Sized,
+    {
+        assert!(max_batch > 0, "max_batch must be at least 1 job");
         let (sender, receiver) = mpsc::unbounded();
         let counters = Arc::new(Counters::default());
         executor.spawn(Box::pin(batch::push_batches(
-            storage,
+            commit,
             receiver,
             max_batch,
             counters.clone(),
         )));
         Self {
             sender,
-            validate: Arc::new(validate),
+            validate,
             counters,
         }
     }
@@ -156,7 +172,9 @@ impl<J: Send + 'static> Jobs<J> {
     /// Pushes `job` through the group commit and resolves once its batch is committed.
     ///
     /// The task of [`task`](Self::task) is this future. Use it directly to push from outside a
-    /// request.
+    /// request, or from a handler that must not answer before its job is stored: it joins the
+    /// group commit with the other requests' jobs, and on an error the handler can answer 503
+    /// (the README's "After the response, or confirmed before it").
     ///
     /// # Errors
     ///

@@ -1,7 +1,9 @@
 //! C22, the bridge's half: jobs queued on a request's `BackgroundTasks` reach a real storage
 //! (SQLite on a temporary file, Postgres and Redis started by the test) after the response, in
 //! order with the request's other tasks, under the layer's settings, reported when they fail,
-//! committed together under load, and drained by a graceful shutdown.
+//! committed together under load, and drained by a graceful shutdown. Every check runs on
+//! tokio, smol and async-std (`common::runtime`), each app served by `background_tasks_server`
+//! on its own runtime, for each of the three storages: one `#[test]` per runtime and storage.
 
 mod common;
 
@@ -16,37 +18,39 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::post;
-use background_tasks::{BackgroundTasks, Outcome, Runner, TaskError};
+use background_tasks::{BackgroundTasks, BoxFuture, Executor, Outcome, Runner, TaskError};
 use background_tasks_apalis::{AddJob, Jobs, PushError};
 use background_tasks_example_support::client::{Client, Reply, TIMEOUT};
-use background_tasks_tokio::TokioExecutor;
 use background_tasks_tower::{
     BackgroundTasksLayer, Decision, Ending, OnDisconnect, RequestReport, Statuses,
 };
+use common::runtime::{AsyncStd, Runtime, Smol, Tokio, blocking, spawn, within};
 use common::{Check, Note, Pg, Rd, Sqlite, Store, run_checks};
-use tokio::sync::mpsc;
+use futures_channel::{mpsc, oneshot};
+use futures_lite::StreamExt;
 
-/// A server for one check: the router behind the layer on 127.0.0.1:0, the layer's reports on a
-/// channel, the runner for shutdown.
-struct App {
+/// A server for one check, on the runtime `R`: the router behind the layer on 127.0.0.1:0,
+/// served by `background_tasks_server::serve`, the layer's reports on a channel, the runner for
+/// shutdown.
+struct App<R: Runtime> {
     addr: SocketAddr,
     reports: mpsc::UnboundedReceiver<RequestReport>,
-    runner: Runner<TokioExecutor>,
+    runner: Runner<R::Executor>,
 }
 
 type ErrorLog = Arc<Mutex<Vec<(String, String, Option<PushError>)>>>;
 
-async fn serve(router: Router, statuses: Statuses, errors: ErrorLog) -> App {
+async fn serve<R: Runtime>(router: Router, statuses: Statuses, errors: ErrorLog) -> App<R> {
     serve_with(router, statuses, OnDisconnect::Run, errors).await
 }
 
-async fn serve_with(
+async fn serve_with<R: Runtime>(
     router: Router,
     statuses: Statuses,
     on_disconnect: OnDisconnect,
     errors: ErrorLog,
-) -> App {
-    let runner = Runner::new(TokioExecutor::new()).on_error(move |label, error| {
+) -> App<R> {
+    let runner = Runner::new(R::executor()).on_error(move |label, error| {
         let push = match error {
             TaskError::Failed(error) => error.downcast_ref::<PushError>().cloned(),
             _ => None,
@@ -56,16 +60,14 @@ async fn serve_with(
             .unwrap()
             .push((label.to_owned(), error.to_string(), push));
     });
-    let (sent, reports) = mpsc::unbounded_channel();
+    let (sent, reports) = mpsc::unbounded();
     let layer = BackgroundTasksLayer::with_runner(runner.clone())
         .statuses(statuses)
         .on_disconnect(on_disconnect)
         .on_report(move |report| {
-            let _ = sent.send(report);
+            let _ = sent.unbounded_send(report);
         });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router.layer(layer)).await });
+    let addr = R::serve(router.layer(layer)).await;
     App {
         addr,
         reports,
@@ -73,20 +75,27 @@ async fn serve_with(
     }
 }
 
-impl App {
+impl<R: Runtime> App<R> {
     async fn next_report(&mut self) -> RequestReport {
-        tokio::time::timeout(TIMEOUT, self.reports.recv())
-            .await
-            .expect("no report from the layer in time")
-            .expect("the layer is alive")
+        within(
+            &R::executor(),
+            TIMEOUT,
+            "a report from the layer",
+            self.reports.next(),
+        )
+        .await
+        .expect("the layer is alive")
     }
 
     async fn post(&self, target: &'static str) -> Reply {
         let addr = self.addr;
-        tokio::task::spawn_blocking(move || Client::connect(addr).request("POST", target))
-            .await
-            .unwrap()
+        blocking(move || Client::connect(addr).request("POST", target)).await
     }
+}
+
+/// The bridge's handle to `storage`, its pusher on `R`'s executor.
+fn jobs_on<R: Runtime, S: Store>(storage: S::Storage) -> Jobs<Note> {
+    S::jobs(storage, &R::executor())
 }
 
 /// A gate a sync task waits behind until the test opens it (bounded by [`TIMEOUT`]).
@@ -137,8 +146,8 @@ fn sorted(mut notes: Vec<Note>) -> Vec<Note> {
 }
 
 /// The job is not in the storage when the response arrives, and is once the queue has run.
-async fn pushed_after_response<S: Store>(store: Arc<S>, queue: String) {
-    let jobs = Jobs::new(store.storage(&queue).await, &TokioExecutor::new());
+async fn pushed_after_response<R: Runtime, S: Store>(store: Arc<S>, queue: String) {
+    let jobs = jobs_on::<R, S>(store.storage(&queue).await);
     let gate = Gate::default();
     let (handler_jobs, handler_gate) = (jobs.clone(), gate.clone());
     let router = Router::new().route(
@@ -150,7 +159,7 @@ async fn pushed_after_response<S: Store>(store: Arc<S>, queue: String) {
             "ok"
         }),
     );
-    let mut app = serve(router, Statuses::All, ErrorLog::default()).await;
+    let mut app = serve::<R>(router, Statuses::All, ErrorLog::default()).await;
     let reply = app.post("/notify").await;
     assert_eq!(reply.status, 200);
     // A marker through the same pusher, which takes jobs in the order they were handed over: a
@@ -172,8 +181,8 @@ async fn pushed_after_response<S: Store>(store: Arc<S>, queue: String) {
 
 /// Jobs and tasks of one request run in the order they were queued: a task after a job sees it
 /// stored, and the jobs are committed in queue order.
-async fn fifo_with_other_tasks<S: Store>(store: Arc<S>, queue: String) {
-    let jobs = Jobs::new(store.storage(&queue).await, &TokioExecutor::new());
+async fn fifo_with_other_tasks<R: Runtime, S: Store>(store: Arc<S>, queue: String) {
+    let jobs = jobs_on::<R, S>(store.storage(&queue).await);
     let seen = Arc::new(Mutex::new(Vec::new()));
     let (handler_jobs, handler_seen, handler_store, handler_queue) =
         (jobs.clone(), seen.clone(), store.clone(), queue.clone());
@@ -195,7 +204,7 @@ async fn fifo_with_other_tasks<S: Store>(store: Arc<S>, queue: String) {
             "ok"
         }),
     );
-    let mut app = serve(router, Statuses::All, ErrorLog::default()).await;
+    let mut app = serve::<R>(router, Statuses::All, ErrorLog::default()).await;
     assert_eq!(app.post("/notify").await.status, 200);
     let report = app.next_report().await;
     assert!(report.run().is_success(), "{report:?}");
@@ -208,8 +217,8 @@ async fn fifo_with_other_tasks<S: Store>(store: Arc<S>, queue: String) {
 }
 
 /// A handler that panics after queueing a job pushes nothing, and the job is reported discarded.
-async fn panicking_handler_pushes_nothing<S: Store>(store: Arc<S>, queue: String) {
-    let jobs = Jobs::new(store.storage(&queue).await, &TokioExecutor::new());
+async fn panicking_handler_pushes_nothing<R: Runtime, S: Store>(store: Arc<S>, queue: String) {
+    let jobs = jobs_on::<R, S>(store.storage(&queue).await);
     let handler_jobs = jobs.clone();
     let router = Router::new().route(
         "/notify",
@@ -221,9 +230,9 @@ async fn panicking_handler_pushes_nothing<S: Store>(store: Arc<S>, queue: String
             "unreachable"
         }),
     );
-    let mut app = serve(router, Statuses::All, ErrorLog::default()).await;
+    let mut app = serve::<R>(router, Statuses::All, ErrorLog::default()).await;
     let addr = app.addr;
-    let answer = tokio::task::spawn_blocking(move || {
+    let answer = blocking(move || {
         let mut stream = TcpStream::connect(addr).unwrap();
         stream.set_read_timeout(Some(TIMEOUT)).unwrap();
         stream
@@ -233,8 +242,7 @@ async fn panicking_handler_pushes_nothing<S: Store>(store: Arc<S>, queue: String
         let _ = stream.read_to_end(&mut answer);
         answer
     })
-    .await
-    .unwrap();
+    .await;
     assert!(
         !answer.starts_with(b"HTTP/1.1 200"),
         "the panic answered 200"
@@ -249,8 +257,8 @@ async fn panicking_handler_pushes_nothing<S: Store>(store: Arc<S>, queue: String
 }
 
 /// Under `Statuses::Success`, a 500 pushes nothing and a 200 pushes its job.
-async fn success_only_pushes_for_successes<S: Store>(store: Arc<S>, queue: String) {
-    let jobs = Jobs::new(store.storage(&queue).await, &TokioExecutor::new());
+async fn success_only_pushes_for_successes<R: Runtime, S: Store>(store: Arc<S>, queue: String) {
+    let jobs = jobs_on::<R, S>(store.storage(&queue).await);
     let (fail_jobs, ok_jobs) = (jobs.clone(), jobs.clone());
     let router = Router::new()
         .route(
@@ -267,7 +275,7 @@ async fn success_only_pushes_for_successes<S: Store>(store: Arc<S>, queue: Strin
                 "ok"
             }),
         );
-    let mut app = serve(router, Statuses::Success, ErrorLog::default()).await;
+    let mut app = serve::<R>(router, Statuses::Success, ErrorLog::default()).await;
     assert_eq!(app.post("/fail").await.status, 500);
     let report = app.next_report().await;
     assert_eq!(report.decision(), Decision::SkippedForStatus);
@@ -280,10 +288,10 @@ async fn success_only_pushes_for_successes<S: Store>(store: Arc<S>, queue: Strin
 
 /// A client that goes away while the handler works: `OnDisconnect::Run` (the default) still
 /// pushes the job, `OnDisconnect::Skip` pushes nothing and reports it discarded.
-async fn disconnect_setting_decides_the_push<S: Store>(store: Arc<S>, queue: String) {
-    let jobs = Jobs::new(store.storage(&queue).await, &TokioExecutor::new());
+async fn disconnect_setting_decides_the_push<R: Runtime, S: Store>(store: Arc<S>, queue: String) {
+    let jobs = jobs_on::<R, S>(store.storage(&queue).await);
     for (request, on_disconnect) in [(0, OnDisconnect::Run), (1, OnDisconnect::Skip)] {
-        let (waiting, mut handler_waiting) = mpsc::unbounded_channel::<()>();
+        let (waiting, handler_waiting) = oneshot::channel::<()>();
         let waiting = Arc::new(Mutex::new(Some(waiting)));
         let handler_jobs = jobs.clone();
         let router = Router::new().route(
@@ -296,17 +304,19 @@ async fn disconnect_setting_decides_the_push<S: Store>(store: Arc<S>, queue: Str
                 std::future::pending::<&'static str>().await
             }),
         );
-        let mut app = serve_with(router, Statuses::All, on_disconnect, ErrorLog::default()).await;
-        let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
-        tokio::io::AsyncWriteExt::write_all(
-            &mut stream,
-            b"POST /notify HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
-        )
-        .await
-        .unwrap();
-        tokio::time::timeout(TIMEOUT, handler_waiting.recv())
+        let mut app =
+            serve_with::<R>(router, Statuses::All, on_disconnect, ErrorLog::default()).await;
+        let addr = app.addr;
+        let stream = blocking(move || {
+            let mut stream = TcpStream::connect(addr).unwrap();
+            stream
+                .write_all(b"POST /notify HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+                .unwrap();
+            stream
+        })
+        .await;
+        within(&R::executor(), TIMEOUT, "the handler", handler_waiting)
             .await
-            .expect("the handler never ran")
             .expect("the handler's channel");
         drop(stream);
         let report = app.next_report().await;
@@ -329,8 +339,8 @@ async fn disconnect_setting_decides_the_push<S: Store>(store: Arc<S>, queue: Str
 
 /// A push the storage refuses is a failed task: labelled with the job's type, the storage's own
 /// error kept, the rest of the queue skipped under the default policy.
-async fn failed_push_is_reported<S: Store>(store: Arc<S>, queue: String) {
-    let jobs = Jobs::new(store.broken_storage(&queue).await, &TokioExecutor::new());
+async fn failed_push_is_reported<R: Runtime, S: Store>(store: Arc<S>, queue: String) {
+    let jobs = jobs_on::<R, S>(store.broken_storage(&queue).await);
     let handler_jobs = jobs.clone();
     let router = Router::new().route(
         "/notify",
@@ -341,7 +351,7 @@ async fn failed_push_is_reported<S: Store>(store: Arc<S>, queue: String) {
         }),
     );
     let errors = ErrorLog::default();
-    let mut app = serve(router, Statuses::All, errors.clone()).await;
+    let mut app = serve::<R>(router, Statuses::All, errors.clone()).await;
     assert_eq!(app.post("/notify").await.status, 200);
     let report = app.next_report().await;
     let outcomes: Vec<_> = report.run().tasks().iter().map(|t| &t.outcome).collect();
@@ -373,27 +383,60 @@ async fn failed_push_is_reported<S: Store>(store: Arc<S>, queue: String) {
     assert_eq!(jobs.stats().failed, 1);
 }
 
-/// Jobs waiting at the same moment are pushed in one commit: 64 pushes started together make one
-/// batch. A current-thread runtime makes "together" exact: the pusher cannot run until all 64
-/// have been handed over.
-async fn concurrent_pushes_share_a_commit<S: Store>(store: Arc<S>, queue: String) {
-    let storage = store.storage(&queue).await;
-    let stats = tokio::task::spawn_blocking(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let jobs = Jobs::new(storage, &TokioExecutor::new());
-            let pushes = (0..64).map(|seq| Box::pin(jobs.push(Note::new(6, seq))));
-            for pushed in join_all(pushes.collect()).await {
-                pushed.unwrap();
-            }
-            jobs.stats()
-        })
-    })
-    .await
-    .unwrap();
+/// `R`'s executor, except that the one future it spawns (the bridge's pusher) starts only once
+/// the test sends on `start`'s other end: the test decides when the pusher first looks for jobs.
+struct Held<E> {
+    inner: E,
+    start: Mutex<Option<oneshot::Receiver<()>>>,
+}
+
+impl<E: Executor> Executor for Held<E> {
+    fn spawn(&self, future: BoxFuture<()>) {
+        let start = self
+            .start
+            .lock()
+            .unwrap()
+            .take()
+            .expect("one spawn: the pusher");
+        self.inner.spawn(Box::pin(async move {
+            start.await.expect("the test released the pusher");
+            future.await;
+        }));
+    }
+
+    fn spawn_blocking(
+        &self,
+        job: background_tasks::BlockingJob,
+    ) -> BoxFuture<Result<(), background_tasks::BlockingError>> {
+        self.inner.spawn_blocking(job)
+    }
+
+    fn sleep(&self, duration: Duration) -> Option<BoxFuture<()>> {
+        self.inner.sleep(duration)
+    }
+}
+
+/// Jobs waiting at the same moment are pushed in one commit: 64 pushes handed over before the
+/// pusher first runs make one batch.
+async fn concurrent_pushes_share_a_commit<R: Runtime, S: Store>(store: Arc<S>, queue: String) {
+    let (release, start) = oneshot::channel();
+    let held = Held {
+        inner: R::executor(),
+        start: Mutex::new(Some(start)),
+    };
+    let jobs = S::jobs(store.storage(&queue).await, &held);
+    let mut pushes: Vec<_> = (0..64)
+        .map(|seq| Box::pin(jobs.push(Note::new(6, seq))))
+        .collect();
+    for push in &mut pushes {
+        // Its first poll hands the job over; then it waits for its commit.
+        assert!(futures_lite::future::poll_once(push).await.is_none());
+    }
+    release.send(()).unwrap();
+    for pushed in within(&R::executor(), TIMEOUT, "64 pushes", join_all(pushes)).await {
+        pushed.unwrap();
+    }
+    let stats = jobs.stats();
     assert_eq!(
         (stats.batches, stats.largest_batch, stats.pushed),
         (1, 64, 64)
@@ -404,11 +447,11 @@ async fn concurrent_pushes_share_a_commit<S: Store>(store: Arc<S>, queue: String
 
 /// Under concurrent HTTP load, every job is stored, each request's jobs in its own order, with
 /// fewer commits than jobs.
-async fn concurrent_requests_keep_their_order<S: Store>(store: Arc<S>, queue: String) {
+async fn concurrent_requests_keep_their_order<R: Runtime, S: Store>(store: Arc<S>, queue: String) {
     const CLIENTS: u32 = 32;
     const REQUESTS: u32 = 4;
     const JOBS: u32 = 3;
-    let jobs = Jobs::new(store.storage(&queue).await, &TokioExecutor::new());
+    let jobs = jobs_on::<R, S>(store.storage(&queue).await);
     let handler_jobs = jobs.clone();
     let router = Router::new().route(
         "/notify/{request}",
@@ -422,11 +465,11 @@ async fn concurrent_requests_keep_their_order<S: Store>(store: Arc<S>, queue: St
             },
         ),
     );
-    let mut app = serve(router, Statuses::All, ErrorLog::default()).await;
+    let mut app = serve::<R>(router, Statuses::All, ErrorLog::default()).await;
     let addr = app.addr;
     let clients: Vec<_> = (0..CLIENTS)
         .map(|client| {
-            tokio::task::spawn_blocking(move || {
+            blocking(move || {
                 let mut connection = Client::connect(addr);
                 for request in 0..REQUESTS {
                     let target = format!("/notify/{}", client * REQUESTS + request);
@@ -436,7 +479,7 @@ async fn concurrent_requests_keep_their_order<S: Store>(store: Arc<S>, queue: St
         })
         .collect();
     for client in clients {
-        client.await.unwrap();
+        client.await;
     }
     for _ in 0..CLIENTS * REQUESTS {
         let report = app.next_report().await;
@@ -466,9 +509,9 @@ async fn concurrent_requests_keep_their_order<S: Store>(store: Arc<S>, queue: St
 
 /// A graceful shutdown that starts while requests' pushes are still waiting returns only once
 /// they are committed: the storage holds every job the moment it returns.
-async fn shutdown_drains_pushes<S: Store>(store: Arc<S>, queue: String) {
+async fn shutdown_drains_pushes<R: Runtime, S: Store>(store: Arc<S>, queue: String) {
     const REQUESTS: u32 = 20;
-    let jobs = Jobs::new(store.storage(&queue).await, &TokioExecutor::new());
+    let jobs = jobs_on::<R, S>(store.storage(&queue).await);
     let gate = Gate::default();
     let (handler_jobs, handler_gate) = (jobs.clone(), gate.clone());
     let router = Router::new().route(
@@ -483,10 +526,10 @@ async fn shutdown_drains_pushes<S: Store>(store: Arc<S>, queue: String) {
             },
         ),
     );
-    let app = serve(router, Statuses::All, ErrorLog::default()).await;
+    let app = serve::<R>(router, Statuses::All, ErrorLog::default()).await;
     drop(jobs); // only the queued tasks hold the pusher now
     let addr = app.addr;
-    tokio::task::spawn_blocking(move || {
+    blocking(move || {
         let mut client = Client::connect(addr);
         for request in 0..REQUESTS {
             assert_eq!(
@@ -495,14 +538,18 @@ async fn shutdown_drains_pushes<S: Store>(store: Arc<S>, queue: String) {
             );
         }
     })
-    .await
-    .unwrap();
+    .await;
     assert!(store.stored(&queue).await.is_empty());
     let runner = app.runner.clone();
-    let shutdown = tokio::spawn(async move { runner.shutdown(Duration::from_secs(30)).await });
-    while !app.runner.is_shutting_down() {
-        tokio::task::yield_now().await;
-    }
+    let shutdown = spawn(&R::executor(), async move {
+        runner.shutdown(Duration::from_secs(30)).await
+    });
+    within(&R::executor(), TIMEOUT, "the shutdown's start", async {
+        while !app.runner.is_shutting_down() {
+            futures_lite::future::yield_now().await;
+        }
+    })
+    .await;
     gate.open();
     let report = shutdown.await.unwrap();
     assert!(report.is_complete(), "{report:?}");
@@ -514,9 +561,82 @@ async fn shutdown_drains_pushes<S: Store>(store: Arc<S>, queue: String) {
     assert_eq!(store.stored(&queue).await.len() as u32, REQUESTS);
 }
 
+/// Confirmed before the response: a handler that awaits `Jobs::push` answers 200 only once its
+/// job is committed (the storage holds it when the client has the response), and 503 when the
+/// storage refuses it. The pusher is held until the handler has started its push and another
+/// request has been answered, so a 200 that did not wait for the commit would reach the client
+/// before the pusher was released.
+async fn confirmed_push_answers_after_the_commit<R: Runtime, S: Store>(
+    store: Arc<S>,
+    queue: String,
+) {
+    let (release, start) = oneshot::channel();
+    let held = Held {
+        inner: R::executor(),
+        start: Mutex::new(Some(start)),
+    };
+    let jobs = S::jobs(store.storage(&queue).await, &held);
+    let refused = jobs_on::<R, S>(store.broken_storage(&queue).await);
+    let (pushing, handler_pushing) = oneshot::channel::<()>();
+    let pushing = Arc::new(Mutex::new(Some(pushing)));
+    let (handler_jobs, handler_refused) = (jobs.clone(), refused.clone());
+    // What a handler that must not answer before the job is stored does: await the push.
+    async fn confirmed(jobs: &Jobs<Note>, job: Note) -> (StatusCode, &'static str) {
+        match jobs.push(job).await {
+            Ok(()) => (StatusCode::OK, "stored"),
+            Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "not stored, try again"),
+        }
+    }
+    let router = Router::new()
+        .route(
+            "/confirmed",
+            post(move || async move {
+                if let Some(pushing) = pushing.lock().unwrap().take() {
+                    let _ = pushing.send(());
+                }
+                confirmed(&handler_jobs, Note::new(10, 0)).await
+            }),
+        )
+        .route(
+            "/refused",
+            post(move || async move { confirmed(&handler_refused, Note::new(10, 1)).await }),
+        )
+        .route("/ping", post(|| async { "pong" }));
+    let app = serve::<R>(router, Statuses::All, ErrorLog::default()).await;
+    let released = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (addr, released_at_reply) = (app.addr, released.clone());
+    let reply = blocking(move || {
+        let reply = Client::connect(addr).request("POST", "/confirmed");
+        (
+            reply,
+            released_at_reply.load(std::sync::atomic::Ordering::SeqCst),
+        )
+    });
+    within(&R::executor(), TIMEOUT, "the handler", handler_pushing)
+        .await
+        .expect("the handler's channel");
+    // A whole request answered while the pusher is held: time for an early 200 to arrive.
+    assert_eq!(app.post("/ping").await.status, 200);
+    released.store(true, std::sync::atomic::Ordering::SeqCst);
+    release.send(()).unwrap();
+    let (reply, released_at_reply) = reply.await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert!(released_at_reply, "answered before the pusher could commit");
+    assert_eq!(
+        store.stored(&queue).await,
+        [Note::new(10, 0)],
+        "answered before the commit"
+    );
+    let reply = app.post("/refused").await;
+    assert_eq!(reply.status, 503, "{reply:?}");
+    assert_eq!(reply.body, "not stored, try again");
+    assert_eq!(store.stored(&queue).await, [Note::new(10, 0)]);
+    assert_eq!((refused.stats().failed, jobs.stats().pushed), (1, 1));
+}
+
 /// A job the codec refuses fails alone; the jobs committed beside it are stored.
-async fn unencodable_job_fails_alone<S: Store>(store: Arc<S>, queue: String) {
-    let jobs = Jobs::new(store.storage(&queue).await, &TokioExecutor::new());
+async fn unencodable_job_fails_alone<R: Runtime, S: Store>(store: Arc<S>, queue: String) {
+    let jobs = jobs_on::<R, S>(store.storage(&queue).await);
     let mut poisoned = Note::new(8, 1);
     poisoned.poisoned = true;
     let pushes = vec![
@@ -537,52 +657,70 @@ async fn unencodable_job_fails_alone<S: Store>(store: Arc<S>, queue: String) {
     );
 }
 
-fn checks<S: Store>() -> Vec<(&'static str, Check<S>)> {
+fn checks<R: Runtime, S: Store>() -> Vec<(&'static str, Check<S>)> {
     vec![
         ("pushed_after_response", |s, q| {
-            Box::pin(pushed_after_response(s, q))
+            Box::pin(pushed_after_response::<R, S>(s, q))
         }),
         ("fifo_with_other_tasks", |s, q| {
-            Box::pin(fifo_with_other_tasks(s, q))
+            Box::pin(fifo_with_other_tasks::<R, S>(s, q))
         }),
         ("panicking_handler_pushes_nothing", |s, q| {
-            Box::pin(panicking_handler_pushes_nothing(s, q))
+            Box::pin(panicking_handler_pushes_nothing::<R, S>(s, q))
         }),
         ("success_only_pushes_for_successes", |s, q| {
-            Box::pin(success_only_pushes_for_successes(s, q))
+            Box::pin(success_only_pushes_for_successes::<R, S>(s, q))
         }),
         ("disconnect_setting_decides_the_push", |s, q| {
-            Box::pin(disconnect_setting_decides_the_push(s, q))
+            Box::pin(disconnect_setting_decides_the_push::<R, S>(s, q))
         }),
         ("failed_push_is_reported", |s, q| {
-            Box::pin(failed_push_is_reported(s, q))
+            Box::pin(failed_push_is_reported::<R, S>(s, q))
         }),
         ("concurrent_pushes_share_a_commit", |s, q| {
-            Box::pin(concurrent_pushes_share_a_commit(s, q))
+            Box::pin(concurrent_pushes_share_a_commit::<R, S>(s, q))
         }),
         ("concurrent_requests_keep_their_order", |s, q| {
-            Box::pin(concurrent_requests_keep_their_order(s, q))
+            Box::pin(concurrent_requests_keep_their_order::<R, S>(s, q))
         }),
         ("shutdown_drains_pushes", |s, q| {
-            Box::pin(shutdown_drains_pushes(s, q))
+            Box::pin(shutdown_drains_pushes::<R, S>(s, q))
+        }),
+        ("confirmed_push_answers_after_the_commit", |s, q| {
+            Box::pin(confirmed_push_answers_after_the_commit::<R, S>(s, q))
         }),
         ("unencodable_job_fails_alone", |s, q| {
-            Box::pin(unencodable_job_fails_alone(s, q))
+            Box::pin(unencodable_job_fails_alone::<R, S>(s, q))
         }),
     ]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn c22_bridge_on_sqlite() {
-    run_checks::<Sqlite>("sqlite", &checks()).await;
+/// One `#[test]` per runtime and storage, each running every check on a server of its own, so
+/// that a failure names both.
+macro_rules! bridge_tests {
+    ($($name:ident: $runtime:ty, $store:ty;)*) => {$(
+        #[test]
+        fn $name() {
+            <$runtime as Runtime>::block_on(run_checks::<$runtime, $store>(&checks::<$runtime, $store>()));
+        }
+    )*};
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn c22_bridge_on_postgres() {
-    run_checks::<Pg>("postgres", &checks()).await;
+bridge_tests! {
+    c22_bridge_on_sqlite_tokio: Tokio, Sqlite;
+    c22_bridge_on_sqlite_smol: Smol, Sqlite;
+    c22_bridge_on_sqlite_async_std: AsyncStd, Sqlite;
+    c22_bridge_on_postgres_tokio: Tokio, Pg;
+    c22_bridge_on_postgres_smol: Smol, Pg;
+    c22_bridge_on_postgres_async_std: AsyncStd, Pg;
+    c22_bridge_on_redis_tokio: Tokio, Rd;
+    c22_bridge_on_redis_smol: Smol, Rd;
+    c22_bridge_on_redis_async_std: AsyncStd, Rd;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn c22_bridge_on_redis() {
-    run_checks::<Rd>("redis", &checks()).await;
+#[cfg(feature = "sqlite")]
+bridge_tests! {
+    c22_bridge_on_sqlite_rows_tokio: Tokio, common::SqliteRows;
+    c22_bridge_on_sqlite_rows_smol: Smol, common::SqliteRows;
+    c22_bridge_on_sqlite_rows_async_std: AsyncStd, common::SqliteRows;
 }

@@ -84,7 +84,22 @@ impl Setup<'_> {
 
     /// [`web`](Self::web), its command adjusted by `tune` first (an environment variable, say).
     pub fn web_with(&self, name: &str, tune: impl FnOnce(&mut Command)) -> (Process, SocketAddr) {
-        let mut command = self.command(env!("CARGO_BIN_EXE_durable_web"));
+        self.web_from(env!("CARGO_BIN_EXE_durable_web"), name, tune)
+    }
+
+    /// `durable_web_smol`: the web server on smol.
+    pub fn web_smol(&self, name: &str) -> (Process, SocketAddr) {
+        self.web_from(env!("CARGO_BIN_EXE_durable_web_smol"), name, |_| {})
+    }
+
+    /// The web server binary `bin`, started as [`web_with`](Self::web_with) starts `durable_web`.
+    pub fn web_from(
+        &self,
+        bin: &str,
+        name: &str,
+        tune: impl FnOnce(&mut Command),
+    ) -> (Process, SocketAddr) {
+        let mut command = self.command(bin);
         tune(&mut command);
         let mut child = command.spawn().unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());

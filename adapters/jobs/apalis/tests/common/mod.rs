@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod runtime;
+
 use std::error::Error;
 use std::future::Future;
 use std::pin::Pin;
@@ -11,6 +13,8 @@ use std::sync::Arc;
 use apalis_core::backend::finalize::Durable;
 use apalis_core::backend::{Backend, TaskSink, WireFormatBackend};
 use apalis_sqlite::JsonCodec;
+use background_tasks::Executor;
+use background_tasks_apalis::Jobs;
 use background_tasks_apalis_test_servers::{Postgres, Redis, TempDir};
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -51,6 +55,8 @@ pub trait Store: Send + Sync + Sized + 'static {
         + Send
         + Sync
         + 'static;
+    /// The storage's name, in test output and queue names.
+    const NAME: &'static str;
     /// Whether the storage tells the order in which jobs were committed.
     const ORDERED: bool;
 
@@ -61,6 +67,12 @@ pub trait Store: Send + Sync + Sized + 'static {
     fn broken_storage(&self, queue: &str) -> impl Future<Output = Self::Storage> + Send;
     /// The jobs stored on `queue`, in commit order when [`ORDERED`](Self::ORDERED).
     fn stored(&self, queue: &str) -> impl Future<Output = Vec<Note>> + Send;
+
+    /// The bridge's handle to `storage`, its pusher on `executor`: `Jobs::new` unless the store
+    /// says otherwise.
+    fn jobs<E: Executor + ?Sized>(storage: Self::Storage, executor: &E) -> Jobs<Note> {
+        Jobs::new(storage, executor)
+    }
 }
 
 fn decode(bytes: &[u8]) -> Note {
@@ -76,6 +88,7 @@ pub struct Sqlite {
 impl Store for Sqlite {
     type Error = apalis_sqlite::Error;
     type Storage = apalis_sqlite::SqliteStorage<Note>;
+    const NAME: &'static str = "sqlite";
     const ORDERED: bool = true;
 
     async fn start() -> Option<Self> {
@@ -109,6 +122,39 @@ impl Store for Sqlite {
     }
 }
 
+/// SQLite as [`Sqlite`], the bridge committing each batch as one multi-row insert
+/// (`Jobs::sqlite`, feature `sqlite`) instead of apalis's `push_bulk`.
+#[cfg(feature = "sqlite")]
+pub struct SqliteRows(Sqlite);
+
+#[cfg(feature = "sqlite")]
+impl Store for SqliteRows {
+    type Error = apalis_sqlite::Error;
+    type Storage = apalis_sqlite::SqliteStorage<Note>;
+    const NAME: &'static str = "sqlite-rows";
+    const ORDERED: bool = true;
+
+    async fn start() -> Option<Self> {
+        Sqlite::start().await.map(Self)
+    }
+
+    async fn storage(&self, queue: &str) -> Self::Storage {
+        self.0.storage(queue).await
+    }
+
+    async fn broken_storage(&self, queue: &str) -> Self::Storage {
+        self.0.broken_storage(queue).await
+    }
+
+    async fn stored(&self, queue: &str) -> Vec<Note> {
+        self.0.stored(queue).await
+    }
+
+    fn jobs<E: Executor + ?Sized>(storage: Self::Storage, executor: &E) -> Jobs<Note> {
+        Jobs::sqlite(storage, executor)
+    }
+}
+
 /// PostgreSQL started from the installed binaries.
 pub struct Pg {
     pool: sqlx::PgPool,
@@ -118,6 +164,7 @@ pub struct Pg {
 impl Store for Pg {
     type Error = apalis_postgres::Error;
     type Storage = apalis_postgres::PostgresStorage<Note>;
+    const NAME: &'static str = "postgres";
     const ORDERED: bool = true;
 
     async fn start() -> Option<Self> {
@@ -167,6 +214,7 @@ pub struct Rd {
 impl Store for Rd {
     type Error = apalis_redis::Error;
     type Storage = apalis_redis::RedisStorage<Note>;
+    const NAME: &'static str = "redis";
     const ORDERED: bool = false;
 
     async fn start() -> Option<Self> {
@@ -215,9 +263,9 @@ impl Store for Rd {
 /// A check: an async function of the store and its own queue name.
 pub type Check<S> = fn(Arc<S>, String) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// Runs every check against one server, each on its own queue and in its own task so that a
-/// failing check is named and does not hide the others, then fails if any failed.
-pub async fn run_checks<S: Store>(store_name: &str, checks: &[(&str, Check<S>)]) {
+/// Runs every check against one server, on the runtime `R`, each on its own queue and in its own
+/// task so that a failing check is named and does not hide the others, then fails if any failed.
+pub async fn run_checks<R: runtime::Runtime, S: Store>(checks: &[(&str, Check<S>)]) {
     let Some(store) = S::start().await else {
         return;
     };
@@ -226,15 +274,20 @@ pub async fn run_checks<S: Store>(store_name: &str, checks: &[(&str, Check<S>)])
     for (name, check) in checks {
         let store = store.clone();
         let check = *check;
-        let queue = format!("{store_name}-{name}");
-        let outcome = tokio::spawn(check(store, queue)).await;
-        match outcome {
-            Ok(()) => eprintln!("{store_name}: {name}: ok"),
-            Err(error) => {
-                eprintln!("{store_name}: {name}: FAILED: {error}");
+        let label = format!("{}/{}", R::NAME, S::NAME);
+        let queue = format!("{label}-{name}");
+        match runtime::spawn(&R::executor(), check(store, queue)).await {
+            Ok(()) => eprintln!("{label}: {name}: ok"),
+            Err(panic) => {
+                eprintln!("{label}: {name}: FAILED: {panic}");
                 failed.push(*name);
             }
         }
     }
-    assert!(failed.is_empty(), "{store_name}: failed checks: {failed:?}");
+    assert!(
+        failed.is_empty(),
+        "{}/{}: failed checks: {failed:?}",
+        R::NAME,
+        S::NAME
+    );
 }
