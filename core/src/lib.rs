@@ -68,7 +68,8 @@
 //!   [`try_add`](BackgroundTasks::try_add)), never dropped in silence.
 //! - Sync tasks run on the executor's blocking pool, never on an async worker; consecutive sync
 //!   tasks share one trip there, and so may queues spawned by one [`Runner`] that start with
-//!   sync work (one waits for another's pool thread at most about a millisecond).
+//!   sync work (one waits for another's pool thread until the runner's watchdog, 1 ms of the
+//!   executor's timer, gives it one of its own; a few milliseconds at p99, see BENCHMARKS.md).
 //! - Errors and panics are caught here, not left to the runtime, and reported with the task's
 //!   label to an error hook (a `tracing` error event by default). They never escape the run.
 //! - The run returns a [`RunReport`] with an [`Outcome`] per task.

@@ -310,8 +310,9 @@ impl<E: Executor + Clone> Runner<E> {
     ///
     /// A queue whose first task is sync starts on the blocking pool. It may wait there for a pool
     /// job already running another queue's start (one wake for several queues, which is what
-    /// makes sync tasks cheap under load), but for no longer than about a millisecond: then it gets
-    /// a pool job of its own, so a sync task that blocks holds up no other queue. With an executor
+    /// makes sync tasks cheap under load), until a watchdog on the executor's timer (1 ms) gives it
+    /// a pool job of its own, and once the watchdog found the busy jobs stuck, new queues get one
+    /// at once: a sync task that blocks holds up another queue for milliseconds, not its length. With an executor
     /// that has no timer ([`Executor::sleep`] returns `None`), it waits only for a pool job not yet
     /// busy.
     pub fn spawn<F>(&self, tasks: BackgroundTasks, on_done: F)
