@@ -123,3 +123,17 @@ pub fn discard<E: Executor>(runner: &Runner<E>, tasks: BackgroundTasks) -> RunRe
 pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     crate::panic::panic_message(payload)
 }
+
+/// Whether `runner` reports failures on stderr: it has no error hook of its own
+/// ([`Runner::on_error`]) and no `tracing` subscriber is installed. Only then does the request a
+/// queue belongs to need a name ([`name_request`]), for the line to say which request it was.
+pub fn failures_go_to_stderr<E: Executor>(runner: &Runner<E>) -> bool {
+    !runner.has_error_hook() && crate::settle::no_subscriber()
+}
+
+/// Names the request `tasks` belongs to (`POST /send-notification/ada`) in the default error
+/// hook's stderr line. It allocates: call it only when [`failures_go_to_stderr`] says the line is
+/// where failures go.
+pub fn name_request(tasks: &BackgroundTasks, request: impl std::fmt::Display) {
+    tasks.state().name_request(request.to_string().into());
+}

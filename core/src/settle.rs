@@ -37,6 +37,7 @@ pub(crate) enum Cause {
 /// tasks are not errors of their own. Runs outside the queue's lock: the hook is the user's code.
 pub(crate) fn settle(
     hook: Option<&ErrorHook>,
+    request: Option<&str>,
     label: Cow<'static, str>,
     kind: TaskKind,
     cause: Cause,
@@ -64,7 +65,7 @@ pub(crate) fn settle(
         ),
     };
     if let Some(error) = error {
-        report_error(hook, &label, &error);
+        report_error(hook, request, &label, &error);
     }
     TaskReport {
         label,
@@ -75,16 +76,23 @@ pub(crate) fn settle(
 }
 
 /// [`settle`] for a task that never ran (skipped, discarded, abandoned), dropping it.
-pub(crate) fn settle_unrun(hook: Option<&ErrorHook>, task: Task, cause: Cause) -> TaskReport {
+pub(crate) fn settle_unrun(
+    hook: Option<&ErrorHook>,
+    request: Option<&str>,
+    task: Task,
+    cause: Cause,
+) -> TaskReport {
     let kind = task.kind();
-    settle(hook, task.label, kind, cause, Duration::ZERO)
+    settle(hook, request, task.label, kind, cause, Duration::ZERO)
 }
 
-fn report_error(hook: Option<&ErrorHook>, label: &str, error: &TaskError) {
+/// `request` names the request that queued the task, when it was named for the stderr line
+/// (`integration::name_request`).
+fn report_error(hook: Option<&ErrorHook>, request: Option<&str>, label: &str, error: &TaskError) {
     let Some(hook) = hook else {
         if no_subscriber() {
             // With no subscriber a `tracing` event goes nowhere, and a failure must not vanish.
-            eprintln!("{}", stderr_line(label, error));
+            eprintln!("{}", stderr_line(label, request, error));
         } else {
             tracing::error!(task = label, %error, "background task did not succeed");
         }
@@ -102,16 +110,19 @@ fn report_error(hook: Option<&ErrorHook>, label: &str, error: &TaskError) {
 }
 
 /// Whether no `tracing` subscriber is installed, globally or for this thread.
-fn no_subscriber() -> bool {
+pub(crate) fn no_subscriber() -> bool {
     tracing::dispatcher::get_default(|dispatch| dispatch.is::<tracing::subscriber::NoSubscriber>())
 }
 
 /// The default hook's line when nothing else would show the failure: the error and its causes.
-fn stderr_line(label: &str, error: &TaskError) -> String {
+fn stderr_line(label: &str, request: Option<&str>, error: &TaskError) -> String {
     use std::error::Error;
     use std::fmt::Write;
 
-    let mut line = format!("background task {label}: {error}");
+    let mut line = match request {
+        Some(request) => format!("background task {label} ({request}): {error}"),
+        None => format!("background task {label}: {error}"),
+    };
     // `TaskError`'s own Display shows the task's error; what caused that follows.
     let mut cause = error.source().and_then(Error::source);
     while let Some(error) = cause {
@@ -152,6 +163,7 @@ mod tests {
         .map(|cause| {
             settle(
                 Some(&hook),
+                None,
                 "t".into(),
                 TaskKind::Sync,
                 cause,
@@ -189,6 +201,7 @@ mod tests {
         let cause = Cause::Panicked("boom".into());
         let report = settle(
             Some(&hook),
+            None,
             "t".into(),
             TaskKind::Async,
             cause,

@@ -259,7 +259,7 @@ impl BackgroundTasks {
         // Settled outside the lock: dropping a task runs its captures' destructors.
         let reports: Vec<_> = drained
             .into_iter()
-            .map(|task| settle_unrun(None, task, Cause::Discarded))
+            .map(|task| settle_unrun(None, None, task, Cause::Discarded))
             .collect();
         let mut state = self.state();
         for report in reports {

@@ -42,6 +42,8 @@ pub(crate) struct State {
     ledger: Option<Arc<Ledger>>,
     // Its record in the runner's observer, if the runner has one (feature `status`).
     watch: Watch,
+    // The request that queued it, named only for the default error hook's stderr line.
+    request: Option<Arc<str>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,7 +124,18 @@ impl State {
             after_current: Vec::new(),
             watch: Watch::new(ledger.as_ref(), owner),
             ledger,
+            request: None,
         }
+    }
+
+    /// Names the request that queued this queue, for the default error hook's stderr line.
+    pub(crate) fn name_request(&mut self, request: Arc<str>) {
+        self.request = Some(request);
+    }
+
+    /// The request that queued this queue, if it was named.
+    pub(crate) fn request(&self) -> Option<Arc<str>> {
+        self.request.clone()
     }
 
     /// Queues `task`, unless the queue can no longer run it.
@@ -378,8 +391,10 @@ impl Drop for State {
         // its tasks vanish. (The HTTP layer always runs or discards; this catches hand-made queues.)
         if self.phase == Phase::Open && !self.waiting.is_empty() {
             let reason = "its queue was dropped without being run";
+            let request = self.request.clone();
             for task in self.close(Closed::Abandoned) {
-                let report = settle_unrun(None, task, Cause::Abandoned(reason.to_owned()));
+                let cause = Cause::Abandoned(reason.to_owned());
+                let report = settle_unrun(None, request.as_deref(), task, cause);
                 self.record(report);
             }
         }

@@ -126,7 +126,10 @@ impl Drop for RunGuard<'_> {
                     let reason = "the run was cancelled while this task was running";
                     let cause = Cause::Abandoned(reason.to_owned());
                     let kind = TaskKind::Async;
-                    let report = settle(self.config.hook(), label, kind, cause, Duration::ZERO);
+                    let request = self.tasks.state().request();
+                    let hook = self.config.hook();
+                    let report =
+                        settle(hook, request.as_deref(), label, kind, cause, Duration::ZERO);
                     self.tasks.state().record(report);
                 }
                 abandon(
@@ -151,12 +154,12 @@ pub(super) async fn resume<E: Executor + ?Sized>(
     // lock per task instead of two.
     let mut settled: Option<TaskReport> = None;
     loop {
-        let next = {
+        let (next, request) = {
             let mut state = tasks.state();
             if let Some(report) = settled.take() {
                 state.record(report);
             }
-            state.next(config.policy)
+            (state.next(config.policy), state.request())
         };
         match next {
             Next::Async(Task { label, work }) => {
@@ -177,7 +180,8 @@ pub(super) async fn resume<E: Executor + ?Sized>(
                     let cause = work.await;
                     let label = in_flight.take().expect("set before the await");
                     let took = started.elapsed();
-                    settle(config.hook(), label, TaskKind::Async, cause, took)
+                    let request = request.as_deref();
+                    settle(config.hook(), request, label, TaskKind::Async, cause, took)
                 };
                 // A span no subscriber wants costs an enter and exit per poll all the same.
                 settled = Some(if span.is_disabled() {
@@ -220,7 +224,7 @@ pub(super) fn report_drained(
         Drained::Skipping(skipped) => {
             let reports: Vec<TaskReport> = skipped
                 .into_iter()
-                .map(|task| settle_unrun(config.hook(), task, Cause::Skipped))
+                .map(|task| settle_unrun(config.hook(), None, task, Cause::Skipped))
                 .collect();
             let mut state = tasks.state();
             for report in reports {
@@ -288,13 +292,13 @@ fn returned(result: Result<Result<(), BoxError>, String>) -> Cause {
 pub(super) fn run_sync_tasks(tasks: &BackgroundTasks, config: &Config) {
     let mut settled: Option<TaskReport> = None;
     loop {
-        let task = {
+        let (task, request) = {
             let mut state = tasks.state();
             if let Some(report) = settled.take() {
                 state.record(report);
             }
             match state.next_sync(config.policy) {
-                Some(task) => task,
+                Some(task) => (task, state.request()),
                 None => return,
             }
         };
@@ -316,7 +320,15 @@ pub(super) fn run_sync_tasks(tasks: &BackgroundTasks, config: &Config) {
                 ));
             }
         }
-        settled = Some(settle(config.hook(), label, TaskKind::Sync, cause, took));
+        let request = request.as_deref();
+        settled = Some(settle(
+            config.hook(),
+            request,
+            label,
+            TaskKind::Sync,
+            cause,
+            took,
+        ));
     }
 }
 
@@ -361,9 +373,13 @@ fn settle_abandoned(
     if left.is_empty() {
         return;
     }
+    let request = tasks.state().request();
     let reports: Vec<TaskReport> = left
         .into_iter()
-        .map(|task| settle_unrun(config.hook(), task, Cause::Abandoned(reason.to_owned())))
+        .map(|task| {
+            let cause = Cause::Abandoned(reason.to_owned());
+            settle_unrun(config.hook(), request.as_deref(), task, cause)
+        })
         .collect();
     let mut state = tasks.state();
     for report in reports {

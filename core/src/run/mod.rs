@@ -137,7 +137,8 @@ impl<E: Executor> Runner<E> {
     ///
     /// The default hook emits a `tracing` error event (fields `task` and `error`) when a
     /// subscriber is installed, and otherwise writes one line to stderr,
-    /// `background task {label}: {error}: {its causes}`, so that no failure goes unseen.
+    /// `background task {label} ({request}): {error}: {its causes}` (the request when an HTTP
+    /// integration queued the task), so that no failure goes unseen.
     #[must_use = "on_error returns the configured runner"]
     pub fn on_error<F>(mut self, hook: F) -> Self
     where
@@ -251,6 +252,11 @@ impl<E: Executor> Runner<E> {
     /// task is, under one lock.
     fn adopt(&self, tasks: &BackgroundTasks) -> Lead {
         tasks.state().adopt(self.config.ledger())
+    }
+
+    /// Whether [`on_error`](Self::on_error) replaced the default error hook.
+    pub(crate) fn has_error_hook(&self) -> bool {
+        self.config.on_error.is_some()
     }
 
     /// A signal for async tasks that want to stop cooperatively when a

@@ -293,7 +293,7 @@ impl Observer {
         let task = owner.lock().cancel(id.index)?;
         // Settled outside the queue's lock, as every unrun task is: dropping it runs its
         // captures' destructors.
-        let report = settle_unrun(None, task, Cause::Discarded);
+        let report = settle_unrun(None, None, task, Cause::Discarded);
         owner
             .lock()
             .record_cancelled(id.index, report, self.redacted(reason));

@@ -100,6 +100,10 @@ impl<E: Executor + Clone> Dispatch for Dispatcher<E> {
             url.path = report.path(),
         );
         span.follows_from(request);
+        // Without a subscriber the span says nothing: the stderr line names the request itself.
+        if integration::failures_go_to_stderr(&self.runner) {
+            integration::name_request(&tasks, format_args!("{} {}", report.method, report.path()));
+        }
         // The run carries the report's parts but not its empty `run` field, and of the settings
         // only the hook: the spawned future's size is paid on every spawn.
         let RequestReport {
