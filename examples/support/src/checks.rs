@@ -346,3 +346,37 @@ pub fn sigterm_drains_the_tasks_as_ctrl_c_does(binary: &str) {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Where the status-page checks mount the page: not the default, to prove the prefix is honoured.
+pub const STATUS_PREFIX: &str = "/ops/jobs/";
+
+/// Every example: the status page as its `run` mounts it, under [`STATUS_PREFIX`] (the server's
+/// `EXAMPLE_STATUS_PREFIX`), read-only for this loopback client, showing the first example's
+/// request with its outcome; nothing answers at the default prefix.
+pub fn status_page_is_mounted_under_the_prefix_and_shows_the_requests(server: &TestServer) {
+    let mut client = server.client();
+    client.post_ok("/send-notification/ada@example.com", NOTIFICATION_SENT);
+    assert!(server.next_report().run().is_success());
+
+    let page = client.request("GET", STATUS_PREFIX);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("app.js"));
+    let snapshot = client.request("GET", &format!("{STATUS_PREFIX}api/snapshot"));
+    assert_eq!(snapshot.status, 200);
+    for expected in [
+        r#""access":"read_only""#,
+        r#""path":"/send-notification/ada@example.com""#,
+        r#""state":"succeeded""#,
+    ] {
+        assert!(
+            snapshot.body.contains(expected),
+            "{expected} in {}",
+            snapshot.body
+        );
+    }
+    assert_eq!(
+        client.request("GET", "/_tasks/").status,
+        404,
+        "only under the prefix"
+    );
+}
