@@ -13,7 +13,7 @@ use bytes::Bytes;
 
 use crate::access::Access;
 use crate::json;
-use crate::page::{Inner, MAX_QUEUES_PER_UPDATE};
+use crate::state::{Inner, MAX_QUEUES_PER_UPDATE};
 
 /// A stream with nothing to say for this long sends a comment, so that a dead connection is
 /// noticed and a proxy does not close a quiet one.

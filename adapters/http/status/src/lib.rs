@@ -60,11 +60,11 @@ mod events;
 mod json;
 mod mount;
 mod page;
+mod state;
 mod tower;
 
 pub use access::{Access, Caller, PeerAddr};
 pub use mount::{Mounted, MountedBody, MountedFuture};
-pub use page::{
-    CONTENT_SECURITY_POLICY, DEFAULT_PACE, MAX_QUEUES_PER_UPDATE, StatusPage, StatusPageError,
-};
+pub use page::{CONTENT_SECURITY_POLICY, DEFAULT_PACE, StatusPage, StatusPageError};
+pub use state::MAX_QUEUES_PER_UPDATE;
 pub use tower::{StatusBody, StatusService};

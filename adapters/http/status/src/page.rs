@@ -4,19 +4,17 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-
-use event_listener::Event;
 
 use background_tasks::status::{Observer, TaskId};
 use background_tasks::{Executor, Runner};
 use bytes::Bytes;
 use serde_json::json;
 
-use crate::access::{Access, AccessHook, Caller};
+use crate::access::{Access, Caller};
 use crate::events::Events;
 use crate::json;
+use crate::state::Inner;
 
 /// The page's files, embedded: no build step, no CDN.
 const INDEX: &str = include_str!("assets/index.html");
@@ -30,10 +28,6 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; frame-ancestors '
 
 /// How often the live stream sends at most one update: changes in between are merged.
 pub const DEFAULT_PACE: Duration = Duration::from_millis(100);
-
-/// The most queues one update carries; the least recently changed others are left out, and the
-/// update says how many.
-pub const MAX_QUEUES_PER_UPDATE: usize = 200;
 
 /// A runner's status page, to serve with [`StatusService`](crate::StatusService) (tower, axum,
 /// `server::serve`), under any prefix.
@@ -66,41 +60,6 @@ pub const MAX_QUEUES_PER_UPDATE: usize = 200;
 #[derive(Clone)]
 pub struct StatusPage {
     pub(crate) inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) observer: Observer,
-    pub(crate) timer: Arc<dyn Executor>,
-    pub(crate) access: AccessHook,
-    pub(crate) pace: Duration,
-    pub(crate) streams: Arc<Streams>,
-}
-
-/// Whether the live streams are to end, shared by a page and the pages configured from it.
-#[derive(Default)]
-pub(crate) struct Streams {
-    ended: AtomicBool,
-    ending: Event,
-}
-
-impl Streams {
-    pub(crate) fn is_ended(&self) -> bool {
-        self.ended.load(Ordering::Acquire)
-    }
-
-    /// Resolves once the streams are to end.
-    pub(crate) async fn ended(&self) {
-        loop {
-            if self.is_ended() {
-                return;
-            }
-            let listener = self.ending.listen();
-            if self.is_ended() {
-                return;
-            }
-            listener.await;
-        }
-    }
 }
 
 /// Why a [`StatusPage`] could not be made.
@@ -164,9 +123,7 @@ impl StatusPage {
     /// the server starts its graceful shutdown, which otherwise waits for the streams, which never
     /// end by themselves. Pages reopened later get their snapshot and nothing after.
     pub fn end_streams(&self) {
-        let streams = &self.inner.streams;
-        streams.ended.store(true, Ordering::Release);
-        streams.ending.notify(usize::MAX);
+        self.inner.streams.end();
     }
 
     /// The observer it shows.
