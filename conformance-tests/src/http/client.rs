@@ -41,6 +41,18 @@ impl Client {
         Self::from_stream(TcpStream::connect(addr).expect("connecting to the server"))
     }
 
+    /// This end's address: what the server sees as its peer.
+    ///
+    /// # Panics
+    ///
+    /// If the socket has no address (it is closed).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.reader
+            .get_ref()
+            .local_addr()
+            .expect("reading the client's own address")
+    }
+
     /// Connects to `addr` with a small receive buffer (so a small TCP window): when this client
     /// stops reading, the server can send only a few dozen KiB more before its writes block.
     ///

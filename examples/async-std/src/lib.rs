@@ -68,7 +68,7 @@ use background_tasks::{BoxError, Runner};
 use background_tasks_async_std::AsyncStdExecutor;
 pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
 use background_tasks_server as server;
-use background_tasks_status::{Access, Mounted, StatusPage};
+use background_tasks_status::{Mounted, StatusPage};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use tower::Service;
@@ -132,9 +132,8 @@ where
 /// Mounts `runner`'s status page at `settings.status_prefix` in front of `service`, giving the
 /// runner an observer if it has none yet (the layer that made `runner` shares it).
 ///
-/// `server::serve` tells a service nothing of its peer, so the page cannot apply its default
-/// rule (loopback peers read); instead, a server bound to a loopback address (the examples'
-/// default), whose peers can only be local, lets everyone read, and any other is denied.
+/// Access is the page's default: read-only for loopback peers (`serve` hands the page each
+/// connection's peer address), `403` for everyone else.
 pub fn with_status_page<S>(
     settings: &Settings,
     service: S,
@@ -144,13 +143,7 @@ pub fn with_status_page<S>(
         Some(_) => runner,
         None => runner.observe(Observer::default()),
     };
-    let local_only = settings.addr.ip().is_loopback();
-    let page = StatusPage::new(&runner)
-        .expect("the runner was given an observer just above")
-        .access(move |_| match local_only {
-            true => Access::ReadOnly,
-            false => Access::Deny,
-        });
+    let page = StatusPage::new(&runner).expect("the runner was given an observer just above");
     (page.mount(&settings.status_prefix, service), page, runner)
 }
 
@@ -171,5 +164,6 @@ where
 {
     server::serve(listener.incoming(), service, AsyncStdExecutor::new())
         .header_read_timeout(settings.header_read_timeout)
+        .peer_addr(async_std::net::TcpStream::peer_addr)
         .await
 }

@@ -57,7 +57,7 @@ use background_tasks::Runner;
 use background_tasks::status::Observer;
 pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
 use background_tasks_server::{self as server, TokioIncoming};
-use background_tasks_status::{Access, StatusPage};
+use background_tasks_status::StatusPage;
 use background_tasks_tokio::TokioExecutor;
 use tokio::net::TcpListener;
 
@@ -121,16 +121,9 @@ pub fn with_status_page(
         Some(_) => runner,
         None => runner.observe(Observer::default()),
     };
-    // `background_tasks_server::serve` tells a service nothing of its peer, so the page's default
-    // rule (loopback peers read) cannot apply: a server bound to a loopback address (the
-    // examples' default), whose peers can only be local, lets everyone read; any other denies.
-    let local_only = settings.addr.ip().is_loopback();
-    let page = StatusPage::new(&runner)
-        .expect("the runner was given an observer just above")
-        .access(move |_| match local_only {
-            true => Access::ReadOnly,
-            false => Access::Deny,
-        });
+    // Access is the page's default: read-only for loopback peers (`serve_until` hands the page
+    // each connection's peer address), `403` for everyone else.
+    let page = StatusPage::new(&runner).expect("the runner was given an observer just above");
     let prefix = settings.status_prefix.trim_end_matches('/');
     let app = app.nest_service(prefix, page.service());
     (app, page, runner)
@@ -164,6 +157,7 @@ pub async fn serve_until(
 ) -> io::Result<()> {
     server::serve(TokioIncoming::new(listener), app, TokioExecutor::new())
         .header_read_timeout(settings.header_read_timeout)
+        .peer_addr(TokioIncoming::peer_addr)
         .with_graceful_shutdown(signal)
         .await
 }

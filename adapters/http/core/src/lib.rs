@@ -13,7 +13,8 @@
 //!   [`finish`](RequestTasks::finish), which runs the queue on the [`Dispatcher`]'s runner or
 //!   discards it, and delivers the [`RequestReport`];
 //! - [`ResponseEnd`]: the body wrapper's bookkeeping: the bytes the response declared, and how
-//!   its body ended ([`Ending`]).
+//!   its body ended ([`Ending`]);
+//! - [`PeerAddr`]: the client's address, as a request extension a server inserts.
 //!
 //! Applications do not use this crate directly; its types are re-exported by the integrations.
 //!
@@ -60,11 +61,13 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod end;
+mod peer;
 mod report;
 mod request;
 mod settings;
 
 pub use end::ResponseEnd;
+pub use peer::PeerAddr;
 pub use report::{Decision, Ending, RequestReport};
 pub use request::{Dispatch, Dispatcher, RequestTasks};
 pub use settings::{OnDisconnect, Settings, Statuses};

@@ -1,6 +1,7 @@
 //! [`TokioIncoming`]: a tokio listener's connections, for [`serve`](crate::serve).
 
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -38,6 +39,7 @@ use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
 ///     let runner = layer.runner().clone();
 ///     let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
 ///     serve(TokioIncoming::new(listener), layer.layer(Hello), TokioExecutor::new())
+///         .peer_addr(TokioIncoming::peer_addr)
 ///         .with_graceful_shutdown(shutdown_signal()?)
 ///         .await?;
 ///     runner.shutdown(Duration::from_secs(30)).await;
@@ -58,6 +60,16 @@ impl TokioIncoming {
     /// The listener.
     pub fn listener(&self) -> &TcpListener {
         &self.listener
+    }
+
+    /// The peer address of one of its connections, for
+    /// [`Serve::peer_addr`](crate::Serve::peer_addr): `.peer_addr(TokioIncoming::peer_addr)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`TcpStream::peer_addr`].
+    pub fn peer_addr(connection: &Compat<TcpStream>) -> io::Result<SocketAddr> {
+        connection.get_ref().peer_addr()
     }
 }
 

@@ -67,6 +67,7 @@
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -96,6 +97,7 @@ mod socket;
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use self::incoming::TokioIncoming;
 pub use self::signal::shutdown_signal;
+pub use background_tasks_http::PeerAddr;
 
 /// How many connections one poll of [`Serve`] accepts before yielding to other tasks.
 const ACCEPT_BUDGET: usize = 64;
@@ -171,6 +173,7 @@ where
         executor,
         header_read_timeout: Some(DEFAULT_HEADER_READ_TIMEOUT),
         max_connections: None,
+        peer_addr: NoPeerAddr,
         state: None,
         at_cap: None,
     }
@@ -180,13 +183,15 @@ pin_project! {
     /// The accept loop started by [`serve`]: a future that resolves when the stream of
     /// connections ends or fails. Configure it before awaiting it.
     #[must_use = "a server accepts connections only while this future is polled: await it"]
-    pub struct Serve<I, S, E> {
+    pub struct Serve<I, S, E, P = NoPeerAddr> {
         #[pin]
         incoming: I,
         service: S,
         executor: E,
         header_read_timeout: Option<Duration>,
         max_connections: Option<usize>,
+        // Reads each connection's peer address, for the `PeerAddr` extension.
+        peer_addr: P,
         // Made at the first poll, from the settings above; shared with every connection.
         state: Option<Arc<Shared<E>>>,
         // Waits for a connection to close while the cap is reached.
@@ -194,7 +199,7 @@ pin_project! {
     }
 }
 
-impl<I, S, E> Serve<I, S, E> {
+impl<I, S, E, P> Serve<I, S, E, P> {
     /// Closes a connection whose request headers have not all arrived `timeout` after the server
     /// started waiting for them; `None` turns the timeout off. Default: 30 s
     /// ([`DEFAULT_HEADER_READ_TIMEOUT`]).
@@ -222,10 +227,91 @@ impl<I, S, E> Serve<I, S, E> {
         self.max_connections = Some(connections);
         self
     }
+
+    /// Reads each connection's peer address with `read` (say `smol::net::TcpStream::peer_addr`,
+    /// `async_std::net::TcpStream::peer_addr` or [`TokioIncoming::peer_addr`]) and hands it to
+    /// the service with every request of that connection, as a
+    /// [`PeerAddr`] request extension: what the status page's
+    /// default access rule reads. A connection whose address cannot be read gets none. By
+    /// default no address is read.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # use std::convert::Infallible;
+    /// # use http::{Request, Response};
+    /// # #[derive(Clone)] struct Hello;
+    /// # impl tower_service::Service<Request<hyper::body::Incoming>> for Hello {
+    /// #     type Response = Response<String>;
+    /// #     type Error = Infallible;
+    /// #     type Future = std::future::Ready<Result<Response<String>, Infallible>>;
+    /// #     fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> { std::task::Poll::Ready(Ok(())) }
+    /// #     fn call(&mut self, _: Request<hyper::body::Incoming>) -> Self::Future { std::future::ready(Ok(Response::new("hello".into()))) }
+    /// # }
+    /// use background_tasks_server as server;
+    /// use background_tasks_smol::SmolExecutor;
+    /// use smol::net::{TcpListener, TcpStream};
+    ///
+    /// smol::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:3000").await?;
+    ///     server::serve(listener.incoming(), Hello, SmolExecutor::new())
+    ///         .peer_addr(TcpStream::peer_addr)
+    ///         .await
+    /// })
+    /// # .unwrap();
+    /// ```
+    pub fn peer_addr<IO, F>(self, read: F) -> Serve<I, S, E, F>
+    where
+        F: Fn(&IO) -> io::Result<SocketAddr>,
+    {
+        Serve {
+            incoming: self.incoming,
+            service: self.service,
+            executor: self.executor,
+            header_read_timeout: self.header_read_timeout,
+            max_connections: self.max_connections,
+            peer_addr: read,
+            state: self.state,
+            at_cap: self.at_cap,
+        }
+    }
 }
 
-impl<I, IO, S, B, E> Future for Serve<I, S, E>
+/// How a [`Serve`] reads a connection's peer address: by default ([`NoPeerAddr`]) it does not;
+/// [`Serve::peer_addr`] sets a function.
+pub trait ReadPeerAddr<IO> {
+    /// The peer address of `io`, if it can be read.
+    fn read(&self, io: &IO) -> Option<SocketAddr>;
+}
+
+/// The default of [`Serve`]: no peer address is read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoPeerAddr;
+
+impl<IO> ReadPeerAddr<IO> for NoPeerAddr {
+    fn read(&self, _: &IO) -> Option<SocketAddr> {
+        None
+    }
+}
+
+impl<IO, F> ReadPeerAddr<IO> for F
 where
+    F: Fn(&IO) -> io::Result<SocketAddr>,
+{
+    fn read(&self, io: &IO) -> Option<SocketAddr> {
+        match self(io) {
+            Ok(peer) => Some(peer),
+            Err(error) => {
+                tracing::debug!(%error, "could not read a connection's peer address");
+                None
+            }
+        }
+    }
+}
+
+impl<I, IO, S, B, E, P> Future for Serve<I, S, E, P>
+where
+    P: ReadPeerAddr<IO>,
     I: Stream<Item = io::Result<IO>>,
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
@@ -271,7 +357,8 @@ where
                 Poll::Ready(Some(Err(error))) => return Poll::Ready(Err(error)),
             };
             shared.open.fetch_add(1, Ordering::SeqCst);
-            let connection = Arc::clone(&shared).serve(io, this.service.clone());
+            let peer = this.peer_addr.read(&io);
+            let connection = Arc::clone(&shared).serve(io, peer, this.service.clone());
             this.executor.spawn(Box::pin(connection));
         }
         // Let the connections just spawned (and everything else) run before accepting more.
@@ -280,8 +367,9 @@ where
     }
 }
 
-impl<I, IO, S, B, E> Serve<I, S, E>
+impl<I, IO, S, B, E, P> Serve<I, S, E, P>
 where
+    P: ReadPeerAddr<IO>,
     I: Stream<Item = io::Result<IO>>,
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
@@ -333,7 +421,7 @@ where
     }
 }
 
-impl<I, S, E: fmt::Debug> fmt::Debug for Serve<I, S, E> {
+impl<I, S, E: fmt::Debug, P> fmt::Debug for Serve<I, S, E, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Serve")
             .field("executor", &self.executor)
@@ -397,7 +485,7 @@ impl<E: Executor + Clone> Shared<E> {
 
     /// Serves one connection until it closes, is cut for slow headers, or has finished
     /// gracefully after the server started closing.
-    async fn serve<IO, S, B>(self: Arc<Self>, io: IO, service: S)
+    async fn serve<IO, S, B>(self: Arc<Self>, io: IO, peer: Option<SocketAddr>, service: S)
     where
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
         S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
@@ -412,6 +500,7 @@ impl<E: Executor + Clone> Shared<E> {
         let service = FirstRequest {
             inner: TowerToHyperService::new(service),
             seen: Arc::clone(&first),
+            peer: peer.map(PeerAddr),
         };
         let connection = self.builder.serve_connection(Socket::new(io), service);
         let mut connection = std::pin::pin!(connection);
@@ -456,22 +545,27 @@ impl<E> Drop for Open<'_, E> {
     }
 }
 
-/// A connection's service, noting that a request has arrived (its headers complete).
+/// A connection's service, noting that a request has arrived (its headers complete) and handing
+/// it the connection's peer address.
 struct FirstRequest<S> {
     inner: TowerToHyperService<S>,
     seen: Arc<AtomicBool>,
+    peer: Option<PeerAddr>,
 }
 
-impl<S, R> hyper::service::Service<R> for FirstRequest<S>
+impl<S, B> hyper::service::Service<Request<B>> for FirstRequest<S>
 where
-    TowerToHyperService<S>: hyper::service::Service<R>,
+    TowerToHyperService<S>: hyper::service::Service<Request<B>>,
 {
-    type Response = <TowerToHyperService<S> as hyper::service::Service<R>>::Response;
-    type Error = <TowerToHyperService<S> as hyper::service::Service<R>>::Error;
-    type Future = <TowerToHyperService<S> as hyper::service::Service<R>>::Future;
+    type Response = <TowerToHyperService<S> as hyper::service::Service<Request<B>>>::Response;
+    type Error = <TowerToHyperService<S> as hyper::service::Service<Request<B>>>::Error;
+    type Future = <TowerToHyperService<S> as hyper::service::Service<Request<B>>>::Future;
 
-    fn call(&self, request: R) -> Self::Future {
+    fn call(&self, mut request: Request<B>) -> Self::Future {
         self.seen.store(true, Ordering::SeqCst);
+        if let Some(peer) = self.peer {
+            request.extensions_mut().insert(peer);
+        }
         self.inner.call(request)
     }
 }

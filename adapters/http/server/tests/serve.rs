@@ -10,6 +10,7 @@ use background_tasks_async_std::AsyncStdExecutor;
 use background_tasks_conformance::http::{Chunks, Client, Events, Reports};
 use background_tasks_server as server;
 use background_tasks_smol::SmolExecutor;
+use background_tasks_tokio::TokioExecutor;
 use background_tasks_tower::body::ResponseBody;
 use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending};
 use http::{Request, Response};
@@ -132,6 +133,104 @@ fn c24_async_std_serve_caps_connections() {
         });
         addr
     });
+}
+
+#[test]
+fn smol_serve_hands_each_request_its_peer_address() {
+    serve_hands_each_request_its_peer_address(|service| {
+        let listener = smol::block_on(smol::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            smol::block_on(
+                server::serve(listener.incoming(), service, SmolExecutor::new())
+                    .peer_addr(smol::net::TcpStream::peer_addr),
+            )
+        });
+        addr
+    });
+}
+
+#[test]
+fn async_std_serve_hands_each_request_its_peer_address() {
+    serve_hands_each_request_its_peer_address(|service| {
+        let listener =
+            async_std::task::block_on(async_std::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        async_std::task::spawn(async move {
+            server::serve(listener.incoming(), service, AsyncStdExecutor::new())
+                .peer_addr(async_std::net::TcpStream::peer_addr)
+                .await
+        });
+        addr
+    });
+}
+
+#[test]
+fn tokio_serve_hands_each_request_its_peer_address() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    serve_hands_each_request_its_peer_address(|service| {
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let incoming = server::TokioIncoming::new(listener);
+        runtime.spawn(
+            server::serve(
+                incoming,
+                service,
+                TokioExecutor::from_handle(runtime.handle().clone()),
+            )
+            .peer_addr(server::TokioIncoming::peer_addr),
+        );
+        addr
+    });
+}
+
+#[test]
+fn without_peer_addr_a_request_has_no_peer_address() {
+    let listener = smol::block_on(smol::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        smol::block_on(server::serve(
+            listener.incoming(),
+            peer_echo(),
+            SmolExecutor::new(),
+        ))
+    });
+    let (head, body) = Client::connect(addr).request("GET", "/peer");
+    assert_eq!(head.status, 200);
+    assert_eq!(String::from_utf8(body).unwrap(), "none");
+}
+
+/// A service that answers with the peer address the server handed the request.
+type PeerEcho = BoxCloneService<Request<Incoming>, Response<String>, Infallible>;
+
+/// Answers each request with its `PeerAddr` extension, or "none".
+fn peer_echo() -> PeerEcho {
+    BoxCloneService::new(service_fn(|request: Request<Incoming>| {
+        let peer = match request.extensions().get::<server::PeerAddr>() {
+            Some(server::PeerAddr(peer)) => peer.to_string(),
+            None => "none".to_owned(),
+        };
+        std::future::ready(Ok::<_, Infallible>(Response::new(peer)))
+    }))
+}
+
+/// With `start` serving with `Serve::peer_addr`: every request of two connections carries its
+/// own connection's peer address, the client's end of it.
+fn serve_hands_each_request_its_peer_address(start: impl FnOnce(PeerEcho) -> SocketAddr) {
+    let addr = start(peer_echo());
+    for _ in 0..2 {
+        let mut client = Client::connect(addr);
+        for _ in 0..2 {
+            let (head, body) = client.request("GET", "/peer");
+            assert_eq!(head.status, 200);
+            assert_eq!(
+                String::from_utf8(body).unwrap(),
+                client.local_addr().to_string()
+            );
+        }
+    }
 }
 
 /// The cap the connection checks serve under.

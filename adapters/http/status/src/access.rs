@@ -37,12 +37,6 @@ impl Access {
     }
 }
 
-/// The peer address of a request's connection, as a request extension: what the default
-/// [`Access`] rule reads. axum's `ConnectInfo<SocketAddr>` is read too (feature `axum`); a server
-/// of your own can insert this one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PeerAddr(pub SocketAddr);
-
 /// What an access hook sees of a request: its method, path, headers and peer address, whatever
 /// the framework.
 pub struct Caller<'a> {

@@ -63,7 +63,10 @@ mod page;
 mod state;
 mod tower;
 
-pub use access::{Access, Caller, PeerAddr};
+pub use access::{Access, Caller};
+/// What the default [`Access`] rule reads (axum's `ConnectInfo<SocketAddr>` too, feature
+/// `axum`); `background_tasks_server::serve` inserts it when told how (`Serve::peer_addr`).
+pub use background_tasks_http::PeerAddr;
 pub use mount::{Mounted, MountedBody, MountedFuture};
 pub use page::{CONTENT_SECURITY_POLICY, DEFAULT_PACE, StatusPage, StatusPageError};
 pub use state::MAX_QUEUES_PER_UPDATE;

@@ -9,11 +9,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use background_tasks::BoxFuture;
+use background_tasks_http::PeerAddr;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body::{Body, Frame, SizeHint};
 
-use crate::access::{Caller, PeerAddr};
+use crate::access::Caller;
 use crate::events::Events;
 use crate::page::{Reply, ReplyBody, StatusPage};
 
