@@ -116,7 +116,8 @@ pub struct TaskReport {
 pub enum Outcome {
     /// It ran and returned `()` or `Ok(())`.
     Succeeded,
-    /// It ran and returned this error (its `Display`).
+    /// It ran and returned this error: its `Display`, then each of its causes' (its
+    /// `source()` chain), joined by `": "`.
     Failed(String),
     /// It panicked with this message.
     Panicked(String),

@@ -46,7 +46,7 @@ pub(crate) fn settle(
     let (outcome, error) = match cause {
         Cause::Returned(Ok(())) => (Outcome::Succeeded, None),
         Cause::Returned(Err(error)) => (
-            Outcome::Failed(error.to_string()),
+            Outcome::Failed(with_causes(error.as_ref())),
             Some(TaskError::Failed(error)),
         ),
         Cause::Panicked(message) => (
@@ -116,20 +116,32 @@ pub(crate) fn no_subscriber() -> bool {
 
 /// The default hook's line when nothing else would show the failure: the error and its causes.
 fn stderr_line(label: &str, request: Option<&str>, error: &TaskError) -> String {
-    use std::error::Error;
-    use std::fmt::Write;
-
     let mut line = match request {
         Some(request) => format!("background task {label} ({request}): {error}"),
         None => format!("background task {label}: {error}"),
     };
-    // `TaskError`'s own Display shows the task's error; what caused that follows.
-    let mut cause = error.source().and_then(Error::source);
+    // `TaskError`'s own Display shows the task's error (its `source()`); what caused that follows.
+    let task_error = std::error::Error::source(error);
+    append_causes(&mut line, task_error.and_then(std::error::Error::source));
+    line
+}
+
+/// `error`'s `Display`, then each of its causes' (`source()`), joined by `": "`: what a reader
+/// needs of a failure, where `to_string()` alone often says only "request failed".
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    append_causes(&mut text, error.source());
+    text
+}
+
+/// Appends `": {cause}"` for `cause` and each of its own causes.
+fn append_causes(text: &mut String, mut cause: Option<&(dyn std::error::Error + 'static)>) {
+    use std::fmt::Write;
+
     while let Some(error) = cause {
-        let _ = write!(line, ": {error}");
+        let _ = write!(text, ": {error}");
         cause = error.source();
     }
-    line
 }
 
 #[cfg(test)]
@@ -192,6 +204,49 @@ mod tests {
                 "t: task timed out: late",
                 "t: task abandoned: shutdown",
             ]
+        );
+    }
+
+    /// An error that says only what failed, with what caused it as its source.
+    #[derive(Debug)]
+    struct Sending(std::io::Error);
+
+    impl std::fmt::Display for Sending {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("sending the welcome mail")
+        }
+    }
+
+    impl std::error::Error for Sending {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_failure_keeps_its_causes_in_the_outcome_and_the_stderr_line() {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "smtp refused");
+        let cause = Cause::Returned(Err(Box::new(Sending(refused))));
+        let (hook, seen) = recording();
+        let report = settle(
+            Some(&hook),
+            None,
+            "mail".into(),
+            TaskKind::Async,
+            cause,
+            Duration::ZERO,
+        );
+        let chain = "sending the welcome mail: smtp refused";
+        assert_eq!(report.outcome, Outcome::Failed(chain.into()));
+        // The hook gets the error itself, its causes reachable through `source()`.
+        assert_eq!(
+            *seen.lock().unwrap(),
+            ["mail: task failed: sending the welcome mail"]
+        );
+        let error = TaskError::Failed(Box::new(Sending(std::io::Error::other("smtp refused"))));
+        assert_eq!(
+            stderr_line("mail", Some("POST /signup"), &error),
+            format!("background task mail (POST /signup): task failed: {chain}")
         );
     }
 
