@@ -227,6 +227,15 @@ impl BackgroundTasks {
         }
     }
 
+    /// The observer watching this queue: its runner's
+    /// ([`Runner::observe`](crate::Runner::observe)), or `None`. A task that hands its work on
+    /// (a durable job) tells it where the work went with [`Observer::pushed`](crate::status::Observer::pushed).
+    #[cfg(feature = "status")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "status")))]
+    pub fn observer(&self) -> Option<crate::status::Observer> {
+        self.state().observer()
+    }
+
     /// The number of tasks waiting to run.
     pub fn len(&self) -> usize {
         self.state().len()

@@ -346,6 +346,12 @@ impl State {
         self.push_watched(task)
     }
 
+    /// The observer watching this queue, if its runner has one.
+    #[cfg(feature = "status")]
+    pub(crate) fn observer(&self) -> Option<crate::status::Observer> {
+        self.watch.observer().cloned()
+    }
+
     /// The request this queue belongs to.
     #[cfg(feature = "status")]
     pub(crate) fn describe(&mut self, request: crate::status::QueueRequest) {

@@ -279,6 +279,20 @@ impl Observer {
         view.tasks.into_iter().nth(id.index as usize)
     }
 
+    /// Notes that the task `id` handed a durable job to its storage, which keeps it as `job_id`
+    /// (where the storage gave one): once the task has succeeded, [`task`](Self::task) answers
+    /// [`TaskState::Pushed`] instead of `succeeded`. `background-tasks-apalis` calls it for the
+    /// jobs it queues with an id; a bridge to another job engine can too. An id not in the
+    /// window is ignored: its queue is forgotten already.
+    pub fn pushed(&self, id: TaskId, job_id: Option<String>) {
+        if let Some(record) = self.find(id.queue) {
+            // Bumped under the record's lock, as every change is (see `Watching::update`).
+            let mut record = record.lock();
+            let version = self.bump();
+            record.pushed(id.index, job_id, version);
+        }
+    }
+
     /// Cancels the task `id`, which must not have started: it is taken out of its queue and
     /// settled as [`Outcome::Discarded`] (counted, and in its queue's report), and its record
     /// keeps `reason`.
@@ -508,6 +522,46 @@ mod tests {
         let observer = Observer::new(window);
         let runner = Runner::new(Inline).observe(observer.clone());
         (observer, runner)
+    }
+
+    #[test]
+    fn a_task_that_pushed_a_job_answers_pushed_with_the_job_id_once_it_succeeded() {
+        let (observer, runner) = observed(10);
+        let tasks = runner.queue();
+        assert!(tasks.observer().is_some());
+        let ids: Arc<OnceLock<(TaskId, TaskId)>> = Arc::new(OnceLock::new());
+        let (o, seen) = (observer.clone(), ids.clone());
+        let pushes = tasks
+            .add_task_with_id(move || {
+                let (me, _) = *seen.get().unwrap();
+                o.pushed(me, Some("01JOB".into()));
+                // Noted while it runs: still running until it returns.
+                assert_eq!(o.task(me), TaskState::Running);
+            })
+            .unwrap();
+        let (o, seen) = (observer.clone(), ids.clone());
+        let fails = tasks
+            .add_task_with_id(move || {
+                let (_, me) = *seen.get().unwrap();
+                o.pushed(me, None);
+                Err::<(), _>("the storage's answer was lost")
+            })
+            .unwrap();
+        ids.set((pushes, fails)).unwrap();
+
+        block_on(runner.run(tasks));
+        let pushed = observer.task(pushes);
+        assert_eq!(pushed, TaskState::Pushed(Some("01JOB".into())));
+        assert_eq!(
+            (pushed.as_str(), pushed.job_id()),
+            ("pushed", Some("01JOB"))
+        );
+        // A task that failed after all is failed, whatever it noted.
+        assert_eq!(observer.task(fails).as_str(), "failed");
+        // Outside the window, nothing to note: no panic, no record.
+        observer.pushed(TaskId::new(u64::MAX, 0), None);
+        assert_eq!(observer.task(TaskId::new(u64::MAX, 0)), TaskState::Unknown);
+        assert!(BackgroundTasks::new().observer().is_none());
     }
 
     #[test]

@@ -46,6 +46,13 @@ struct TaskRecord {
     ended: Option<(Instant, Outcome, Duration)>,
     /// Why a cancelled task was discarded.
     reason: Option<String>,
+    /// What the task handed a durable job to, once the storage has it.
+    pushed: Option<Pushed>,
+}
+
+/// A durable job's hand-over, as its task tells the observer: the storage's id for it, if any.
+struct Pushed {
+    job_id: Option<String>,
 }
 
 impl QueueRecord {
@@ -63,6 +70,15 @@ impl QueueRecord {
 
     pub(super) fn task_state(&self, index: u32) -> Option<TaskState> {
         self.tasks.get(index as usize).map(TaskRecord::state)
+    }
+
+    /// Notes that task `index` handed its job to a storage, which keeps it as `job_id`; the
+    /// record takes `version`. An index this queue never gave is ignored.
+    pub(super) fn pushed(&mut self, index: u32, job_id: Option<String>, version: u64) {
+        if let Some(task) = self.tasks.get_mut(index as usize) {
+            task.pushed = Some(Pushed { job_id });
+            self.version = version;
+        }
     }
 
     pub(super) fn view(&self, epoch: (Instant, SystemTime)) -> QueueView {
@@ -99,6 +115,10 @@ impl QueueRecord {
 impl TaskRecord {
     fn state(&self) -> TaskState {
         match (&self.ended, self.started) {
+            (Some((_, Outcome::Succeeded, _)), _) if self.pushed.is_some() => {
+                let job_id = self.pushed.as_ref().and_then(|p| p.job_id.clone());
+                TaskState::Pushed(job_id)
+            }
             (Some((_, outcome, _)), _) => TaskState::Ended(outcome.clone()),
             (None, Some(_)) => TaskState::Running,
             (None, None) => TaskState::Queued,
@@ -137,6 +157,11 @@ struct Watching {
 }
 
 impl Watch {
+    /// The observer watching this queue, if any.
+    pub(crate) fn observer(&self) -> Option<&Observer> {
+        self.0.as_ref().map(|watching| &watching.observer)
+    }
+
     /// The link for a queue counted in `ledger`, which `owner` holds.
     pub(crate) fn new(ledger: Option<&Arc<Ledger>>, owner: &Weak<Mutex<State>>) -> Self {
         match ledger.and_then(|ledger| ledger.observer()) {
@@ -286,6 +311,7 @@ impl Watching {
             started: None,
             ended: None,
             reason: None,
+            pushed: None,
         };
         self.observer
             .inner

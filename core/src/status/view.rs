@@ -18,13 +18,17 @@ pub enum TaskState {
     Running,
     /// Ended, or never ran, with this outcome.
     Ended(Outcome),
+    /// Ended by handing a durable job to its storage, which keeps it under this id where it gave
+    /// one ([`Observer::pushed`](super::Observer::pushed); `background-tasks-apalis` tells it).
+    /// From here the job engine has it: look the job up there.
+    Pushed(Option<String>),
     /// Not in the observer's window: its queue has been forgotten, or the id was never given.
     Unknown,
 }
 
 impl TaskState {
     /// One word for the state: `queued`, `running`, `succeeded`, `failed`, `panicked`,
-    /// `timed_out`, `skipped`, `discarded`, `abandoned` or `unknown`.
+    /// `timed_out`, `skipped`, `discarded`, `abandoned`, `pushed` or `unknown`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Queued => "queued",
@@ -38,6 +42,7 @@ impl TaskState {
                 Outcome::Discarded => "discarded",
                 Outcome::Abandoned(_) => "abandoned",
             },
+            Self::Pushed(_) => "pushed",
             Self::Unknown => "unknown",
         }
     }
@@ -51,6 +56,14 @@ impl TaskState {
                 | Outcome::TimedOut(text)
                 | Outcome::Abandoned(text),
             ) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The storage's id of a pushed job, where it gave one.
+    pub fn job_id(&self) -> Option<&str> {
+        match self {
+            Self::Pushed(job_id) => job_id.as_deref(),
             _ => None,
         }
     }

@@ -196,7 +196,7 @@ where
         let jobs = jobs.clone();
         move |i: u64| {
             let jobs = jobs.clone();
-            async move { jobs.push(job(i)).await.unwrap() }
+            async move { drop(jobs.push(job(i)).await.unwrap()) }
         }
     };
     let apalis = {

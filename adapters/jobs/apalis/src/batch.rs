@@ -10,9 +10,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use apalis_core::backend::TaskSink;
 use apalis_core::backend::finalize::Durable;
+use apalis_core::task::builder::TaskBuilder;
+use apalis_core::task::task_id::TaskId;
 use background_tasks::integration;
 use futures_channel::{mpsc, oneshot};
 use futures_lite::{FutureExt, StreamExt};
+
+use crate::jobs::JobId;
 
 /// How a batch ended, as each of its jobs' waiters hears it.
 #[derive(Debug, Clone)]
@@ -21,37 +25,51 @@ pub(crate) enum Failure {
     Panicked(String),
 }
 
-/// A job on its way to the pusher, with the channel its commit is announced on.
+/// A job on its way to the pusher, with the id it is stored under and the channel its commit is
+/// announced on.
 #[derive(Debug)]
 pub(crate) struct Pending<J> {
     pub(crate) job: J,
+    pub(crate) id: JobId,
     pub(crate) done: oneshot::Sender<Result<(), Failure>>,
 }
 
-/// One commit of a batch: apalis's `push_bulk`, or (feature `sqlite`) one multi-row insert.
+/// One commit of a batch: apalis's `push_all`, or (feature `sqlite`) one multi-row insert.
 pub(crate) trait Commit<J>: Send {
-    /// Stores `jobs` in one transaction, or none of them.
+    /// Stores `jobs`, each under its id, in one transaction, or none of them.
     fn commit(
         &mut self,
-        jobs: Vec<J>,
+        jobs: Vec<(JobId, J)>,
     ) -> impl Future<Output = Result<(), Arc<dyn Error + Send + Sync + 'static>>> + Send;
 }
 
-/// A batch committed by the storage's own `push_bulk`.
+/// A batch committed by the storage's own bulk push: `push_all`, which keeps the `task_id` each
+/// job was given (`push_bulk` would make its own).
 #[derive(Debug)]
-pub(crate) struct PushBulk<S>(pub(crate) S);
+pub(crate) struct PushAll<S>(pub(crate) S);
 
-impl<J, S> Commit<J> for PushBulk<S>
+impl<J, S> Commit<J> for PushAll<S>
 where
     J: Send,
     S: TaskSink<J, Durable> + Send,
     S::Error: Error + Send + Sync + 'static,
 {
-    async fn commit(&mut self, jobs: Vec<J>) -> Result<(), Arc<dyn Error + Send + Sync + 'static>> {
-        self.0.push_bulk(jobs).await.map_err(|error| {
-            let error: Arc<dyn Error + Send + Sync + 'static> = Arc::new(error);
-            error
-        })
+    async fn commit(
+        &mut self,
+        jobs: Vec<(JobId, J)>,
+    ) -> Result<(), Arc<dyn Error + Send + Sync + 'static>> {
+        let tasks = jobs.into_iter().map(|(id, job)| {
+            TaskBuilder::new(job)
+                .task_id(TaskId::from_string(id.0))
+                .build()
+        });
+        self.0
+            .push_all(futures_lite::stream::iter(tasks))
+            .await
+            .map_err(|error| {
+                let error: Arc<dyn Error + Send + Sync + 'static> = Arc::new(error);
+                error
+            })
     }
 }
 
@@ -79,14 +97,14 @@ pub(crate) async fn push_batches<J, C>(
     let mut jobs = Vec::new();
     let mut waiters = Vec::new();
     while let Some(first) = receiver.next().await {
-        jobs.push(first.job);
+        jobs.push((first.id, first.job));
         waiters.push(first.done);
         // Whatever arrived while the previous batch was committing joins this one: the batch
         // grows with the load, and a lone job goes out alone, at once.
         while jobs.len() < max_batch {
             match receiver.try_recv() {
                 Ok(pending) => {
-                    jobs.push(pending.job);
+                    jobs.push((pending.id, pending.job));
                     waiters.push(pending.done);
                 }
                 _ => break,

@@ -10,10 +10,12 @@ use std::sync::atomic::Ordering;
 use apalis_core::backend::codec::Codec;
 use apalis_core::backend::finalize::Durable;
 use apalis_core::backend::{TaskSink, WireFormatBackend};
+#[cfg(feature = "status")]
+use background_tasks::status::TaskId;
 use background_tasks::{BackgroundTasks, BoxError, Executor, Task};
 use futures_channel::{mpsc, oneshot};
 
-use crate::batch::{self, Commit, Counters, Failure, Pending, PushBulk};
+use crate::batch::{self, Commit, Counters, Failure, Pending, PushAll};
 use crate::error::PushError;
 
 /// How many jobs one commit takes at most, unless [`Jobs::with_max_batch`] says otherwise.
@@ -113,7 +115,7 @@ impl<J: Send + 'static> Jobs<J> {
         // cannot encode fails alone instead of failing every job of its batch.
         let codec = storage.codec().clone();
         let validate = move |job: &J| codec.encode(job).map(drop).map_err(Into::into);
-        Self::with_commit(PushBulk(storage), Arc::new(validate), executor, max_batch)
+        Self::with_commit(PushAll(storage), Arc::new(validate), executor, max_batch)
     }
 
     /// The handle, its pusher committing batches with `commit`.
@@ -166,10 +168,12 @@ impl<J: Send + 'static> Jobs<J> {
     /// # }
     /// ```
     pub fn task(&self, job: J) -> Task {
-        Task::future(self.push(job)).with_label(std::any::type_name::<J>())
+        let push = self.push(job);
+        Task::future(async move { push.await.map(drop) }).with_label(std::any::type_name::<J>())
     }
 
-    /// Pushes `job` through the group commit and resolves once its batch is committed.
+    /// Pushes `job` through the group commit and resolves once its batch is committed, with the
+    /// id the storage keeps it under.
     ///
     /// The task of [`task`](Self::task) is this future. Use it directly to push from outside a
     /// request, or from a handler that must not answer before its job is stored: it joins the
@@ -179,18 +183,24 @@ impl<J: Send + 'static> Jobs<J> {
     /// # Errors
     ///
     /// A [`PushError`] naming the job's type, with the storage's or codec's error as its source.
-    pub fn push(&self, job: J) -> impl Future<Output = Result<(), PushError>> + Send + 'static {
+    pub fn push(&self, job: J) -> impl Future<Output = Result<JobId, PushError>> + Send + 'static {
         let sender = self.sender.clone();
         let validate = self.validate.clone();
         async move {
             let name = std::any::type_name::<J>();
             validate(&job).map_err(|error| PushError::encode(name, error))?;
             let (done, committed) = oneshot::channel();
+            let id = JobId::new();
+            let pending = Pending {
+                job,
+                id: id.clone(),
+                done,
+            };
             sender
-                .unbounded_send(Pending { job, done })
+                .unbounded_send(pending)
                 .map_err(|_| PushError::Closed { job: name })?;
             match committed.await {
-                Ok(Ok(())) => Ok(()),
+                Ok(Ok(())) => Ok(id),
                 Ok(Err(Failure::Storage(error))) => Err(PushError::Storage { job: name, error }),
                 Ok(Err(Failure::Panicked(message))) => {
                     Err(PushError::Panicked { job: name, message })
@@ -209,6 +219,29 @@ impl<J: Send + 'static> Jobs<J> {
             batches: counters.batches.load(Ordering::Relaxed),
             largest_batch: counters.largest_batch.load(Ordering::Relaxed),
         }
+    }
+}
+
+/// The id a storage keeps a pushed job under: a ULID made before the push and written as the
+/// job's apalis `task_id`, so a worker's `TaskId` for the job is the same. Hand it to a client
+/// that will look the job up in the job engine.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct JobId(pub(crate) String);
+
+impl JobId {
+    fn new() -> Self {
+        Self(ulid::Ulid::generate().to_string())
+    }
+
+    /// The id as the storage writes it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -283,10 +316,50 @@ pub trait AddJob {
     ///
     /// As [`BackgroundTasks::add`]: if the queue has already finished.
     fn add_job<J: Send + 'static>(&self, jobs: &Jobs<J>, job: J);
+
+    /// Queues `job` as [`add_job`](Self::add_job) does, and gives its task's id: the runner's
+    /// observer (and the status page) answers `pushed`, with the job's [`JobId`], once its batch
+    /// is committed; `failed`, with the storage's error, if it was not. `None` when nothing
+    /// observes the queue (the job is queued all the same).
+    ///
+    /// The id lives in memory, in the observer's window. A client that must learn the job's fate
+    /// whatever happens to this process asks the job engine by the `JobId` instead: answer it
+    /// from a handler that awaits [`Jobs::push`] (confirmed before the response).
+    ///
+    /// # Panics
+    ///
+    /// As [`BackgroundTasks::add`]: if the queue has already finished.
+    #[cfg(feature = "status")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "status")))]
+    fn add_job_with_id<J: Send + 'static>(&self, jobs: &Jobs<J>, job: J) -> Option<TaskId>;
 }
 
 impl AddJob for BackgroundTasks {
     fn add_job<J: Send + 'static>(&self, jobs: &Jobs<J>, job: J) {
         self.add(jobs.task(job));
+    }
+
+    #[cfg(feature = "status")]
+    fn add_job_with_id<J: Send + 'static>(&self, jobs: &Jobs<J>, job: J) -> Option<TaskId> {
+        let Some(observer) = self.observer() else {
+            self.add_job(jobs, job);
+            return None;
+        };
+        // The task learns its own id once it is queued, long before it runs (after the response).
+        let own_id = Arc::new(std::sync::OnceLock::new());
+        let push = jobs.push(job);
+        let task = {
+            let own_id = Arc::clone(&own_id);
+            Task::future(async move {
+                let job_id = push.await?;
+                if let Some(&id) = own_id.get() {
+                    observer.pushed(id, Some(job_id.0));
+                }
+                Ok::<(), PushError>(())
+            })
+        };
+        let id = self.add_with_id(task.with_label(std::any::type_name::<J>()))?;
+        let _ = own_id.set(id);
+        Some(id)
     }
 }

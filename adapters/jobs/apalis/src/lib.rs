@@ -93,4 +93,4 @@ pub mod redis;
 mod sqlite;
 
 pub use error::PushError;
-pub use jobs::{AddJob, DEFAULT_MAX_BATCH, Jobs, PushStats};
+pub use jobs::{AddJob, DEFAULT_MAX_BATCH, JobId, Jobs, PushStats};

@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::batch::Commit;
-use crate::jobs::{DEFAULT_MAX_BATCH, Jobs};
+use crate::jobs::{DEFAULT_MAX_BATCH, JobId, Jobs};
 
 /// Rows per `INSERT` statement: 4 bound values each, far below SQLite's limit of 32,766.
 const ROWS_PER_STATEMENT: usize = 500;
@@ -101,21 +101,24 @@ struct Rows<J> {
 }
 
 impl<J: Send> Commit<J> for Rows<J> {
-    async fn commit(&mut self, jobs: Vec<J>) -> Result<(), Arc<dyn Error + Send + Sync + 'static>> {
+    async fn commit(
+        &mut self,
+        jobs: Vec<(JobId, J)>,
+    ) -> Result<(), Arc<dyn Error + Send + Sync + 'static>> {
         let failed = |error: apalis_sqlite::Error| {
             let error: Arc<dyn Error + Send + Sync + 'static> =
                 Arc::new(apalis_core::backend::TaskSinkError::PushError(error));
             error
         };
         let mut encoded = Vec::with_capacity(jobs.len());
-        for job in &jobs {
+        for (id, job) in &jobs {
             let bytes = (self.encode)(job).map_err(|error| {
                 let error: Arc<dyn Error + Send + Sync + 'static> = Arc::new(
                     apalis_core::backend::TaskSinkError::<apalis_sqlite::Error>::CodecError(error),
                 );
                 error
             })?;
-            encoded.push(bytes);
+            encoded.push((id.as_str(), bytes));
         }
         let run_at = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -132,10 +135,10 @@ impl<J: Send> Commit<J> for Rows<J> {
             );
             // Only the placeholders repeat; every value is bound.
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for bytes in chunk {
+            for (id, bytes) in chunk {
                 query = query
                     .bind(bytes.as_slice())
-                    .bind(ulid::Ulid::generate().to_string())
+                    .bind(*id)
                     .bind(self.queue.as_str())
                     .bind(run_at);
             }

@@ -583,7 +583,7 @@ async fn confirmed_push_answers_after_the_commit<R: Runtime, S: Store>(
     // What a handler that must not answer before the job is stored does: await the push.
     async fn confirmed(jobs: &Jobs<Note>, job: Note) -> (StatusCode, &'static str) {
         match jobs.push(job).await {
-            Ok(()) => (StatusCode::OK, "stored"),
+            Ok(_id) => (StatusCode::OK, "stored"),
             Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "not stored, try again"),
         }
     }
@@ -657,8 +657,42 @@ async fn unencodable_job_fails_alone<R: Runtime, S: Store>(store: Arc<S>, queue:
     );
 }
 
+/// `Jobs::push` resolves with the id the storage keeps the job under (the worker's `TaskId`);
+/// with an observer, a job queued by `add_job_with_id` answers `pushed` with that id once
+/// stored, and `failed` when the storage refused it.
+async fn the_job_id_is_the_storage_id<R: Runtime, S: Store>(store: Arc<S>, queue: String) {
+    let jobs = jobs_on::<R, S>(store.storage(&queue).await);
+    let first = jobs.push(Note::new(11, 0)).await.unwrap();
+    let second = jobs.push(Note::new(11, 1)).await.unwrap();
+    let mut pushed = vec![first.to_string(), second.to_string()];
+    pushed.sort();
+    assert_eq!(store.stored_ids(&queue).await, pushed);
+
+    #[cfg(feature = "status")]
+    {
+        use background_tasks::status::{Observer, TaskState};
+
+        let observer = Observer::new(10);
+        let runner = Runner::new(R::executor()).observe(observer.clone());
+        let tasks = runner.queue();
+        let refused = jobs_on::<R, S>(store.broken_storage(&queue).await);
+        let stored = tasks.add_job_with_id(&jobs, Note::new(11, 2)).unwrap();
+        let lost = tasks.add_job_with_id(&refused, Note::new(11, 3)).unwrap();
+        assert_eq!(observer.task(stored), TaskState::Queued);
+        runner.run(tasks).await;
+        let TaskState::Pushed(Some(job_id)) = observer.task(stored) else {
+            panic!("pushed with its id expected: {:?}", observer.task(stored));
+        };
+        assert!(store.stored_ids(&queue).await.contains(&job_id), "{job_id}");
+        assert_eq!(observer.task(lost).as_str(), "failed");
+    }
+}
+
 fn checks<R: Runtime, S: Store>() -> Vec<(&'static str, Check<S>)> {
     vec![
+        ("the_job_id_is_the_storage_id", |s, q| {
+            Box::pin(the_job_id_is_the_storage_id::<R, S>(s, q))
+        }),
         ("pushed_after_response", |s, q| {
             Box::pin(pushed_after_response::<R, S>(s, q))
         }),

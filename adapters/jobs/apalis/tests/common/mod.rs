@@ -67,6 +67,8 @@ pub trait Store: Send + Sync + Sized + 'static {
     fn broken_storage(&self, queue: &str) -> impl Future<Output = Self::Storage> + Send;
     /// The jobs stored on `queue`, in commit order when [`ORDERED`](Self::ORDERED).
     fn stored(&self, queue: &str) -> impl Future<Output = Vec<Note>> + Send;
+    /// The ids the jobs on `queue` are stored under, sorted.
+    fn stored_ids(&self, queue: &str) -> impl Future<Output = Vec<String>> + Send;
 
     /// The bridge's handle to `storage`, its pusher on `executor`: `Jobs::new` unless the store
     /// says otherwise.
@@ -120,6 +122,14 @@ impl Store for Sqlite {
                 .unwrap();
         rows.iter().map(|(job,)| decode(job)).collect()
     }
+
+    async fn stored_ids(&self, queue: &str) -> Vec<String> {
+        sqlx::query_scalar("SELECT id FROM Jobs WHERE job_type = ? ORDER BY id")
+            .bind(queue)
+            .fetch_all(&self.pool)
+            .await
+            .unwrap()
+    }
 }
 
 /// SQLite as [`Sqlite`], the bridge committing each batch as one multi-row insert
@@ -148,6 +158,10 @@ impl Store for SqliteRows {
 
     async fn stored(&self, queue: &str) -> Vec<Note> {
         self.0.stored(queue).await
+    }
+
+    async fn stored_ids(&self, queue: &str) -> Vec<String> {
+        self.0.stored_ids(queue).await
     }
 
     fn jobs<E: Executor + ?Sized>(storage: Self::Storage, executor: &E) -> Jobs<Note> {
@@ -203,6 +217,14 @@ impl Store for Pg {
         .unwrap();
         rows.iter().map(|(job,)| decode(job)).collect()
     }
+
+    async fn stored_ids(&self, queue: &str) -> Vec<String> {
+        sqlx::query_scalar("SELECT id::text FROM apalis.jobs WHERE job_type = $1 ORDER BY id")
+            .bind(queue)
+            .fetch_all(&self.pool)
+            .await
+            .unwrap()
+    }
 }
 
 /// Redis started from `redis-server`, persistence off.
@@ -257,6 +279,18 @@ impl Store for Rd {
             .await
             .unwrap();
         jobs.iter().map(|job| decode(job)).collect()
+    }
+
+    async fn stored_ids(&self, queue: &str) -> Vec<String> {
+        let config = apalis_redis::Config::default().queue(queue);
+        let mut conn = self.conn.clone();
+        let mut ids: Vec<String> = redis::cmd("HKEYS")
+            .arg(config.job_data_hash())
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        ids.sort();
+        ids
     }
 }
 
