@@ -38,6 +38,7 @@ impl Fifo {
         self.head.is_none() && self.rest.is_empty()
     }
 
+    #[cfg(feature = "status")]
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Task> {
         self.head.iter().chain(&self.rest)
     }

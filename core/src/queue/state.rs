@@ -122,7 +122,7 @@ impl State {
             phase: Phase::Open,
             reports: Reports::default(),
             after_current: Vec::new(),
-            watch: Watch::new(ledger.as_ref(), owner),
+            watch: watch(ledger.as_ref(), owner),
             ledger,
             request: None,
         }
@@ -192,7 +192,8 @@ impl State {
     fn count_in(&mut self, ledger: Option<&Arc<Ledger>>) {
         if let (None, Some(ledger)) = (&self.ledger, ledger) {
             ledger.queued(self.waiting.len());
-            self.watch.adopt(ledger, self.waiting.iter());
+            #[cfg(feature = "status")]
+            self.watch.adopt(ledger.observer(), self.waiting.iter());
             self.ledger = Some(Arc::clone(ledger));
         }
     }
@@ -388,6 +389,31 @@ impl State {
             tasks.push(report);
         }
         RunReport { tasks }
+    }
+}
+
+/// The link to the observer of `ledger`'s runner, if it has one; a cancel reaches the queue
+/// through `owner`.
+#[cfg(feature = "status")]
+fn watch(ledger: Option<&Arc<Ledger>>, owner: &Weak<Mutex<State>>) -> Watch {
+    let owner: Weak<dyn crate::status::Owner> = owner.clone();
+    Watch::new(ledger.and_then(|ledger| ledger.observer()), Some(owner))
+}
+
+#[cfg(not(feature = "status"))]
+fn watch(_: Option<&Arc<Ledger>>, _: &Weak<Mutex<State>>) -> Watch {
+    Watch
+}
+
+/// An observer's cancel, through the queue's record.
+#[cfg(feature = "status")]
+impl crate::status::Owner for Mutex<State> {
+    fn take_waiting(&self, index: u32) -> Result<Task, crate::status::CancelError> {
+        self.lock().cancel(index)
+    }
+
+    fn book_cancelled(&self, index: u32, report: TaskReport, reason: String) {
+        self.lock().record_cancelled(index, report, reason);
     }
 }
 

@@ -24,8 +24,9 @@ use std::time::{Instant, SystemTime};
 use event_listener::Event;
 use parking_lot::Mutex;
 
-use crate::report::Outcome;
+use crate::report::{Outcome, TaskReport};
 use crate::settle::{Cause, settle_unrun};
+use crate::task::Task;
 
 use self::record::SharedRecord;
 pub(crate) use self::record::Watch;
@@ -304,13 +305,11 @@ impl Observer {
     pub fn cancel(&self, id: TaskId, reason: &str) -> Result<(), CancelError> {
         let record = self.find(id.queue).ok_or(CancelError::Unknown)?;
         let owner = record.lock().owner().ok_or(CancelError::Unreachable)?;
-        let task = owner.lock().cancel(id.index)?;
+        let task = owner.take_waiting(id.index)?;
         // Settled outside the queue's lock, as every unrun task is: dropping it runs its
         // captures' destructors.
         let report = settle_unrun(None, None, task, Cause::Discarded);
-        owner
-            .lock()
-            .record_cancelled(id.index, report, self.redacted(reason));
+        owner.book_cancelled(id.index, report, self.redacted(reason));
         tracing::info!(task = %id, reason, "background task cancelled");
         Ok(())
     }
@@ -384,6 +383,15 @@ impl fmt::Debug for Observer {
             .field("phase", &self.phase())
             .finish_non_exhaustive()
     }
+}
+
+/// A watched queue as a cancel reaches it, through its record: the queue's state implements it,
+/// so the observer needs nothing of how a queue is kept.
+pub(crate) trait Owner: Send + Sync {
+    /// Takes the waiting task `index` out of the queue.
+    fn take_waiting(&self, index: u32) -> Result<Task, CancelError>;
+    /// Books the report of the task `index`, cancelled before it started, and why.
+    fn book_cancelled(&self, index: u32, report: TaskReport, reason: String);
 }
 
 /// A task's id: which queue (a process-wide number) and its place in that queue. A handler gets

@@ -1,12 +1,6 @@
 //! Without the `status` feature, the queue state's link to an observer is this: nothing, and every
 //! booking an empty inline function.
 
-use std::sync::{Arc, Weak};
-
-use parking_lot::Mutex;
-
-use crate::metrics::Ledger;
-use crate::queue::state::State;
 use crate::report::TaskReport;
 use crate::task::Task;
 
@@ -17,12 +11,6 @@ pub(crate) struct Watch;
 pub(crate) struct NoId;
 
 impl Watch {
-    #[inline(always)]
-    pub(crate) fn new(_: Option<&Arc<Ledger>>, _: &Weak<Mutex<State>>) -> Self {
-        Self
-    }
-    #[inline(always)]
-    pub(crate) fn adopt<'a>(&mut self, _: &Arc<Ledger>, _: impl Iterator<Item = &'a Task>) {}
     #[inline(always)]
     pub(crate) fn queued(&mut self, _: &Task) -> NoId {
         NoId

@@ -14,9 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 use parking_lot::Mutex;
 
 use super::view::{QueueRequest, QueueView, TaskState, TaskView};
-use super::{CancelError, Observer, TaskId};
-use crate::metrics::Ledger;
-use crate::queue::state::State;
+use super::{CancelError, Observer, Owner, TaskId};
 use crate::report::{Outcome, TaskReport};
 use crate::task::{Task, TaskKind};
 
@@ -31,7 +29,7 @@ pub(super) struct QueueRecord {
     /// The observer's version at this record's last change.
     version: u64,
     /// The queue itself, for a cancel; `None` for a queue adopted after it was made.
-    owner: Option<Weak<Mutex<State>>>,
+    owner: Option<Weak<dyn Owner>>,
     /// When its request ended and the queue was handed to the runner.
     handed: Option<Instant>,
     request: Option<QueueRequest>,
@@ -64,7 +62,7 @@ impl QueueRecord {
         self.version
     }
 
-    pub(super) fn owner(&self) -> Option<Arc<Mutex<State>>> {
+    pub(super) fn owner(&self) -> Option<Arc<dyn Owner>> {
         self.owner.as_ref().and_then(Weak::upgrade)
     }
 
@@ -141,7 +139,7 @@ pub(crate) struct Watch(Option<Box<Watching>>);
 
 struct Watching {
     observer: Observer,
-    owner: Option<Weak<Mutex<State>>>,
+    owner: Option<Weak<dyn Owner>>,
     /// Made with the queue's first task: a queue nothing was added to is not kept.
     record: Option<SharedRecord>,
     /// Tasks handed out of the queue so far (started, or taken out unrun), cancelled ones aside.
@@ -162,13 +160,13 @@ impl Watch {
         self.0.as_ref().map(|watching| &watching.observer)
     }
 
-    /// The link for a queue counted in `ledger`, which `owner` holds.
-    pub(crate) fn new(ledger: Option<&Arc<Ledger>>, owner: &Weak<Mutex<State>>) -> Self {
-        match ledger.and_then(|ledger| ledger.observer()) {
+    /// The link for a queue that `observer` watches (if any), held by `owner`.
+    pub(crate) fn new(observer: Option<&Observer>, owner: Option<Weak<dyn Owner>>) -> Self {
+        match observer {
             None => Self(None),
             Some(observer) => Self(Some(Box::new(Watching {
                 observer: observer.clone(),
-                owner: Some(owner.clone()),
+                owner,
                 record: None,
                 handed_out: 0,
                 current: None,
@@ -179,19 +177,18 @@ impl Watch {
         }
     }
 
-    /// A queue made elsewhere is counted in `ledger` from now on, with `waiting` tasks queued
-    /// before: they are recorded now.
+    /// A queue made elsewhere is watched by `observer` (if any) from now on, with `waiting` tasks
+    /// queued before: they are recorded now. No cancel reaches it: nothing links it to its owner.
     pub(crate) fn adopt<'a>(
         &mut self,
-        ledger: &Arc<Ledger>,
+        observer: Option<&Observer>,
         waiting: impl Iterator<Item = &'a Task>,
     ) {
         if self.0.is_some() {
             return;
         }
-        *self = Self::new(Some(ledger), &Weak::new());
+        *self = Self::new(observer, None);
         if let Some(watching) = &mut self.0 {
-            watching.owner = None;
             for task in waiting {
                 watching.queued(task);
             }
