@@ -16,7 +16,7 @@ use background_tasks::integration;
 use futures_channel::{mpsc, oneshot};
 use futures_lite::{FutureExt, StreamExt};
 
-use crate::jobs::JobId;
+use crate::id::JobId;
 
 /// How a batch ended, as each of its jobs' waiters hears it.
 #[derive(Debug, Clone)]

@@ -17,6 +17,7 @@ use futures_channel::{mpsc, oneshot};
 
 use crate::batch::{self, Commit, Counters, Failure, Pending, PushAll};
 use crate::error::PushError;
+use crate::id::JobId;
 
 /// How many jobs one commit takes at most, unless [`Jobs::with_max_batch`] says otherwise.
 pub const DEFAULT_MAX_BATCH: usize = 512;
@@ -219,29 +220,6 @@ impl<J: Send + 'static> Jobs<J> {
             batches: counters.batches.load(Ordering::Relaxed),
             largest_batch: counters.largest_batch.load(Ordering::Relaxed),
         }
-    }
-}
-
-/// The id a storage keeps a pushed job under: a ULID made before the push and written as the
-/// job's apalis `task_id`, so a worker's `TaskId` for the job is the same. Hand it to a client
-/// that will look the job up in the job engine.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct JobId(pub(crate) String);
-
-impl JobId {
-    fn new() -> Self {
-        Self(ulid::Ulid::generate().to_string())
-    }
-
-    /// The id as the storage writes it.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for JobId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

@@ -85,6 +85,7 @@
 
 mod batch;
 mod error;
+mod id;
 mod jobs;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
@@ -93,4 +94,5 @@ pub mod redis;
 mod sqlite;
 
 pub use error::PushError;
-pub use jobs::{AddJob, DEFAULT_MAX_BATCH, JobId, Jobs, PushStats};
+pub use id::JobId;
+pub use jobs::{AddJob, DEFAULT_MAX_BATCH, Jobs, PushStats};

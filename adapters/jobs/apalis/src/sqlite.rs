@@ -22,7 +22,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::batch::Commit;
-use crate::jobs::{DEFAULT_MAX_BATCH, JobId, Jobs};
+use crate::id::JobId;
+use crate::jobs::{DEFAULT_MAX_BATCH, Jobs};
 
 /// Rows per `INSERT` statement: 4 bound values each, far below SQLite's limit of 32,766.
 const ROWS_PER_STATEMENT: usize = 500;
