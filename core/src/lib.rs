@@ -107,7 +107,7 @@ pub use executor::{BlockingError, BlockingJob, BoxFuture, Executor};
 pub use metrics::Metrics;
 pub use policy::FailurePolicy;
 pub use queue::{AddTaskError, BackgroundTasks};
-pub use report::{Outcome, RunReport, TaskError, TaskReport};
+pub use report::{AbandonReason, Outcome, RunReport, TaskError, TaskReport, Timeout};
 pub use run::{Runner, ShutdownDeadline, ShutdownReport};
 pub use scope::MissingBackgroundTasks;
 pub use task::{BoxError, Task, TaskKind, TaskResult};

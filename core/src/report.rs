@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
+use crate::executor::BlockingError;
 use crate::task::{BoxError, TaskKind};
 
 /// What happened to every task of one queue, in the order they were queued.
@@ -122,17 +123,15 @@ pub enum Outcome {
     /// It panicked with this message.
     Panicked(String),
     /// It overran the runner's task timeout: an async task was cancelled, a sync one (which cannot
-    /// be) ran to its end late. The message says which.
-    TimedOut(String),
+    /// be) ran to its end late.
+    TimedOut(Timeout),
     /// It did not run because an earlier task of its queue failed under
     /// [`FailurePolicy::StopOnError`](crate::FailurePolicy::StopOnError).
     Skipped,
     /// It did not run because its queue was discarded (the request failed before it had a response).
     Discarded,
-    /// It did not run, or was cut off while it ran, and the reason is kept: its runner was
-    /// shutting down (or its deadline passed), the executor could not run it (its blocking pool
-    /// shut down), the run was cancelled, or its queue was dropped without being run.
-    Abandoned(String),
+    /// It did not run, or was cut off while it ran, for this reason.
+    Abandoned(AbandonReason),
 }
 
 impl Outcome {
@@ -154,10 +153,84 @@ pub enum TaskError {
     Failed(BoxError),
     /// The task panicked with this message.
     Panicked(String),
-    /// The task overran its timeout; the message says by how much and whether it was cancelled.
-    TimedOut(String),
-    /// The task never ran: the executor could not run it, or the run was cancelled first.
-    Abandoned(String),
+    /// The task overran its timeout: cancelled, or (a sync task) ran to its end late.
+    TimedOut(Timeout),
+    /// The task never ran, or was cut off while it ran, for this reason.
+    Abandoned(AbandonReason),
+}
+
+/// How a task overran the runner's task timeout ([`Runner::task_timeout`](crate::Runner::task_timeout)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Timeout {
+    /// An async task still running at its timeout: cancelled then (its future dropped).
+    Cancelled {
+        /// The timeout.
+        timeout: Duration,
+    },
+    /// A sync task that ran past its timeout. A thread cannot be cancelled, so it ran to its end;
+    /// it counts as timed out even if it returned `Ok`.
+    RanOver {
+        /// How long it ran.
+        took: Duration,
+        /// The timeout.
+        timeout: Duration,
+    },
+}
+
+impl fmt::Display for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Cancelled { timeout } => write!(f, "cancelled after {timeout:?}, its timeout"),
+            Self::RanOver { took, timeout } => write!(
+                f,
+                "ran for {took:?}, over its {timeout:?} timeout (a sync task cannot be \
+                 cancelled, so it ran to its end)"
+            ),
+        }
+    }
+}
+
+/// Why a task did not run, or was cut off while it ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AbandonReason {
+    /// Its runner was shutting down and started no new queue.
+    ShuttingDown,
+    /// The shutdown deadline ([`Runner::shutdown`](crate::Runner::shutdown)) passed before it
+    /// started.
+    Deadline,
+    /// The future running its queue was dropped before its first poll.
+    DroppedBeforeStart,
+    /// The future running its queue was dropped while its sync tasks were on the blocking pool.
+    DroppedBeforeResume,
+    /// The future running its queue was dropped while this (async) task ran.
+    CancelledWhileRunning,
+    /// The future running its queue was dropped before it reached this task.
+    CancelledBefore,
+    /// Its queue was dropped without being run.
+    QueueDropped,
+    /// The executor could not run it: its blocking pool failed the job.
+    Executor(BlockingError),
+}
+
+impl fmt::Display for AbandonReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ShuttingDown => {
+                f.write_str("refused: the runner is shutting down and starts no new queue")
+            }
+            Self::Deadline => f.write_str("the shutdown deadline passed before it started"),
+            Self::DroppedBeforeStart => f.write_str("the run was dropped before it started"),
+            Self::DroppedBeforeResume => f.write_str("the run was dropped before it resumed"),
+            Self::CancelledWhileRunning => {
+                f.write_str("the run was cancelled while this task was running")
+            }
+            Self::CancelledBefore => f.write_str("the run was cancelled before reaching this task"),
+            Self::QueueDropped => f.write_str("its queue was dropped without being run"),
+            Self::Executor(error) => error.fmt(f),
+        }
+    }
 }
 
 impl fmt::Display for TaskError {
@@ -233,10 +306,12 @@ mod tests {
             Outcome::Succeeded,
             Outcome::Failed(String::new()),
             Outcome::Panicked(String::new()),
-            Outcome::TimedOut(String::new()),
+            Outcome::TimedOut(Timeout::Cancelled {
+                timeout: Duration::ZERO,
+            }),
             Outcome::Skipped,
             Outcome::Discarded,
-            Outcome::Abandoned(String::new()),
+            Outcome::Abandoned(AbandonReason::Deadline),
         ]
         .iter()
         .map(Outcome::is_failure)

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::panic::panic_message;
-use crate::report::{Outcome, TaskError, TaskReport};
+use crate::report::{AbandonReason, Outcome, TaskError, TaskReport, Timeout};
 use crate::task::{BoxError, Task, TaskKind};
 
 /// Called with a task's label and its error whenever a task fails, panics, times out or is
@@ -22,19 +22,23 @@ pub(crate) enum Cause {
     Returned(Result<(), BoxError>),
     /// Its work panicked with this message.
     Panicked(String),
-    /// It overran its timeout; the message says how.
-    TimedOut(String),
+    /// It overran its timeout and was cancelled (an async task).
+    TimedOut(Timeout),
     /// An earlier task failed under `StopOnError`.
     Skipped,
     /// Its queue was discarded.
     Discarded,
     /// It never ran, or was cut off while it ran, for this reason.
-    Abandoned(String),
+    Abandoned(AbandonReason),
 }
 
-/// Decides the outcome of a task that ran for `duration`. Failures and abandonments go to `hook`
-/// (a `tracing` error event without one) first, with the original error; skipped and discarded
-/// tasks are not errors of their own. Runs outside the queue's lock: the hook is the user's code.
+/// Decides the outcome of a task that ran for `duration` under the runner's task `timeout`.
+/// Failures and abandonments go to `hook` (a `tracing` error event without one) first, with the
+/// original error; skipped and discarded tasks are not errors of their own. Runs outside the
+/// queue's lock: the hook is the user's code.
+///
+/// A sync task cannot be cancelled: one that returned `Ok` after its timeout counts as timed out
+/// here ([`Timeout::RanOver`]); an async one was cancelled at its timeout ([`Cause::TimedOut`]).
 pub(crate) fn settle(
     hook: Option<&ErrorHook>,
     request: Option<&str>,
@@ -42,7 +46,17 @@ pub(crate) fn settle(
     kind: TaskKind,
     cause: Cause,
     duration: Duration,
+    timeout: Option<Duration>,
 ) -> TaskReport {
+    let cause = match (kind, cause, timeout) {
+        (TaskKind::Sync, Cause::Returned(Ok(())), Some(timeout)) if duration > timeout => {
+            Cause::TimedOut(Timeout::RanOver {
+                took: duration,
+                timeout,
+            })
+        }
+        (_, cause, _) => cause,
+    };
     let (outcome, error) = match cause {
         Cause::Returned(Ok(())) => (Outcome::Succeeded, None),
         Cause::Returned(Err(error)) => (
@@ -53,9 +67,9 @@ pub(crate) fn settle(
             Outcome::Panicked(message.clone()),
             Some(TaskError::Panicked(message)),
         ),
-        Cause::TimedOut(message) => (
-            Outcome::TimedOut(message.clone()),
-            Some(TaskError::TimedOut(message)),
+        Cause::TimedOut(timeout) => (
+            Outcome::TimedOut(timeout),
+            Some(TaskError::TimedOut(timeout)),
         ),
         Cause::Skipped => (Outcome::Skipped, None),
         Cause::Discarded => (Outcome::Discarded, None),
@@ -83,7 +97,7 @@ pub(crate) fn settle_unrun(
     cause: Cause,
 ) -> TaskReport {
     let kind = task.kind();
-    settle(hook, request, task.label, kind, cause, Duration::ZERO)
+    settle(hook, request, task.label, kind, cause, Duration::ZERO, None)
 }
 
 /// `request` names the request that queued the task, when it was named for the stderr line
@@ -159,6 +173,10 @@ mod tests {
         (hook, seen)
     }
 
+    const LATE: Timeout = Timeout::Cancelled {
+        timeout: Duration::from_secs(1),
+    };
+
     #[test]
     fn failures_and_abandonments_reach_the_hook_and_the_rest_do_not() {
         let (hook, seen) = recording();
@@ -166,10 +184,10 @@ mod tests {
             Cause::Returned(Ok(())),
             Cause::Returned(Err("disk full".into())),
             Cause::Panicked("boom".into()),
-            Cause::TimedOut("late".into()),
+            Cause::TimedOut(LATE),
             Cause::Skipped,
             Cause::Discarded,
-            Cause::Abandoned("shutdown".into()),
+            Cause::Abandoned(AbandonReason::Deadline),
         ]
         .into_iter()
         .map(|cause| {
@@ -180,6 +198,7 @@ mod tests {
                 TaskKind::Sync,
                 cause,
                 Duration::ZERO,
+                None,
             )
             .outcome
         })
@@ -190,10 +209,10 @@ mod tests {
                 Outcome::Succeeded,
                 Outcome::Failed("disk full".into()),
                 Outcome::Panicked("boom".into()),
-                Outcome::TimedOut("late".into()),
+                Outcome::TimedOut(LATE),
                 Outcome::Skipped,
                 Outcome::Discarded,
-                Outcome::Abandoned("shutdown".into()),
+                Outcome::Abandoned(AbandonReason::Deadline),
             ]
         );
         assert_eq!(
@@ -201,8 +220,8 @@ mod tests {
             [
                 "t: task failed: disk full",
                 "t: task panicked: boom",
-                "t: task timed out: late",
-                "t: task abandoned: shutdown",
+                "t: task timed out: cancelled after 1s, its timeout",
+                "t: task abandoned: the shutdown deadline passed before it started",
             ]
         );
     }
@@ -235,6 +254,7 @@ mod tests {
             TaskKind::Async,
             cause,
             Duration::ZERO,
+            None,
         );
         let chain = "sending the welcome mail: smtp refused";
         assert_eq!(report.outcome, Outcome::Failed(chain.into()));
@@ -251,6 +271,45 @@ mod tests {
     }
 
     #[test]
+    fn a_sync_task_that_returned_after_its_timeout_timed_out_and_an_async_one_did_not() {
+        let settled = |kind, cause, took: u64| {
+            let took = Duration::from_millis(took);
+            let timeout = Some(Duration::from_millis(10));
+            settle(None, None, "t".into(), kind, cause, took, timeout).outcome
+        };
+        let ran_over = Timeout::RanOver {
+            took: Duration::from_millis(11),
+            timeout: Duration::from_millis(10),
+        };
+        assert_eq!(
+            settled(TaskKind::Sync, Cause::Returned(Ok(())), 11),
+            Outcome::TimedOut(ran_over)
+        );
+        assert_eq!(
+            settled(TaskKind::Sync, Cause::Returned(Ok(())), 10),
+            Outcome::Succeeded
+        );
+        // An error says more than the overrun: it is kept.
+        assert_eq!(
+            settled(
+                TaskKind::Sync,
+                Cause::Returned(Err("late and wrong".into())),
+                11
+            ),
+            Outcome::Failed("late and wrong".into())
+        );
+        // An async task is cancelled at its timeout; one that returned was in time.
+        assert_eq!(
+            settled(TaskKind::Async, Cause::Returned(Ok(())), 11),
+            Outcome::Succeeded
+        );
+        assert!(
+            ran_over.to_string().contains("cannot be cancelled"),
+            "{ran_over}"
+        );
+    }
+
+    #[test]
     fn a_panicking_hook_is_contained() {
         let hook: ErrorHook = Arc::new(|_: &str, _: &TaskError| panic!("broken hook"));
         let cause = Cause::Panicked("boom".into());
@@ -261,6 +320,7 @@ mod tests {
             TaskKind::Async,
             cause,
             Duration::ZERO,
+            None,
         );
         assert_eq!(report.outcome, Outcome::Panicked("boom".into()));
     }

@@ -202,7 +202,7 @@ fn c07_a_spawned_run_dropped_unrun_still_delivers_its_report() {
         let tasks = BackgroundTasks::new();
         tasks.add(first.with_label("first"));
         tasks.add(Task::sync(|| ()).with_label("second"));
-        let lost = Outcome::Abandoned("the run was dropped before it started".into());
+        let lost = Outcome::Abandoned(background_tasks::AbandonReason::DroppedBeforeStart);
         assert_eq!(outcomes(&spawn_now(&runner, tasks)), [lost.clone(), lost]);
     }
     let metrics = runner.metrics();
@@ -244,7 +244,10 @@ fn c07_a_run_dropped_between_the_pool_and_its_async_tasks_delivers_its_report() 
     let lost = "the run was dropped before it resumed";
     assert_eq!(
         outcomes(&report),
-        [Outcome::Succeeded, Outcome::Abandoned(lost.into())]
+        [
+            Outcome::Succeeded,
+            Outcome::Abandoned(background_tasks::AbandonReason::DroppedBeforeResume)
+        ]
     );
     assert_eq!(
         *hooked.lock().unwrap(),

@@ -3,7 +3,9 @@
 
 use std::sync::{Arc, mpsc};
 
-use background_tasks::{BackgroundTasks, BlockingError, Executor, Outcome, Runner, Task};
+use background_tasks::{
+    AbandonReason, BackgroundTasks, BlockingError, Executor, Outcome, Runner, Task,
+};
 
 use crate::doubles::CancellingExecutor;
 use crate::harness::{DELIBERATE, Harness, quiet_deliberate_panics, recv, yield_now};
@@ -104,7 +106,7 @@ pub fn c21_lost_detached_jobs_report_their_tasks<H: Harness>() {
     tasks.add(Task::sync(|| ()).with_label("a"));
     tasks.add(Task::future(async {}).with_label("b"));
     let report = run_spawned(&harness, runner.clone(), tasks);
-    let lost = "the run was dropped before it started".to_owned();
+    let lost = AbandonReason::DroppedBeforeStart;
     assert_eq!(
         outcomes(&report),
         [
@@ -156,7 +158,7 @@ pub fn c21_lost_blocking_jobs_report_their_tasks<H: Harness>() {
     tasks.add(Task::sync(|| ()).with_label("b"));
     tasks.add(Task::future(async {}).with_label("c"));
     let report = run_spawned(&harness, runner, tasks);
-    let lost = BlockingError::Cancelled.to_string();
+    let lost = AbandonReason::Executor(BlockingError::Cancelled);
     assert_eq!(
         outcomes(&report),
         [

@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use background_tasks::{BackgroundTasks, Executor, FailurePolicy, Outcome, Runner, Task};
+use background_tasks::{
+    AbandonReason, BackgroundTasks, Executor, FailurePolicy, Outcome, Runner, Task, Timeout,
+};
 
 use crate::gate::Gate;
 use crate::harness::{DELIBERATE, Harness, quiet_deliberate_panics, recv};
@@ -198,7 +200,7 @@ pub fn c16_shutdown_deadline_cuts_a_queue_started_on_the_blocking_pool<H: Harnes
     let run = harness
         .block_on(reported)
         .expect("the report was delivered");
-    let why = Outcome::Abandoned("the shutdown deadline passed before it started".into());
+    let why = Outcome::Abandoned(AbandonReason::Deadline);
     let outcomes: Vec<_> = run.tasks().iter().map(|t| t.outcome.clone()).collect();
     assert_eq!(outcomes, [Outcome::Succeeded, why.clone(), why]);
     harness.block_on(runner.idle());
@@ -271,10 +273,10 @@ pub fn c16_shutdown_refuses_new_work<H: Harness>() {
         let _ = reported.send(report);
     });
     let report = recv(&report_seen, "the refused queue's report");
-    let reason = "refused: the runner is shutting down and starts no new queue";
+    let reason = AbandonReason::ShuttingDown;
     assert_eq!(
         report.tasks()[0].outcome,
-        Outcome::Abandoned(reason.to_owned())
+        Outcome::Abandoned(reason.clone())
     );
     assert_eq!(
         *refused.lock().unwrap(),
@@ -384,11 +386,11 @@ pub fn c18_overrunning_tasks_are_reported<H: Harness>() {
     recv(&was_dropped, "the cancelled future to be dropped");
     let outcomes: Vec<_> = report.tasks().iter().map(|t| &t.outcome).collect();
     assert!(
-        matches!(outcomes[0], Outcome::TimedOut(m) if m.contains("cancelled")),
+        matches!(outcomes[0], Outcome::TimedOut(Timeout::Cancelled { .. })),
         "{outcomes:?}"
     );
     assert!(
-        matches!(outcomes[1], Outcome::TimedOut(m) if m.contains("cannot be cancelled")),
+        matches!(outcomes[1], Outcome::TimedOut(Timeout::RanOver { took, timeout }) if took > timeout),
         "{outcomes:?}"
     );
     assert_eq!(outcomes[2], &Outcome::Succeeded);

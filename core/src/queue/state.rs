@@ -18,7 +18,7 @@ use crate::metrics::Ledger;
 use crate::policy::FailurePolicy;
 #[cfg(test)]
 use crate::report::Outcome;
-use crate::report::{Reports, RunReport, TaskReport};
+use crate::report::{AbandonReason, Reports, RunReport, TaskReport};
 use crate::settle::{Cause, settle_unrun};
 use crate::status::Watch;
 use crate::task::Task;
@@ -422,10 +422,9 @@ impl Drop for State {
         // The last handle is gone and nobody ran or discarded the queue: say so, rather than let
         // its tasks vanish. (The HTTP layer always runs or discards; this catches hand-made queues.)
         if self.phase == Phase::Open && !self.waiting.is_empty() {
-            let reason = "its queue was dropped without being run";
             let request = self.request.clone();
             for task in self.close(Closed::Abandoned) {
-                let cause = Cause::Abandoned(reason.to_owned());
+                let cause = Cause::Abandoned(AbandonReason::QueueDropped);
                 let report = settle_unrun(None, request.as_deref(), task, cause);
                 self.record(report);
             }
@@ -508,7 +507,7 @@ mod tests {
             panic!("an open queue waits")
         };
         assert_eq!(left.len(), 1);
-        state.record(report("late", Outcome::Abandoned("deadline".into())));
+        state.record(report("late", Outcome::Abandoned(AbandonReason::Deadline)));
         let report = state.start(None).expect_err("abandoned while waiting");
         assert_eq!(report.tasks().len(), 1);
         assert!(matches!(

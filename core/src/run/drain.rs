@@ -16,7 +16,7 @@ use crate::executor::{BoxFuture, Executor};
 use crate::panic::{CatchUnwind, panic_message};
 use crate::queue::BackgroundTasks;
 use crate::queue::state::{Closed, Cut, Drained, Next};
-use crate::report::{RunReport, TaskReport};
+use crate::report::{AbandonReason, RunReport, TaskReport, Timeout};
 use crate::settle::{Cause, settle, settle_unrun};
 use crate::task::{BoxError, Task, TaskKind, Work};
 
@@ -114,29 +114,21 @@ impl Drop for RunGuard<'_> {
                 // Dropped before its first poll, or refusing a second run of a queue that someone
                 // else runs: only an untouched queue is this run's to abandon.
                 if self.tasks.state().is_untouched() {
-                    abandon(
-                        &self.tasks,
-                        self.config,
-                        "the run was dropped before it started",
-                    );
+                    abandon(&self.tasks, self.config, AbandonReason::DroppedBeforeStart);
                 }
             }
             Stage::Running { in_flight } => {
                 if let Some(label) = in_flight {
-                    let reason = "the run was cancelled while this task was running";
-                    let cause = Cause::Abandoned(reason.to_owned());
+                    let cause = Cause::Abandoned(AbandonReason::CancelledWhileRunning);
                     let kind = TaskKind::Async;
                     let request = self.tasks.state().request();
                     let hook = self.config.hook();
+                    let (took, timeout) = (Duration::ZERO, None);
                     let report =
-                        settle(hook, request.as_deref(), label, kind, cause, Duration::ZERO);
+                        settle(hook, request.as_deref(), label, kind, cause, took, timeout);
                     self.tasks.state().record(report);
                 }
-                abandon(
-                    &self.tasks,
-                    self.config,
-                    "the run was cancelled before reaching this task",
-                );
+                abandon(&self.tasks, self.config, AbandonReason::CancelledBefore);
             }
         }
     }
@@ -181,7 +173,9 @@ pub(super) async fn resume<E: Executor + ?Sized>(
                     let label = in_flight.take().expect("set before the await");
                     let took = started.elapsed();
                     let request = request.as_deref();
-                    settle(config.hook(), request, label, TaskKind::Async, cause, took)
+                    let (hook, kind, timeout) =
+                        (config.hook(), TaskKind::Async, config.task_timeout);
+                    settle(hook, request, label, kind, cause, took, timeout)
                 };
                 // A span no subscriber wants costs an enter and exit per poll all the same.
                 settled = Some(if span.is_disabled() {
@@ -201,7 +195,7 @@ pub(super) async fn resume<E: Executor + ?Sized>(
                 if let Err(error) = executor.spawn_blocking(batch).await {
                     // The batch takes its own tasks, so whatever it did not reach is still queued.
                     guard.done();
-                    abandon(&tasks, config, &error.to_string());
+                    abandon(&tasks, config, AbandonReason::Executor(error));
                     return tasks.state().take_report();
                 }
             }
@@ -273,9 +267,7 @@ impl Future for RunAsync {
             return Poll::Pending;
         }
         // The caller drops this future, and the task's with it: that is the cancellation.
-        Poll::Ready(Cause::TimedOut(format!(
-            "cancelled after {limit:?}, its timeout"
-        )))
+        Poll::Ready(Cause::TimedOut(Timeout::Cancelled { timeout: *limit }))
     }
 }
 
@@ -309,17 +301,9 @@ pub(super) fn run_sync_tasks(tasks: &BackgroundTasks, config: &Config) {
         let span = tracing::info_span!("background_task", task = %label, kind = "sync");
         let _entered = span.enter();
         let started = Instant::now();
-        let mut cause =
+        let cause =
             returned(catch_unwind(AssertUnwindSafe(work)).map_err(|p| panic_message(p.as_ref())));
         let took = started.elapsed();
-        if let (Some(limit), Cause::Returned(Ok(()))) = (config.task_timeout, &cause) {
-            if took > limit {
-                cause = Cause::TimedOut(format!(
-                    "ran for {took:?}, over its {limit:?} timeout (a sync task cannot be \
-                     cancelled, so it ran to its end)"
-                ));
-            }
-        }
         let request = request.as_deref();
         settled = Some(settle(
             config.hook(),
@@ -328,12 +312,13 @@ pub(super) fn run_sync_tasks(tasks: &BackgroundTasks, config: &Config) {
             TaskKind::Sync,
             cause,
             took,
+            config.task_timeout,
         ));
     }
 }
 
 /// Closes the queue as abandoned, settling every task still waiting with `reason`.
-pub(super) fn abandon(tasks: &BackgroundTasks, config: &Config, reason: &str) {
+pub(super) fn abandon(tasks: &BackgroundTasks, config: &Config, reason: AbandonReason) {
     let left = tasks.state().close(Closed::Abandoned);
     settle_abandoned(tasks, config, left, reason, Book::Now);
 }
@@ -349,8 +334,7 @@ pub(super) fn cut_for_shutdown(tasks: &BackgroundTasks, config: &Config) -> (usi
         Cut::Waiting => Book::Now,
         Cut::Running => Book::AfterCurrentTask,
     };
-    let reason = "the shutdown deadline passed before it started";
-    settle_abandoned(tasks, config, left, reason, book);
+    settle_abandoned(tasks, config, left, AbandonReason::Deadline, book);
     (count, Some(cut))
 }
 
@@ -367,7 +351,7 @@ fn settle_abandoned(
     tasks: &BackgroundTasks,
     config: &Config,
     left: Vec<Task>,
-    reason: &str,
+    reason: AbandonReason,
     book: Book,
 ) {
     if left.is_empty() {
@@ -377,7 +361,7 @@ fn settle_abandoned(
     let reports: Vec<TaskReport> = left
         .into_iter()
         .map(|task| {
-            let cause = Cause::Abandoned(reason.to_owned());
+            let cause = Cause::Abandoned(reason.clone());
             settle_unrun(config.hook(), request.as_deref(), task, cause)
         })
         .collect();

@@ -13,7 +13,7 @@ use super::drain::{RunGuard, abandon, report_drained, resume, run_sync_tasks};
 use crate::executor::{BoxFuture, Executor};
 use crate::queue::BackgroundTasks;
 use crate::queue::state::Lead;
-use crate::report::RunReport;
+use crate::report::{AbandonReason, RunReport};
 
 /// Runs `tasks` as its own task on the runner's executor, then hands the report to `on_done`.
 pub(super) fn spawn<E, F>(runner: &Runner<E>, tasks: BackgroundTasks, lead: Lead, on_done: F)
@@ -23,8 +23,7 @@ where
 {
     let lifecycle = runner.lifecycle();
     if lifecycle.ledger().is_closed() {
-        let reason = "refused: the runner is shutting down and starts no new queue";
-        abandon(&tasks, &runner.config, reason);
+        abandon(&tasks, &runner.config, AbandonReason::ShuttingDown);
         let report = tasks.state().take_report();
         on_done(report);
         return;
@@ -155,14 +154,14 @@ impl<E: Executor, F: FnOnce(RunReport)> Drop for Spawned<E, F> {
             Holds::Running => true,
             Holds::Waiting(tasks) => {
                 if tasks.state().is_untouched() {
-                    let reason = "the run was dropped before it started";
+                    let reason = AbandonReason::DroppedBeforeStart;
                     abandon(&tasks, &self.runner.config, reason);
                 }
                 self.deliver(&tasks);
                 false
             }
             Holds::HandingOver(tasks) => {
-                let reason = "the run was dropped before it resumed";
+                let reason = AbandonReason::DroppedBeforeResume;
                 abandon(&tasks, &self.runner.config, reason);
                 self.deliver(&tasks);
                 true

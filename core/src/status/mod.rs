@@ -604,7 +604,7 @@ mod tests {
             TaskState::Ended(Outcome::Failed("disk full".into()))
         );
         assert_eq!(
-            (failed.as_str(), failed.error()),
+            (failed.as_str(), failed.error().as_deref()),
             ("failed", Some("disk full"))
         );
         assert_eq!(observer.task(skipped), TaskState::Ended(Outcome::Skipped));
@@ -731,7 +731,7 @@ mod tests {
         block_on(runner.run(tasks));
         let view = observer.task_view(id).unwrap();
         assert_eq!(view.label, "mail ***");
-        assert_eq!(view.state.error(), Some("no mailbox for ***"));
+        assert_eq!(view.state.error().as_deref(), Some("no mailbox for ***"));
         assert_eq!(
             observer.queues()[0].request.as_ref().unwrap().path,
             "/u/***"

@@ -48,14 +48,11 @@ impl TaskState {
     }
 
     /// The error, panic message or reason of an outcome that has one.
-    pub fn error(&self) -> Option<&str> {
+    pub fn error(&self) -> Option<Cow<'_, str>> {
         match self {
-            Self::Ended(
-                Outcome::Failed(text)
-                | Outcome::Panicked(text)
-                | Outcome::TimedOut(text)
-                | Outcome::Abandoned(text),
-            ) => Some(text),
+            Self::Ended(Outcome::Failed(text) | Outcome::Panicked(text)) => Some(text.into()),
+            Self::Ended(Outcome::TimedOut(timeout)) => Some(timeout.to_string().into()),
+            Self::Ended(Outcome::Abandoned(reason)) => Some(reason.to_string().into()),
             _ => None,
         }
     }

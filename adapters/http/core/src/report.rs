@@ -321,7 +321,9 @@ mod tests {
             Outcome::Failed("disk full".into()),
             Outcome::Panicked("boom".into()),
             Outcome::Panicked("boom".into()),
-            Outcome::TimedOut("late".into()),
+            Outcome::TimedOut(background_tasks::Timeout::Cancelled {
+                timeout: std::time::Duration::from_secs(1),
+            }),
             Outcome::Skipped,
         ];
         assert_eq!(
