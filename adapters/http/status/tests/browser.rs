@@ -676,3 +676,35 @@ fn the_histograms_count_the_recorded_tasks_and_a_timeline_orders_its_request() {
         browser.close().await;
     });
 }
+
+#[test]
+fn a_long_label_and_path_stay_inside_their_box() {
+    with_browser(|app, browser| async move {
+        browser.open(&app.url(ADMIN)).await;
+        let path = format!("/long/{}", "tenant0042/reports/2024/q3/".repeat(8));
+        let long = request(&app, "GET", &path);
+        let task = format!("[data-task='{long}'][data-state=succeeded]");
+        browser.find(&task, WAIT).await;
+        browser.screenshot("status-page-long-label.png").await;
+        // Every text of the queue ends inside its box (the timeline's inside the timeline, which
+        // cuts what passes its edge), and the page does not scroll sideways.
+        let overflow = browser
+            .eval(
+                "const queue = document.querySelector(arguments[0]).closest('.queue');
+                 const inside = (node, box) => {
+                   const [r, b] = [node.getBoundingClientRect(), box.getBoundingClientRect()];
+                   // A box that fits but whose text runs past it overflows too.
+                   const spills = node.scrollWidth > node.clientWidth + 1;
+                   return r.left >= b.left - 0.5 && r.right <= b.right + 0.5 && !spills;
+                 };
+                 const out = [...queue.querySelectorAll('span, .timeline text')]
+                   .filter((node) => !inside(node, node.closest('svg') || queue))
+                   .map((node) => node.textContent.slice(0, 40));
+                 return { out, scroll: document.documentElement.scrollWidth > innerWidth };",
+                vec![json!(task)],
+            )
+            .await;
+        assert_eq!(overflow, json!({ "out": [], "scroll": false }));
+        browser.close().await;
+    });
+}

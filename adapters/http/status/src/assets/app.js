@@ -188,10 +188,20 @@ function renderTimeline(queue) {
     const width = Math.max(2, ((endOf(task) - task.started) / span) * 440);
     const y = row * (i + 1);
     chart.append(svg("rect", { class: "span-" + task.state, x, y: y + 2, width, height: row - 4 }));
-    chart.append(svg("text", { x: Math.min(x + width + 4, 450), y: y + 10 },
-      "+" + ms(task.started - origin) + " " + task.label));
+    // Right of the bar, or in the column past the bars; the label cut (at about 6 units a
+    // character, a digit's width) so that the text ends inside the chart; all of it in a tooltip.
+    const at = Math.min(x + width + 4, 450);
+    const prefix = "+" + ms(task.started - origin) + " ";
+    const room = Math.max(4, Math.floor((600 - at) / 6) - prefix.length);
+    const text = svg("text", { x: at, y: y + 10 }, prefix + short(task.label, room));
+    text.append(svg("title", {}, task.label));
+    chart.append(text);
   });
   return chart;
+}
+
+function short(text, max) {
+  return text.length > max ? text.slice(0, max - 1) + "\u2026" : text;
 }
 
 async function cancelTask(id) {

@@ -76,6 +76,15 @@ async fn hold(State(state): State<AppState>, tasks: BackgroundTasks) -> String {
     tasks.add_with_id(behind).expect("observed").to_string()
 }
 
+/// `GET /long/{*rest}`: one task with a 300-character label without a space (a generated key, say);
+/// answers its id.
+async fn long(tasks: BackgroundTasks) -> String {
+    let mut label = format!("reindex:{}", "0123456789abcdef".repeat(19));
+    label.truncate(300);
+    let task = Task::sync(|| ()).with_label(label);
+    tasks.add_with_id(task).expect("observed").to_string()
+}
+
 /// A live stream's body, counted open from its response until the server drops it (the stream
 /// ended, or the server saw its client go).
 struct Counted {
@@ -145,6 +154,7 @@ impl TestApp {
             .route("/ok", get(ok))
             .route("/fail", get(fail))
             .route("/hold", post(hold))
+            .route("/long/{*rest}", get(long))
             .with_state(AppState {
                 release: release.clone(),
             })
