@@ -678,6 +678,38 @@ fn the_histograms_count_the_recorded_tasks_and_a_timeline_orders_its_request() {
 }
 
 #[test]
+fn the_empty_page_says_there_is_nothing_yet() {
+    with_browser(|app, browser| async move {
+        browser.open(&app.url(ADMIN)).await;
+        // Rendered once the first update came.
+        browser.wait_text("#shown", "0 of 0 queues").await;
+        let empty = browser.find("#empty", WAIT).await;
+        assert!(empty.is_displayed().await.unwrap());
+        assert!(
+            empty
+                .text()
+                .await
+                .unwrap()
+                .starts_with("No requests with background tasks yet")
+        );
+        browser.screenshot("status-page-empty.png").await;
+
+        let ok = request(&app, "GET", "/ok");
+        browser
+            .find(&format!("[data-task='{ok}'][data-state=succeeded]"), WAIT)
+            .await;
+        assert!(!empty.is_displayed().await.unwrap());
+        // A list emptied by the filters says so instead.
+        let search = browser.find("#search", WAIT).await;
+        search.send_keys("no such path").await.unwrap();
+        browser
+            .wait_text("#empty", "No queue matches the search and filters.")
+            .await;
+        browser.close().await;
+    });
+}
+
+#[test]
 fn a_long_label_and_path_stay_inside_their_box() {
     with_browser(|app, browser| async move {
         browser.open(&app.url(ADMIN)).await;

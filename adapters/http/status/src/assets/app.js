@@ -109,6 +109,16 @@ function render() {
   const shown = all.filter((queue) => matches(queue, search, status, state)).slice(0, SHOWN_MAX);
   document.getElementById("queues").replaceChildren(...shown.map(renderQueue));
   document.getElementById("shown").textContent = shown.length + " of " + all.length + " queues";
+  renderEmpty(all.length, shown.length);
+}
+
+// An empty list says why: nothing happened yet, or the filters hide everything.
+function renderEmpty(all, shown) {
+  const empty = document.getElementById("empty");
+  empty.hidden = shown > 0;
+  empty.textContent = all === 0
+    ? "No requests with background tasks yet: each one shows up here as it is served."
+    : "No queue matches the search and filters.";
 }
 
 function renderHeader() {
