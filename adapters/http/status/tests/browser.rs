@@ -51,7 +51,12 @@ async fn browser() -> Option<Browser> {
         let free = TcpListener::bind("127.0.0.1:0").expect("a free port");
         free.local_addr().unwrap().port()
     };
-    let mut driver = Command::new(&driver_path)
+    let mut driver = Command::new(&driver_path);
+    // Its own process group, with the Chromium it starts: a failed test, which never ends its
+    // session, kills them all (killing chromedriver alone leaves Chromium running).
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut driver, 0);
+    let mut driver = driver
         .arg(format!("--port={port}"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -211,6 +216,10 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        #[cfg(unix)]
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
