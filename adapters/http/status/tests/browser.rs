@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use background_tasks::status::{TaskId, TaskState};
 use background_tasks_conformance::http::Client as HttpClient;
+use background_tasks_status::MAX_QUEUES_PER_UPDATE;
 use common::{ADMIN, READ_ONLY, TestApp, WAIT};
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -50,7 +51,12 @@ async fn browser() -> Option<Browser> {
         let free = TcpListener::bind("127.0.0.1:0").expect("a free port");
         free.local_addr().unwrap().port()
     };
-    let mut driver = Command::new(&driver_path)
+    let mut driver = Command::new(&driver_path);
+    // Its own process group, with the Chromium it starts: a failed test, which never ends its
+    // session, kills them all (killing chromedriver alone leaves Chromium running).
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut driver, 0);
+    let mut driver = driver
         .arg(format!("--port={port}"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -142,16 +148,78 @@ impl Browser {
         logs.as_array().cloned().unwrap_or_default()
     }
 
+    /// Saves a screenshot under the target dir, and over `docs/{name}` with `UPDATE_SCREENSHOT`.
     async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client().screenshot().await.expect("a screenshot");
         let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
         std::fs::write(&path, png).expect("saving the screenshot");
+        if std::env::var_os("UPDATE_SCREENSHOT").is_some() {
+            let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../docs");
+            std::fs::copy(&path, docs.join(name)).expect("updating the docs' screenshot");
+        }
         path
+    }
+
+    /// The value of a script run in the page.
+    async fn eval(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client()
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|error| panic!("running `{script}`: {error}"))
+    }
+
+    /// Waits until `css`'s text is `text`.
+    async fn wait_text(&self, css: &str, text: &str) {
+        let element = self.find(css, WAIT).await;
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let now = element.text().await.expect("an element's text");
+            if now == text {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited {WAIT:?} for `{css}` to say {text:?}; it says {now:?}"
+            );
+        }
+    }
+
+    /// Waits until the numeric attribute `name` of the elements `css` finds is `expected`.
+    async fn wait_numbers(&self, css: &str, name: &str, expected: &[f64]) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let now = self.numbers(css, name).await;
+            if now == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited {WAIT:?} for `{css}` {name}s {expected:?}; they are {now:?}"
+            );
+        }
+    }
+
+    /// The numeric attribute `name` of every element `css` finds, in document order.
+    async fn numbers(&self, css: &str, name: &str) -> Vec<f64> {
+        let mut numbers = Vec::new();
+        for element in self.client().find_all(Locator::Css(css)).await.unwrap() {
+            let value = element.attr(name).await.unwrap().unwrap_or_default();
+            numbers.push(
+                value
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{css} {name}={value:?}")),
+            );
+        }
+        numbers
     }
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        #[cfg(unix)]
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
@@ -184,6 +252,45 @@ fn request(app: &TestApp, method: &str, target: &str) -> TaskId {
     let (head, body) = client.request(method, target);
     assert_eq!(head.status, 200, "{method} {target}");
     String::from_utf8(body).unwrap().parse().expect("a task id")
+}
+
+/// The page's snapshot, as the server answers it now.
+fn snapshot(app: &TestApp) -> Value {
+    let mut client = HttpClient::connect(app.addr);
+    let (head, body) = client.request("GET", &format!("{ADMIN}api/snapshot"));
+    assert_eq!(head.status, 200, "the snapshot");
+    serde_json::from_slice(&body).expect("the snapshot's JSON")
+}
+
+/// Waits until the server holds `open` of the admin page's live streams.
+async fn streams_open(app: &TestApp, open: usize) {
+    let mut streams = app.streams.clone();
+    tokio::time::timeout(WAIT, streams.wait_for(|&now| now == open))
+        .await
+        .unwrap_or_else(|_| {
+            let now = *app.streams.borrow();
+            panic!("waited {WAIT:?} for {open} open live streams; the server holds {now}")
+        })
+        .expect("the app is running");
+}
+
+/// Waits until `ended` tasks have ended in the observer's records (its counts move first).
+async fn tasks_ended(app: &TestApp, ended: usize) {
+    let observer = app.observer();
+    let all = async {
+        loop {
+            let seen = observer.version();
+            let queues = observer.queues();
+            let tasks = queues.iter().flat_map(|q| &q.tasks);
+            if tasks.filter(|t| t.ended.is_some()).count() >= ended {
+                return;
+            }
+            observer.changed(seen).await;
+        }
+    };
+    tokio::time::timeout(WAIT, all)
+        .await
+        .unwrap_or_else(|_| panic!("waited {WAIT:?} for {ended} tasks to end"));
 }
 
 /// Runs `check` with a browser and the app, one browser at a time.
@@ -246,12 +353,7 @@ fn a_request_made_after_load_appears_live_with_its_outcomes_and_errors() {
         browser
             .find(&format!("[data-task='{held}'][data-state=queued]"), LIVE)
             .await;
-        let shot = browser.screenshot("status-page.png").await;
-        if std::env::var_os("UPDATE_SCREENSHOT").is_some() {
-            let readme =
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../docs/status-page.png");
-            std::fs::copy(&shot, readme).expect("updating docs/status-page.png");
-        }
+        browser.screenshot("status-page.png").await;
         app.release.notify_one();
         browser.close().await;
     });
@@ -386,6 +488,264 @@ fn after_the_stream_is_cut_the_page_reconnects_and_shows_what_happened_meanwhile
             )
             .await;
         browser.find("#connection.live", WAIT).await;
+        browser.close().await;
+    });
+}
+
+#[test]
+fn a_hidden_tab_closes_its_stream_and_on_return_shows_what_happened_meanwhile() {
+    with_browser(|app, browser| async move {
+        browser.open(&app.url(ADMIN)).await;
+        streams_open(&app, 1).await;
+        // A minimized window is what makes `document.hidden` true in headless Chromium.
+        browser
+            .client()
+            .minimize_window()
+            .await
+            .expect("minimizing");
+        assert_eq!(
+            browser
+                .eval("return document.visibilityState", vec![])
+                .await,
+            "hidden"
+        );
+        // The server sees the stream go, and the page says why it has none.
+        streams_open(&app, 0).await;
+        browser.wait_text("#connection", "paused").await;
+        let meanwhile = request(&app, "GET", "/fail");
+        assert_eq!(
+            *app.streams.borrow(),
+            0,
+            "a change reopened the hidden page's stream"
+        );
+
+        browser.client().set_window_size(1280, 1000).await.unwrap();
+        assert_eq!(
+            browser
+                .eval("return document.visibilityState", vec![])
+                .await,
+            "visible"
+        );
+        browser
+            .find(
+                &format!("[data-task='{meanwhile}'][data-state=failed]"),
+                WAIT,
+            )
+            .await;
+        browser.find("#connection.live", WAIT).await;
+        streams_open(&app, 1).await;
+        browser.close().await;
+    });
+}
+
+#[test]
+fn more_changes_than_one_update_carries_show_the_count_the_server_left_out() {
+    with_browser(|app, browser| async move {
+        // Made before the page opens, and ended: its first update has them all to carry, and
+        // nothing changes after it.
+        let made = MAX_QUEUES_PER_UPDATE + 50;
+        for _ in 0..made {
+            request(&app, "GET", "/ok");
+        }
+        tasks_ended(&app, made).await;
+        let left_out = app
+            .observer()
+            .changes_since(0, MAX_QUEUES_PER_UPDATE)
+            .dropped;
+        assert_eq!(left_out, 50);
+
+        browser.open(&app.url(ADMIN)).await;
+        let said = format!("{left_out} queue updates merged away under load");
+        browser.wait_text("#dropped", &said).await;
+        assert!(
+            browser
+                .find("#dropped", WAIT)
+                .await
+                .is_displayed()
+                .await
+                .unwrap()
+        );
+        let shown = format!("{MAX_QUEUES_PER_UPDATE} of {MAX_QUEUES_PER_UPDATE} queues");
+        browser.wait_text("#shown", &shown).await;
+        browser.close().await;
+    });
+}
+
+#[test]
+fn while_shutdown_waits_for_a_running_task_the_page_shows_draining() {
+    with_browser(|app, browser| async move {
+        browser.open(&app.url(ADMIN)).await;
+        let behind = request(&app, "POST", "/hold");
+        browser
+            .find(&format!("[data-task='{behind}'][data-state=queued]"), WAIT)
+            .await;
+        browser.wait_text("#phase", "serving").await;
+        assert_eq!(browser.count("#phase.draining").await, 0);
+
+        // Waits for the held task: the runner drains until the release below.
+        let runner = app.runner.clone();
+        let shutdown = tokio::spawn(async move { runner.shutdown(WAIT).await });
+        browser.find("#phase.badge.draining", WAIT).await;
+        browser.wait_text("#phase", "draining").await;
+        assert!(
+            !shutdown.is_finished(),
+            "the held task let the shutdown end"
+        );
+
+        app.release.notify_one();
+        let report = shutdown.await.expect("the shutdown");
+        assert!(!report.deadline_passed);
+        browser
+            .find(
+                &format!("[data-task='{behind}'][data-state=succeeded]"),
+                WAIT,
+            )
+            .await;
+        browser.close().await;
+    });
+}
+
+#[test]
+fn the_histograms_count_the_recorded_tasks_and_a_timeline_orders_its_request() {
+    with_browser(|app, browser| async move {
+        browser.open(&app.url(ADMIN)).await;
+        for _ in 0..3 {
+            request(&app, "GET", "/ok");
+        }
+        request(&app, "GET", "/fail");
+        let behind = request(&app, "POST", "/hold");
+        let queue = format!(".queue[data-queue='{}']", behind.queue());
+        // Released once running, so that its bar is longer than the one behind it.
+        browser
+            .find(&format!("{queue} .task[data-state=running]"), WAIT)
+            .await;
+        app.release.notify_one();
+        browser
+            .find(
+                &format!("[data-task='{behind}'][data-state=succeeded]"),
+                WAIT,
+            )
+            .await;
+        tasks_ended(&app, 6).await;
+        browser
+            .wait_text(".count[data-count=succeeded] b", "5")
+            .await;
+
+        let snapshot = snapshot(&app);
+        // Six tasks ran; five queues waited for their first.
+        for (chart, name, recorded) in [
+            ("chart-run", "run_time", 6),
+            ("chart-delay", "queue_delay", 5),
+        ] {
+            let counts: Vec<f64> =
+                serde_json::from_value(snapshot["histograms"][name].clone()).unwrap();
+            assert_eq!(counts.iter().sum::<f64>(), recorded as f64, "{name}");
+            let peak = counts.iter().copied().fold(1.0, f64::max);
+            let heights: Vec<f64> = counts.iter().map(|c| (c / peak * 90.0).round()).collect();
+            // The page may draw them one update after the task they count has ended.
+            browser
+                .wait_numbers(&format!("#{chart} rect.bar"), "height", &heights)
+                .await;
+        }
+
+        let view = snapshot["queues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["id"] == behind.queue())
+            .expect("the held queue");
+        let origin = view["response_end"].as_f64().unwrap();
+        let tasks = view["tasks"].as_array().unwrap();
+        let span = tasks[1]["ended"].as_f64().unwrap() - origin;
+        let xs = browser
+            .numbers(&format!("{queue} .timeline rect[class^=span-]"), "x")
+            .await;
+        let widths = browser
+            .numbers(&format!("{queue} .timeline rect[class^=span-]"), "width")
+            .await;
+        // Response end at 0, then the first task from its start to its end, then the second.
+        assert_eq!(
+            browser
+                .numbers(&format!("{queue} .timeline rect.response"), "x")
+                .await,
+            [0.0]
+        );
+        assert!(
+            xs[0] >= 4.0 && xs[0] + widths[0] <= xs[1] + 0.01,
+            "task bars at {xs:?}, {widths:?} wide: not response end, first task, second task"
+        );
+        for (i, task) in tasks.iter().enumerate() {
+            let at = 4.0 + (task["started"].as_f64().unwrap() - origin) / span * 440.0;
+            assert!(
+                (xs[i] - at).abs() < 0.01,
+                "task {i} drawn at {}, started at {at}",
+                xs[i]
+            );
+        }
+        browser.close().await;
+    });
+}
+
+#[test]
+fn the_empty_page_says_there_is_nothing_yet() {
+    with_browser(|app, browser| async move {
+        browser.open(&app.url(ADMIN)).await;
+        // Rendered once the first update came.
+        browser.wait_text("#shown", "0 of 0 queues").await;
+        let empty = browser.find("#empty", WAIT).await;
+        assert!(empty.is_displayed().await.unwrap());
+        assert!(
+            empty
+                .text()
+                .await
+                .unwrap()
+                .starts_with("No requests with background tasks yet")
+        );
+        browser.screenshot("status-page-empty.png").await;
+
+        let ok = request(&app, "GET", "/ok");
+        browser
+            .find(&format!("[data-task='{ok}'][data-state=succeeded]"), WAIT)
+            .await;
+        assert!(!empty.is_displayed().await.unwrap());
+        // A list emptied by the filters says so instead.
+        let search = browser.find("#search", WAIT).await;
+        search.send_keys("no such path").await.unwrap();
+        browser
+            .wait_text("#empty", "No queue matches the search and filters.")
+            .await;
+        browser.close().await;
+    });
+}
+
+#[test]
+fn a_long_label_and_path_stay_inside_their_box() {
+    with_browser(|app, browser| async move {
+        browser.open(&app.url(ADMIN)).await;
+        let path = format!("/long/{}", "tenant0042/reports/2024/q3/".repeat(8));
+        let long = request(&app, "GET", &path);
+        let task = format!("[data-task='{long}'][data-state=succeeded]");
+        browser.find(&task, WAIT).await;
+        browser.screenshot("status-page-long-label.png").await;
+        // Every text of the queue ends inside its box (the timeline's inside the timeline, which
+        // cuts what passes its edge), and the page does not scroll sideways.
+        let overflow = browser
+            .eval(
+                "const queue = document.querySelector(arguments[0]).closest('.queue');
+                 const inside = (node, box) => {
+                   const [r, b] = [node.getBoundingClientRect(), box.getBoundingClientRect()];
+                   // A box that fits but whose text runs past it overflows too.
+                   const spills = node.scrollWidth > node.clientWidth + 1;
+                   return r.left >= b.left - 0.5 && r.right <= b.right + 0.5 && !spills;
+                 };
+                 const out = [...queue.querySelectorAll('span, .timeline text')]
+                   .filter((node) => !inside(node, node.closest('svg') || queue))
+                   .map((node) => node.textContent.slice(0, 40));
+                 return { out, scroll: document.documentElement.scrollWidth > innerWidth };",
+                vec![json!(task)],
+            )
+            .await;
+        assert_eq!(overflow, json!({ "out": [], "scroll": false }));
         browser.close().await;
     });
 }

@@ -109,6 +109,16 @@ function render() {
   const shown = all.filter((queue) => matches(queue, search, status, state)).slice(0, SHOWN_MAX);
   document.getElementById("queues").replaceChildren(...shown.map(renderQueue));
   document.getElementById("shown").textContent = shown.length + " of " + all.length + " queues";
+  renderEmpty(all.length, shown.length);
+}
+
+// An empty list says why: nothing happened yet, or the filters hide everything.
+function renderEmpty(all, shown) {
+  const empty = document.getElementById("empty");
+  empty.hidden = shown > 0;
+  empty.textContent = all === 0
+    ? "No requests with background tasks yet: each one shows up here as it is served."
+    : "No queue matches the search and filters.";
 }
 
 function renderHeader() {
@@ -188,10 +198,20 @@ function renderTimeline(queue) {
     const width = Math.max(2, ((endOf(task) - task.started) / span) * 440);
     const y = row * (i + 1);
     chart.append(svg("rect", { class: "span-" + task.state, x, y: y + 2, width, height: row - 4 }));
-    chart.append(svg("text", { x: Math.min(x + width + 4, 450), y: y + 10 },
-      "+" + ms(task.started - origin) + " " + task.label));
+    // Right of the bar, or in the column past the bars; the label cut (at about 6 units a
+    // character, a digit's width) so that the text ends inside the chart; all of it in a tooltip.
+    const at = Math.min(x + width + 4, 450);
+    const prefix = "+" + ms(task.started - origin) + " ";
+    const room = Math.max(4, Math.floor((600 - at) / 6) - prefix.length);
+    const text = svg("text", { x: at, y: y + 10 }, prefix + short(task.label, room));
+    text.append(svg("title", {}, task.label));
+    chart.append(text);
   });
   return chart;
+}
+
+function short(text, max) {
+  return text.length > max ? text.slice(0, max - 1) + "\u2026" : text;
 }
 
 async function cancelTask(id) {

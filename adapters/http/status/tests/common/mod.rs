@@ -1,21 +1,28 @@
 //! The app the status page's tests serve: a few routes that queue tasks with ids, the page
 //! mounted twice (admin for loopback at `/_tasks/`, the default read-only at `/ops/status/`),
-//! on a real server over TCP that a test can cut every connection of.
+//! on a real server over TCP that a test can cut every connection of, counting the admin page's
+//! open live streams as the server sees them.
 
 #![allow(dead_code, unreachable_pub)]
 
+use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::State;
 use axum::routing::{get, post};
 use background_tasks::status::Observer;
 use background_tasks::{BackgroundTasks, Runner, Task};
-use background_tasks_status::{Access, PeerAddr, StatusPage};
+use background_tasks_status::{Access, PeerAddr, StatusBody, StatusPage};
 use background_tasks_tokio::TokioExecutor;
 use background_tasks_tower::BackgroundTasksLayer;
+use bytes::Bytes;
+use http_body::Frame;
 use hyper_util::rt::{TokioExecutor as HyperExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
@@ -36,6 +43,8 @@ pub struct TestApp {
     pub release: Arc<Notify>,
     /// The page at [`ADMIN`].
     pub admin: StatusPage,
+    /// How many of [`ADMIN`]'s live streams the server holds open.
+    pub streams: watch::Receiver<usize>,
     cut: watch::Sender<u64>,
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -67,6 +76,59 @@ async fn hold(State(state): State<AppState>, tasks: BackgroundTasks) -> String {
     tasks.add_with_id(behind).expect("observed").to_string()
 }
 
+/// `GET /long/{*rest}`: one task with a 300-character label without a space (a generated key, say);
+/// answers its id.
+async fn long(tasks: BackgroundTasks) -> String {
+    let mut label = format!("reindex:{}", "0123456789abcdef".repeat(19));
+    label.truncate(300);
+    let task = Task::sync(|| ()).with_label(label);
+    tasks.add_with_id(task).expect("observed").to_string()
+}
+
+/// A live stream's body, counted open from its response until the server drops it (the stream
+/// ended, or the server saw its client go).
+struct Counted {
+    body: StatusBody,
+    open: watch::Sender<usize>,
+}
+
+impl Counted {
+    fn new(body: StatusBody, open: watch::Sender<usize>) -> Self {
+        open.send_modify(|n| *n += 1);
+        Self { body, open }
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.open.send_modify(|n| *n -= 1);
+    }
+}
+
+impl http_body::Body for Counted {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+}
+
+/// The page's responses, each live stream counted in `open`.
+fn counting(
+    response: http::Response<StatusBody>,
+    open: &watch::Sender<usize>,
+) -> http::Response<Body> {
+    let stream = response.headers()[http::header::CONTENT_TYPE] == "text/event-stream";
+    response.map(|body| match stream {
+        true => Body::new(Counted::new(body, open.clone())),
+        false => Body::new(body),
+    })
+}
+
 impl TestApp {
     pub fn start() -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -84,14 +146,19 @@ impl TestApp {
             });
         let read_only = StatusPage::new(&runner).expect("observed");
         let release = Arc::new(Notify::new());
+        let (open, streams) = watch::channel(0);
+        let counted = ServiceExt::<http::Request<Body>>::map_response(admin.service(), move |r| {
+            counting(r, &open)
+        });
         let app = Router::new()
             .route("/ok", get(ok))
             .route("/fail", get(fail))
             .route("/hold", post(hold))
+            .route("/long/{*rest}", get(long))
             .with_state(AppState {
                 release: release.clone(),
             })
-            .nest_service(ADMIN.trim_end_matches('/'), admin.clone().service())
+            .nest_service(ADMIN.trim_end_matches('/'), counted)
             .nest_service(READ_ONLY.trim_end_matches('/'), read_only.service())
             .layer(BackgroundTasksLayer::with_runner(runner.clone()));
         let listener = TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0");
@@ -129,6 +196,7 @@ impl TestApp {
             runner,
             release,
             admin,
+            streams,
             cut,
             runtime: Some(runtime),
         }
