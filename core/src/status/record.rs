@@ -348,8 +348,10 @@ impl Watching {
     }
 
     fn end(&mut self, index: Option<u32>, report: &TaskReport, ran: bool, reason: Option<String>) {
-        self.observer.count_outcome(&report.outcome, ran);
-        let Some(index) = index else { return };
+        let Some(index) = index else {
+            self.observer.count_outcome(&report.outcome, ran);
+            return;
+        };
         let outcome = match &report.outcome {
             Outcome::Failed(e) => Outcome::Failed(self.observer.redacted(e)),
             Outcome::Panicked(e) => Outcome::Panicked(self.observer.redacted(e)),
@@ -357,10 +359,19 @@ impl Watching {
             other => other.clone(),
         };
         let duration = report.duration;
-        self.update_task(index, |task| {
+        let Some(record) = &self.record else {
+            self.observer.count_outcome(&report.outcome, ran);
+            return;
+        };
+        // Counted under the record's lock, after the record and before the version moves: a
+        // reader woken by the version finds the count and the record agreeing.
+        let mut record = record.lock();
+        if let Some(task) = record.tasks.get_mut(index as usize) {
             task.ended = Some((Instant::now(), outcome, duration));
             task.reason = reason;
-        });
+        }
+        self.observer.count_outcome(&report.outcome, ran);
+        record.version = self.observer.bump();
     }
 
     fn update(&mut self, change: impl FnOnce(&mut QueueRecord)) {

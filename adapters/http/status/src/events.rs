@@ -72,12 +72,18 @@ impl Events {
                 Stage::First => "retry: 500\n",
                 Stage::Paced | Stage::Over => "",
             };
+            // A page that has nothing yet gets every kept queue at once, as `api/snapshot` gives
+            // them (the window bounds it): nothing was merged away. Later updates are capped.
+            let most = match (self.stage, self.seen) {
+                (Stage::First, 0) => usize::MAX,
+                _ => MAX_QUEUES_PER_UPDATE,
+            };
             self.stage = match self.inner.streams.is_ended() {
                 true => Stage::Over,
                 false => Stage::Paced,
             };
             let observer = &self.inner.observer;
-            let changes = observer.changes_since(self.seen, MAX_QUEUES_PER_UPDATE);
+            let changes = observer.changes_since(self.seen, most);
             self.seen = changes.version;
             let data = json::state(observer, self.access, changes);
             let event = format!("{retry}id: {}\nevent: update\ndata: {data}\n\n", self.seen);

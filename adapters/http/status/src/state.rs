@@ -11,8 +11,9 @@ use event_listener::Event;
 
 use crate::access::AccessHook;
 
-/// The most queues one update carries; the least recently changed others are left out, and the
-/// update says how many.
+/// The most queues one update of a live stream carries, but for the first update of a stream that
+/// starts from nothing (which carries every kept queue); the least recently changed others are
+/// left out, and the update says how many.
 pub const MAX_QUEUES_PER_UPDATE: usize = 200;
 
 pub(crate) struct Inner {

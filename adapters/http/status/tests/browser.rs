@@ -22,6 +22,9 @@ use serde_json::{Value, json};
 /// One browser at a time: two cores are shared by everything the tests run.
 static ONE_BROWSER: Mutex<()> = Mutex::new(());
 
+/// The most queues the page lists (app.js's `SHOWN_MAX`); its count says of how many.
+const SHOWN_MAX: usize = 200;
+
 /// A live update must reach the page within this long.
 const LIVE: Duration = Duration::from_secs(1);
 
@@ -541,20 +544,46 @@ fn a_hidden_tab_closes_its_stream_and_on_return_shows_what_happened_meanwhile() 
 #[test]
 fn more_changes_than_one_update_carries_show_the_count_the_server_left_out() {
     with_browser(|app, browser| async move {
-        // Made before the page opens, and ended: its first update has them all to carry, and
-        // nothing changes after it.
+        // A fresh page gets every kept queue at once: nothing is left out of a first update.
+        let before = MAX_QUEUES_PER_UPDATE + 1;
+        for _ in 0..before {
+            request(&app, "GET", "/ok");
+        }
+        tasks_ended(&app, before).await;
+        browser.open(&app.url(ADMIN)).await;
+        browser
+            .wait_text("#shown", &format!("{SHOWN_MAX} of {before} queues"))
+            .await;
+        assert!(
+            !browser
+                .find("#dropped", WAIT)
+                .await
+                .is_displayed()
+                .await
+                .unwrap()
+        );
+        let seen = app.observer().version();
+
+        // Hidden, the page has no stream; on return it resumes from `seen`, and everything made
+        // meanwhile (ended before the return) is one update's worth too many.
+        browser
+            .client()
+            .minimize_window()
+            .await
+            .expect("minimizing");
+        streams_open(&app, 0).await;
         let made = MAX_QUEUES_PER_UPDATE + 50;
         for _ in 0..made {
             request(&app, "GET", "/ok");
         }
-        tasks_ended(&app, made).await;
+        tasks_ended(&app, before + made).await;
         let left_out = app
             .observer()
-            .changes_since(0, MAX_QUEUES_PER_UPDATE)
+            .changes_since(seen, MAX_QUEUES_PER_UPDATE)
             .dropped;
         assert_eq!(left_out, 50);
 
-        browser.open(&app.url(ADMIN)).await;
+        browser.client().set_window_size(1280, 1000).await.unwrap();
         let said = format!("{left_out} queue updates merged away under load");
         browser.wait_text("#dropped", &said).await;
         assert!(
@@ -565,8 +594,10 @@ fn more_changes_than_one_update_carries_show_the_count_the_server_left_out() {
                 .await
                 .unwrap()
         );
-        let shown = format!("{MAX_QUEUES_PER_UPDATE} of {MAX_QUEUES_PER_UPDATE} queues");
-        browser.wait_text("#shown", &shown).await;
+        let kept = before + MAX_QUEUES_PER_UPDATE;
+        browser
+            .wait_text("#shown", &format!("{SHOWN_MAX} of {kept} queues"))
+            .await;
         browser.close().await;
     });
 }

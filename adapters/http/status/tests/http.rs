@@ -85,6 +85,7 @@ fn a_task_id_and_its_queue_are_looked_up_through_the_json() {
     let (_, task) = get_json(&mut client, &format!("{READ_ONLY}api/tasks/{failed}"));
     assert_eq!(task["state"], "failed");
     assert_eq!(task["error"], "smtp refused: mailbox full");
+    assert_eq!(task["job_id"], Value::Null);
 
     let (status, task) = get_json(&mut client, &format!("{READ_ONLY}api/tasks/999999999-0"));
     assert_eq!((status, &task["state"]), (200, &Value::from("unknown")));
@@ -115,6 +116,17 @@ fn a_task_id_and_its_queue_are_looked_up_through_the_json() {
         .map(|c| c.as_u64().unwrap())
         .sum();
     assert_eq!(run_times, 2);
+
+    // A task that handed a durable job on answers `pushed`, with the job's id.
+    let pushed = task_id(&mut client, "GET", "/push");
+    wait_until(app.observer(), "the hand-over to end", |o| {
+        !matches!(o.task(pushed), TaskState::Queued | TaskState::Running)
+    });
+    let (_, task) = get_json(&mut client, &format!("{READ_ONLY}api/tasks/{pushed}"));
+    assert_eq!(
+        (&task["state"], &task["job_id"]),
+        (&"pushed".into(), &"01JOBTEST".into())
+    );
 }
 
 /// Reads the live stream's chunks until one carries `needle`; returns the last event id seen.

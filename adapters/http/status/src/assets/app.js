@@ -178,6 +178,7 @@ function renderTask(task) {
     el("span", { class: "note" }, task.kind),
     el("span", { class: "note" }, ms(task.duration_ms)),
     task.error ? el("span", { class: "error" }, task.error) : null,
+    task.job_id ? el("span", { class: "job" }, "job " + task.job_id) : null,
     cancel);
 }
 

@@ -67,6 +67,19 @@ async fn fail(tasks: BackgroundTasks) -> String {
     tasks.add_with_id(task).expect("observed").to_string()
 }
 
+/// `GET /push`: one task that hands a job on (as background-tasks-apalis's `add_job_with_id`
+/// does) and tells the observer the job's id; answers the task's id.
+async fn push(tasks: BackgroundTasks) -> String {
+    let observer = tasks.observer().expect("observed");
+    let own_id = Arc::new(std::sync::OnceLock::new());
+    let id = Arc::clone(&own_id);
+    let task = Task::sync(move || observer.pushed(*id.get().unwrap(), Some("01JOBTEST".into())))
+        .with_label("hand over the invoice job");
+    let id = tasks.add_with_id(task).expect("observed");
+    own_id.set(id).unwrap();
+    id.to_string()
+}
+
 /// `POST /hold`: a task that waits for the test's release, and one queued behind it; answers the
 /// second's id.
 async fn hold(State(state): State<AppState>, tasks: BackgroundTasks) -> String {
@@ -153,6 +166,7 @@ impl TestApp {
         let app = Router::new()
             .route("/ok", get(ok))
             .route("/fail", get(fail))
+            .route("/push", get(push))
             .route("/hold", post(hold))
             .route("/long/{*rest}", get(long))
             .with_state(AppState {
