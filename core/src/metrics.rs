@@ -1,5 +1,6 @@
 //! [`Metrics`]: a runner's counters, and the books behind them.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use event_listener::{Event, EventListener};
@@ -74,6 +75,43 @@ pub(crate) struct Ledger {
     observer: std::sync::OnceLock<crate::status::Observer>,
 }
 
+/// A spawned queue counted as waiting in its runner's books, until [`start`](Self::start)ed or
+/// dropped: the count is given back however the queue's run ends.
+#[derive(Debug)]
+pub(crate) struct Waiting(Option<Arc<Ledger>>);
+
+impl Waiting {
+    /// The queue starts running: counted as running instead, until the returned token drops.
+    pub(crate) fn start(mut self) -> Running {
+        let ledger = self.0.take().expect("a waiting token starts once");
+        ledger.waiting.fetch_sub(1, Ordering::Relaxed);
+        ledger.running.fetch_add(1, Ordering::Relaxed);
+        facade::waiting(-1.0);
+        facade::running(1.0);
+        Running(ledger)
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if let Some(ledger) = self.0.take() {
+            ledger.waiting.fetch_sub(1, Ordering::Relaxed);
+            facade::waiting(-1.0);
+        }
+    }
+}
+
+/// A spawned queue counted as running in its runner's books until this drops.
+#[derive(Debug)]
+pub(crate) struct Running(Arc<Ledger>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::Relaxed);
+        facade::running(-1.0);
+    }
+}
+
 impl Ledger {
     /// The runner's observer, if it has one.
     #[cfg(feature = "status")]
@@ -102,29 +140,12 @@ impl Ledger {
         facade::queued(tasks);
     }
 
-    /// A spawned queue starts waiting for its turn.
-    pub(crate) fn waiting(&self) {
+    /// A spawned queue starts waiting for its turn: counted as waiting until the token is
+    /// started (then as running) or dropped.
+    pub(crate) fn waiting(self: &Arc<Self>) -> Waiting {
         self.waiting.fetch_add(1, Ordering::Relaxed);
         facade::waiting(1.0);
-    }
-
-    /// A waiting queue starts running.
-    pub(crate) fn started(&self) {
-        self.waiting.fetch_sub(1, Ordering::Relaxed);
-        self.running.fetch_add(1, Ordering::Relaxed);
-        facade::waiting(-1.0);
-        facade::running(1.0);
-    }
-
-    /// A spawned queue ended, after it started or while it still waited.
-    pub(crate) fn ended(&self, started: bool) {
-        if started {
-            self.running.fetch_sub(1, Ordering::Relaxed);
-            facade::running(-1.0);
-        } else {
-            self.waiting.fetch_sub(1, Ordering::Relaxed);
-            facade::waiting(-1.0);
-        }
+        Waiting(Some(Arc::clone(self)))
     }
 
     /// Counts a settled task.

@@ -68,8 +68,11 @@ pub struct Task {
     pub(crate) work: Work,
 }
 
+/// A sync task's work, as the blocking pool runs it.
+pub(crate) type SyncWork = Box<dyn FnOnce() -> Result<(), BoxError> + Send + 'static>;
+
 pub(crate) enum Work {
-    Sync(Box<dyn FnOnce() -> Result<(), BoxError> + Send + 'static>),
+    Sync(SyncWork),
     Async(BoxFuture<Result<(), BoxError>>),
 }
 

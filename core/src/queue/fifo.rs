@@ -26,6 +26,13 @@ impl Fifo {
         self.head.take().or_else(|| self.rest.pop_front())
     }
 
+    /// Puts `task` back at the front, where it was just taken from.
+    pub(crate) fn push_front(&mut self, task: Task) {
+        if let Some(head) = self.head.replace(task) {
+            self.rest.push_front(head);
+        }
+    }
+
     pub(crate) fn front(&self) -> Option<&Task> {
         self.head.as_ref().or_else(|| self.rest.front())
     }

@@ -9,11 +9,13 @@
 //!  └──cut_for_shutdown──▶ Closed(Abandoned)
 //! ```
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 
+use crate::executor::BoxFuture;
 use crate::metrics::Ledger;
 use crate::policy::FailurePolicy;
 #[cfg(test)]
@@ -21,7 +23,7 @@ use crate::report::Outcome;
 use crate::report::{AbandonReason, Reports, RunReport, TaskReport};
 use crate::settle::{Cause, settle_unrun};
 use crate::status::Watch;
-use crate::task::Task;
+use crate::task::{BoxError, SyncWork, Task, Work};
 
 use super::fifo::Fifo;
 
@@ -83,8 +85,11 @@ pub(crate) enum Refusal {
 pub(crate) enum Next {
     /// Run the sync tasks at the front on the blocking pool.
     Sync,
-    /// Await this task.
-    Async(Task),
+    /// Await this task's future.
+    Async {
+        label: Cow<'static, str>,
+        future: BoxFuture<Result<(), BoxError>>,
+    },
     /// Nothing is left to run: the queue is closed.
     Drained(Drained),
 }
@@ -238,26 +243,39 @@ impl State {
         if let Some(drained) = self.drain_if_done(policy) {
             return Next::Drained(drained);
         }
-        // Sync tasks stay queued: the blocking pool takes them itself, one by one.
-        if self.waiting.front().is_some_and(Task::is_sync) {
-            return Next::Sync;
+        let Task { label, work } = self.waiting.pop_front().expect("not drained, so not empty");
+        match work {
+            Work::Async(future) => {
+                self.watch.started();
+                Next::Async { label, future }
+            }
+            // Sync tasks stay queued: the blocking pool takes them itself, one by one.
+            work @ Work::Sync(_) => {
+                self.waiting.push_front(Task { label, work });
+                Next::Sync
+            }
         }
-        self.watch.started();
-        Next::Async(self.waiting.pop_front().expect("not drained, so not empty"))
     }
 
     /// The next task if it is sync and the queue is not stopped by a failure: what a trip to
     /// the blocking pool runs.
-    pub(crate) fn next_sync(&mut self, policy: FailurePolicy) -> Option<Task> {
+    pub(crate) fn next_sync(
+        &mut self,
+        policy: FailurePolicy,
+    ) -> Option<(Cow<'static, str>, SyncWork)> {
         if self.is_stopped(policy) {
             return None;
         }
-        match self.waiting.front() {
-            Some(task) if task.is_sync() => {
+        let Task { label, work } = self.waiting.pop_front()?;
+        match work {
+            Work::Sync(work) => {
                 self.watch.started();
-                self.waiting.pop_front()
+                Some((label, work))
             }
-            _ => None,
+            work @ Work::Async(_) => {
+                self.waiting.push_front(Task { label, work });
+                None
+            }
         }
     }
 
@@ -463,10 +481,10 @@ mod tests {
                 .unwrap();
         }
         state.start(None).unwrap();
-        let Next::Async(first) = state.next(FailurePolicy::StopOnError) else {
+        let Next::Async { label, .. } = state.next(FailurePolicy::StopOnError) else {
             panic!("an async task waits")
         };
-        assert_eq!(first.label(), "a");
+        assert_eq!(label, "a");
         state.record(report("a", Outcome::Failed("no".into())));
         let Next::Drained(Drained::Skipping(skipped)) = state.next(FailurePolicy::StopOnError)
         else {
@@ -490,12 +508,12 @@ mod tests {
         state.start(None).unwrap();
         assert!(matches!(
             state.next(FailurePolicy::ContinueOnError),
-            Next::Async(_)
+            Next::Async { .. }
         ));
         state.record(report("a", Outcome::Panicked("boom".into())));
         assert!(matches!(
             state.next(FailurePolicy::ContinueOnError),
-            Next::Async(_)
+            Next::Async { .. }
         ));
     }
 

@@ -11,14 +11,14 @@ use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
-use super::Config;
+use super::config::Config;
 use crate::executor::{BoxFuture, Executor};
 use crate::panic::{CatchUnwind, panic_message};
 use crate::queue::BackgroundTasks;
 use crate::queue::state::{Closed, Cut, Drained, Next};
 use crate::report::{AbandonReason, RunReport, TaskReport, Timeout};
 use crate::settle::{Cause, settle, settle_unrun};
-use crate::task::{BoxError, Task, TaskKind, Work};
+use crate::task::{BoxError, Task, TaskKind};
 
 /// Runs `tasks` to its end on `executor` under `config`.
 pub(super) fn drive<'a, E: Executor + ?Sized>(
@@ -42,10 +42,8 @@ pub(super) fn drive<'a, E: Executor + ?Sized>(
 enum Stage {
     /// Not started: only an untouched queue is this run's to abandon.
     Unstarted,
-    /// Started; `in_flight` is the async task being awaited, which a drop cuts off half-way.
-    Running {
-        in_flight: Option<Cow<'static, str>>,
-    },
+    /// Started: a drop abandons what is left, and cuts off the async task in flight, if any.
+    Running,
     /// Ended, reported: nothing is left to do.
     Done,
 }
@@ -55,6 +53,8 @@ pub(super) struct RunGuard<'a> {
     tasks: BackgroundTasks,
     config: &'a Config,
     stage: Stage,
+    /// The label of the async task being awaited, while it is: what a drop cuts off half-way.
+    in_flight: Option<Cow<'static, str>>,
 }
 
 impl<'a> RunGuard<'a> {
@@ -63,6 +63,7 @@ impl<'a> RunGuard<'a> {
             tasks,
             config,
             stage: Stage::Unstarted,
+            in_flight: None,
         }
     }
 
@@ -72,7 +73,8 @@ impl<'a> RunGuard<'a> {
         Self {
             tasks,
             config,
-            stage: Stage::Running { in_flight: None },
+            stage: Stage::Running,
+            in_flight: None,
         }
     }
 
@@ -86,7 +88,7 @@ impl<'a> RunGuard<'a> {
         match started {
             Ok(()) => {
                 // From here, dropping the run abandons what is left, loudly.
-                self.stage = Stage::Running { in_flight: None };
+                self.stage = Stage::Running;
                 Ok(())
             }
             Err(report) => {
@@ -104,6 +106,24 @@ impl<'a> RunGuard<'a> {
     pub(super) fn done(&mut self) {
         self.stage = Stage::Done;
     }
+
+    /// This run's part is over (the queue goes on elsewhere, or is drained): gives the queue back
+    /// with nothing for a drop to report.
+    pub(super) fn end(mut self) -> BackgroundTasks {
+        self.done();
+        self.tasks.clone()
+    }
+
+    /// The async task `label` is being awaited: a drop from here cuts it off and reports it.
+    /// Gives the slot its label is taken back from once it ended.
+    fn awaiting(&mut self, label: Cow<'static, str>) -> &mut Option<Cow<'static, str>> {
+        debug_assert!(
+            matches!(self.stage, Stage::Running),
+            "awaiting before start"
+        );
+        self.in_flight = Some(label);
+        &mut self.in_flight
+    }
 }
 
 impl Drop for RunGuard<'_> {
@@ -117,8 +137,8 @@ impl Drop for RunGuard<'_> {
                     abandon(&self.tasks, self.config, AbandonReason::DroppedBeforeStart);
                 }
             }
-            Stage::Running { in_flight } => {
-                if let Some(label) = in_flight {
+            Stage::Running => {
+                if let Some(label) = self.in_flight.take() {
                     let cause = Cause::Abandoned(AbandonReason::CancelledWhileRunning);
                     let kind = TaskKind::Async;
                     let request = self.tasks.state().request();
@@ -154,17 +174,9 @@ pub(super) async fn resume<E: Executor + ?Sized>(
             (state.next(config.policy), state.request())
         };
         match next {
-            Next::Async(Task { label, work }) => {
-                let Work::Async(future) = work else {
-                    unreachable!("picked because async")
-                };
+            Next::Async { label, future } => {
                 let span = tracing::info_span!("background_task", task = %label, kind = "async");
-                guard.stage = Stage::Running {
-                    in_flight: Some(label),
-                };
-                let Stage::Running { in_flight } = &mut guard.stage else {
-                    unreachable!("set above")
-                };
+                let in_flight = guard.awaiting(label);
                 let work = run_async(future, executor, config.task_timeout);
                 // The error hook runs inside the task's span too, so its log line names the task.
                 let report = async move {
@@ -294,10 +306,7 @@ pub(super) fn run_sync_tasks(tasks: &BackgroundTasks, config: &Config) {
                 None => return,
             }
         };
-        let Task { label, work } = task;
-        let Work::Sync(work) = work else {
-            unreachable!("picked because sync")
-        };
+        let (label, work) = task;
         let span = tracing::info_span!("background_task", task = %label, kind = "sync");
         let _entered = span.enter();
         let started = Instant::now();

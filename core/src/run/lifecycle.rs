@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use event_listener::Event;
 use parking_lot::Mutex;
 
-use crate::metrics::{Ledger, Metrics};
+use crate::metrics::{Ledger, Metrics, Waiting};
 use crate::queue::BackgroundTasks;
 
 use super::lane::Lane;
@@ -88,15 +88,15 @@ impl Lifecycle {
         &self.ledger
     }
 
-    /// Registers a spawned queue as waiting; the id deregisters it.
-    pub(super) fn register(&self, tasks: &BackgroundTasks) -> usize {
-        self.ledger.waiting();
-        self.active.lock().insert(tasks.clone())
+    /// Registers a spawned queue, counted as waiting while the token lives; the id deregisters
+    /// it.
+    pub(super) fn register(&self, tasks: &BackgroundTasks) -> (usize, Waiting) {
+        let waiting = self.ledger.waiting();
+        (self.active.lock().insert(tasks.clone()), waiting)
     }
 
-    /// Deregisters a spawned queue that ended, after it started or while it still waited.
-    pub(super) fn ended(&self, id: usize, started: bool) {
-        self.ledger.ended(started);
+    /// Deregisters a spawned queue that ended (its books' token dropped first).
+    pub(super) fn ended(&self, id: usize) {
         let mut active = self.active.lock();
         // Dropped after the lock: it may be the queue's last handle.
         let _tasks = active.remove(id);

@@ -1,14 +1,33 @@
 //! The runner: drains queues in order on an [`Executor`], under a [`FailurePolicy`], reporting
 //! failures to an error hook; spawns them, limits them, and shuts them down.
 //!
-//! - this module: [`Runner`] and its settings;
+//! # The life of a task
+//!
+//! 1. A handler adds it to its request's queue (`crate::queue`): it waits there, in order.
+//! 2. The response ends; the HTTP integration hands the queue to [`Runner::spawn`]. `spawn`
+//!    counts it as waiting (a token of the runner's books, given back however the run ends) and
+//!    starts it: on an async task of the executor, or, when its first task is sync, straight on
+//!    the blocking pool through the `lane`.
+//! 3. The run (`drain`) starts the queue once, through its [`RunGuard`](drain::RunGuard), then
+//!    takes the tasks in turn from the queue's state: an async task is awaited where the run is
+//!    polled; a run of sync tasks goes to the blocking pool in one trip.
+//! 4. However a task ends (returned, failed, panicked, cut by its timeout) or never runs
+//!    (skipped, discarded, abandoned, with an [`AbandonReason`](crate::AbandonReason)), its outcome
+//!    is decided in one place, `crate::settle`, which tells the error hook, and the queue's state
+//!    books it (counts, observer, report).
+//! 5. A run dropped half-way (a runtime shutting down, a cancelled future) is not silent: its
+//!    guard settles every task it had not, as abandoned.
+//!
+//! The modules:
+//!
+//! - this module: [`Runner`] and its builder;
+//! - `config`: the settings the builder sets, all the other modules need of the runner;
 //! - `spawn`: a spawned queue's guard and its start (on an async task, or on the blocking pool);
 //! - `lane`: how the queues that start with sync work reach the blocking pool, sharing its jobs;
 //! - `drain`: the loop that runs a started queue to its end, and its guard;
 //! - `lifecycle`: the queues spawned and not yet ended, for `idle` and `shutdown`.
-//!
-//! Every task's outcome is decided in `crate::settle`, and booked by the queue's state.
 
+mod config;
 mod drain;
 mod lane;
 mod lifecycle;
@@ -28,8 +47,8 @@ use crate::policy::FailurePolicy;
 use crate::queue::BackgroundTasks;
 use crate::queue::state::{Cut, Lead};
 use crate::report::{RunReport, TaskError};
-use crate::settle::ErrorHook;
 
+use self::config::{Config, DEFAULT_CONFIG};
 use self::lifecycle::{Idle, Lifecycle};
 pub use self::lifecycle::{ShutdownDeadline, ShutdownReport};
 
@@ -80,36 +99,6 @@ pub struct Runner<E> {
     executor: E,
     // Shared: a spawn clones the runner, and one reference count is cheaper than one per field.
     config: Arc<Config>,
-}
-
-/// How a runner's queues run: set by `Runner`'s builder methods, read by the run's modules.
-#[derive(Clone)]
-pub(crate) struct Config {
-    policy: FailurePolicy,
-    on_error: Option<ErrorHook>,
-    task_timeout: Option<Duration>,
-    // `None` only for `BackgroundTasks::run`, which has no runner to count for.
-    lifecycle: Option<Arc<Lifecycle>>,
-    // Queues allowed to run at once, under `max_running`.
-    limit: Option<Arc<Semaphore>>,
-}
-
-static DEFAULT_CONFIG: Config = Config {
-    policy: FailurePolicy::StopOnError,
-    on_error: None,
-    task_timeout: None,
-    lifecycle: None,
-    limit: None,
-};
-
-impl Config {
-    fn hook(&self) -> Option<&ErrorHook> {
-        self.on_error.as_ref()
-    }
-
-    fn ledger(&self) -> Option<&Arc<Ledger>> {
-        self.lifecycle.as_ref().map(|lifecycle| lifecycle.ledger())
-    }
 }
 
 impl<E: Executor> Runner<E> {
@@ -294,10 +283,7 @@ impl<E: Executor> Runner<E> {
     }
 
     fn lifecycle(&self) -> &Arc<Lifecycle> {
-        self.config
-            .lifecycle
-            .as_ref()
-            .expect("every Runner has a lifecycle")
+        self.config.lifecycle()
     }
 }
 
@@ -326,7 +312,7 @@ impl<E: Executor + Clone> Runner<E> {
         F: FnOnce(RunReport) + Send + 'static,
     {
         let lead = self.adopt(&tasks);
-        spawn::spawn(self, tasks, lead, on_done);
+        spawn::spawn(&self.executor, &self.config, tasks, lead, on_done);
     }
 
     /// Stops taking new queues, waits up to `deadline` for the running and waiting ones to end,
