@@ -27,24 +27,24 @@ pub(super) const PATIENCE: Duration = Duration::from_millis(1);
 /// The starts waiting for a drainer, and the drainers' whereabouts. Shared by a runner's clones.
 #[derive(Default)]
 pub(super) struct Lane {
-    state: Mutex<State>,
+    books: Mutex<Books>,
 }
 
 impl std::fmt::Debug for Lane {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = self.state.lock();
+        let books = self.books.lock();
         f.debug_struct("Lane")
-            .field("waiting", &state.waiting.len())
-            .field("free", &state.free)
-            .field("busy", &state.busy)
-            .field("stuck", &state.stuck)
-            .field("watchdog", &state.watchdog)
+            .field("waiting", &books.waiting.len())
+            .field("free", &books.free)
+            .field("busy", &books.busy)
+            .field("stuck", &books.stuck)
+            .field("watchdog", &books.watchdog)
             .finish()
     }
 }
 
 #[derive(Default)]
-struct State {
+struct Books {
     waiting: VecDeque<BlockingJob>,
     /// Drainers that will take a waiting start before running anything else: spawned and not yet
     /// running, or between two starts.
@@ -67,7 +67,7 @@ enum Watchdog {
     Armed,
 }
 
-impl State {
+impl Books {
     /// Whether every drainer is busy and stuck: a start that waited for one would wait in vain.
     fn all_stuck(&self) -> bool {
         self.free == 0 && self.busy > 0 && self.stuck == self.busy
@@ -97,13 +97,13 @@ impl Lane {
     /// [`PATIENCE`], or by a new drainer.
     pub(super) fn submit<E: Executor + Clone>(self: &Arc<Self>, executor: &E, start: BlockingJob) {
         let (drain, watch) = {
-            let mut state = self.state.lock();
-            state.waiting.push_back(start);
-            if (state.free == 0 && state.busy == 0) || state.all_stuck() {
-                state.free += 1;
+            let mut books = self.books.lock();
+            books.waiting.push_back(start);
+            if (books.free == 0 && books.busy == 0) || books.all_stuck() {
+                books.free += 1;
                 (true, false)
             } else {
-                (false, state.needs_a_watch())
+                (false, books.needs_a_watch())
             }
         };
         if drain {
@@ -120,7 +120,7 @@ impl Lane {
             // No timer to bound a wait: no waiting on busy drainers.
             return self.unwatch(executor);
         };
-        let watch = Watch {
+        let watch = Errand {
             lane: Arc::clone(self),
             executor: executor.clone(),
         };
@@ -134,15 +134,15 @@ impl Lane {
     /// Ends a watch: a new drainer for each start still waiting that no free drainer will take.
     fn unwatch<E: Executor + Clone>(self: &Arc<Self>, executor: &E) {
         let needed = {
-            let mut state = self.state.lock();
-            state.watchdog = Watchdog::Off;
-            let needed = state.waiting.len().saturating_sub(state.free);
+            let mut books = self.books.lock();
+            books.watchdog = Watchdog::Off;
+            let needed = books.waiting.len().saturating_sub(books.free);
             if needed > 0 {
                 // Starts waited out the patience: every drainer busy now is stuck.
-                state.sightings += 1;
-                state.stuck = state.busy;
+                books.sightings += 1;
+                books.stuck = books.busy;
             }
-            state.free += needed;
+            books.free += needed;
             needed
         };
         for _ in 0..needed {
@@ -152,12 +152,12 @@ impl Lane {
 }
 
 /// The watchdog's errand, done when it is dropped.
-struct Watch<E: Executor + Clone> {
+struct Errand<E: Executor + Clone> {
     lane: Arc<Lane>,
     executor: E,
 }
 
-impl<E: Executor + Clone> Drop for Watch<E> {
+impl<E: Executor + Clone> Drop for Errand<E> {
     fn drop(&mut self) {
         self.lane.unwatch(&self.executor);
     }
@@ -167,12 +167,12 @@ impl<E: Executor + Clone> Drop for Watch<E> {
 struct Drainer<E: Executor + Clone> {
     lane: Arc<Lane>,
     executor: E,
-    stage: Stage,
+    stage: Whereabouts,
 }
 
 /// Where a drainer is, and so what its drop must put right.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stage {
+enum Whereabouts {
     /// Spawned, not yet run by the pool (counted as free).
     Unstarted,
     /// Running, between starts (counted as free).
@@ -190,69 +190,69 @@ impl<E: Executor + Clone> Drainer<E> {
         let drainer = Self {
             lane: Arc::clone(lane),
             executor: executor.clone(),
-            stage: Stage::Unstarted,
+            stage: Whereabouts::Unstarted,
         };
         executor.spawn_blocking_detached(Box::new(move || drainer.run()));
     }
 
     fn run(mut self) {
-        self.stage = Stage::Free;
+        self.stage = Whereabouts::Free;
         // Held from one start's end to the next's pick: one lock round-trip per start.
-        let mut state = self.lane.state.lock();
+        let mut books = self.lane.books.lock();
         let mut yielded = false;
         loop {
-            let Some(start) = state.waiting.pop_front() else {
+            let Some(start) = books.waiting.pop_front() else {
                 if !yielded {
                     // Before leaving, let the threads that submit run once: on a shared CPU the
                     // next starts arrive while this one waits its turn, and it takes them
                     // instead of a new drainer being woken for them.
-                    drop(state);
+                    drop(books);
                     yielded = true;
                     std::thread::yield_now();
-                    state = self.lane.state.lock();
+                    books = self.lane.books.lock();
                     continue;
                 }
-                state.free -= 1;
-                self.stage = Stage::Gone;
+                books.free -= 1;
+                self.stage = Whereabouts::Gone;
                 return;
             };
             yielded = false;
-            state.free -= 1;
-            state.busy += 1;
-            let sighting = state.sightings;
-            self.stage = Stage::Busy(sighting);
+            books.free -= 1;
+            books.busy += 1;
+            let sighting = books.sightings;
+            self.stage = Whereabouts::Busy(sighting);
             // Starts left behind this one wait on it: at most for the watch's patience.
-            let watch = state.needs_a_watch();
-            drop(state);
+            let watch = books.needs_a_watch();
+            drop(books);
             if watch {
                 self.lane.watch(&self.executor);
             }
             // A start settles its own tasks' panics; one from a report hook must not take the
             // starts waiting behind it down too.
             let _ = catch_unwind(AssertUnwindSafe(start));
-            state = self.lane.state.lock();
-            state.start_ended(sighting);
-            state.free += 1;
-            self.stage = Stage::Free;
+            books = self.lane.books.lock();
+            books.start_ended(sighting);
+            books.free += 1;
+            self.stage = Whereabouts::Free;
         }
     }
 }
 
 impl<E: Executor + Clone> Drop for Drainer<E> {
     fn drop(&mut self) {
-        let stage = std::mem::replace(&mut self.stage, Stage::Gone);
+        let stage = std::mem::replace(&mut self.stage, Whereabouts::Gone);
         let stranded = {
-            let mut state = self.lane.state.lock();
+            let mut books = self.lane.books.lock();
             match stage {
-                Stage::Gone => return,
-                Stage::Unstarted | Stage::Free => state.free -= 1,
-                Stage::Busy(sighting) => state.start_ended(sighting),
+                Whereabouts::Gone => return,
+                Whereabouts::Unstarted | Whereabouts::Free => books.free -= 1,
+                Whereabouts::Busy(sighting) => books.start_ended(sighting),
             }
             // The executor dropped this drainer unrun (it is shutting down, or lost the job). If
             // no other drainer will come back to the lane, what waits there would never start:
             // dropped now, each start reports its queue as abandoned.
-            if state.free == 0 && state.busy == 0 {
-                std::mem::take(&mut state.waiting)
+            if books.free == 0 && books.busy == 0 {
+                std::mem::take(&mut books.waiting)
             } else {
                 VecDeque::new()
             }
@@ -403,8 +403,8 @@ mod tests {
         // Once the stuck drainer is done, the lane is patient again.
         release.send(()).unwrap();
         first.join().unwrap();
-        let state = lane.state.lock();
-        assert_eq!((state.busy, state.stuck, state.free), (0, 0, 0));
+        let books = lane.books.lock();
+        assert_eq!((books.busy, books.stuck, books.free), (0, 0, 0));
     }
 
     #[test]
@@ -467,7 +467,7 @@ mod tests {
             2,
             "each start dropped, so its queue is reported"
         );
-        assert!(lane.state.lock().waiting.is_empty());
+        assert!(lane.books.lock().waiting.is_empty());
     }
 
     #[test]

@@ -174,7 +174,7 @@ where
         header_read_timeout: Some(DEFAULT_HEADER_READ_TIMEOUT),
         max_connections: None,
         peer_addr: NoPeerAddr,
-        state: None,
+        shared: None,
         at_cap: None,
     }
 }
@@ -193,7 +193,7 @@ pin_project! {
         // Reads each connection's peer address, for the `PeerAddr` extension.
         peer_addr: P,
         // Made at the first poll, from the settings above; shared with every connection.
-        state: Option<Arc<Shared<E>>>,
+        shared: Option<Arc<Shared<E>>>,
         // Waits for a connection to close while the cap is reached.
         at_cap: Option<EventListener>,
     }
@@ -271,7 +271,7 @@ impl<I, S, E, P> Serve<I, S, E, P> {
             header_read_timeout: self.header_read_timeout,
             max_connections: self.max_connections,
             peer_addr: read,
-            state: self.state,
+            shared: self.shared,
             at_cap: self.at_cap,
         }
     }
@@ -326,11 +326,11 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let shared = match this.state {
+        let shared = match this.shared {
             Some(shared) => Arc::clone(shared),
             None => {
                 let shared = Arc::new(Shared::new(this.executor, *this.header_read_timeout)?);
-                *this.state = Some(Arc::clone(&shared));
+                *this.shared = Some(Arc::clone(&shared));
                 shared
             }
         };
@@ -408,7 +408,7 @@ where
             if let Some(Err(error)) = ended {
                 return Err(error);
             }
-            serve.project().state.take()
+            serve.project().shared.take()
         }; // the listener stream is dropped here: no new connection is accepted
         if let Some(shared) = shared {
             shared.closing.store(true, Ordering::SeqCst);
@@ -506,24 +506,25 @@ impl<E: Executor + Clone> Shared<E> {
         let mut connection = std::pin::pin!(connection);
         let mut closing =
             std::pin::pin!(self.until(|shared| shared.closing.load(Ordering::SeqCst)));
-        let mut asked = false;
-        // Until the first request arrives: hyper's own timeout starts only once it knows the
-        // protocol, which a client sending a few bytes never lets it learn.
-        let mut deadline = self
-            .header_read_timeout
-            .and_then(|timeout| self.executor.sleep(timeout));
+        let mut phase = Phase::AwaitingFirstRequest {
+            deadline: self
+                .header_read_timeout
+                .and_then(|timeout| self.executor.sleep(timeout)),
+        };
         let result = std::future::poll_fn(|cx| {
-            if !asked && closing.as_mut().poll(cx).is_ready() {
-                asked = true;
+            if !matches!(phase, Phase::Closing) && closing.as_mut().poll(cx).is_ready() {
+                phase = Phase::Closing;
                 connection.as_mut().graceful_shutdown();
             }
-            if let Some(sleep) = &mut deadline {
+            if let Phase::AwaitingFirstRequest { deadline } = &mut phase {
                 if first.load(Ordering::SeqCst) {
-                    deadline = None;
-                } else if sleep.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(Err(BoxError::from(
-                        "no request headers within the header-read timeout",
-                    )));
+                    phase = Phase::Serving;
+                } else if let Some(sleep) = deadline {
+                    if sleep.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Err(BoxError::from(
+                            "no request headers within the header-read timeout",
+                        )));
+                    }
                 }
             }
             connection.as_mut().poll(cx)
@@ -533,6 +534,18 @@ impl<E: Executor + Clone> Shared<E> {
             tracing::debug!(%error, "http connection ended with an error");
         }
     }
+}
+
+/// Where a served connection is: what its polls watch besides hyper's own.
+enum Phase {
+    /// No request's headers yet: cut at `deadline` (the header-read timeout). hyper's own timeout
+    /// starts only once it knows the protocol, which a client sending a few bytes never lets it
+    /// learn.
+    AwaitingFirstRequest { deadline: Option<BoxFuture<()>> },
+    /// Serving requests: hyper times each later request's headers itself.
+    Serving,
+    /// The server is closing: the connection was asked, once, to finish its response and close.
+    Closing,
 }
 
 /// Counts a connection as open until it is dropped.
