@@ -53,7 +53,7 @@
 //!
 //! With the `http` feature, the `http` module proves the HTTP clauses (C1, C8 to C12) with
 //! `background-tasks-tower`'s layer served on your runtime over real TCP, and puts the whole
-//! stack under load (20,000 requests with failing tasks and clients hanging up; a shutdown while
+//! stack under load (thousands of requests with failing tasks and clients hanging up; a shutdown while
 //! queues run and wait): implement `http::TowerHarness` (serve a boxed tower service on a listener
 //! the suite binds) and call `framework_http_conformance_suite!` once more. A framework that is not built on
 //! tower implements `http::HttpHarness` instead (serve a check's `http::App` description with its

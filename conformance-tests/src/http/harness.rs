@@ -41,6 +41,13 @@ pub trait HttpHarness: Harness {
     /// expects the body's end before the tasks start, instead of no end at all.
     const POLLS_HEAD_BODIES: bool = false;
 
+    /// How many requests `c14_every_task_runs_exactly_once_under_load` sends
+    /// ([`LOAD_REQUESTS`](crate::http::LOAD_REQUESTS), 2,000). One harness per workspace, the
+    /// one closest to production, sends [`REFERENCE_LOAD_REQUESTS`](crate::http::REFERENCE_LOAD_REQUESTS)
+    /// (20,000): the clause is the same, and its rarest races need one long run, not one per
+    /// harness.
+    const LOAD_REQUESTS: usize = crate::http::LOAD_REQUESTS;
+
     /// Serves `app` on connections accepted from `listener` (see [`local_listener`]), HTTP/1.1
     /// with keep-alive and HTTP/2 with prior knowledge (h2c) alike (the `c01_h2_*` and `c08_h2_*`
     /// checks talk HTTP/2), until the harness is dropped, running the request's tasks with the app's
@@ -53,6 +60,8 @@ pub trait HttpHarness: Harness {
 }
 
 impl<H: TowerHarness> HttpHarness for H {
+    const LOAD_REQUESTS: usize = <H as TowerHarness>::LOAD_REQUESTS;
+
     fn serve_app(&self, listener: TcpListener, app: App<Self::Executor>) {
         self.serve(listener, tower_service(app, self.executor()));
     }
@@ -99,6 +108,9 @@ impl<H: TowerHarness> HttpHarness for H {
 /// }
 /// ```
 pub trait TowerHarness: Harness {
+    /// As [`HttpHarness::LOAD_REQUESTS`].
+    const LOAD_REQUESTS: usize = crate::http::LOAD_REQUESTS;
+
     /// Serves `service` with HTTP/1.1 (keep-alive) and HTTP/2 with prior knowledge (h2c) on
     /// connections accepted from `listener`, on this runtime, until the harness is dropped.
     ///

@@ -18,7 +18,8 @@
 //! collected by [`Reports`]. Nothing sleeps: a check waits for an event, and every wait has a
 //! failure bound ([`WAIT_LIMIT`]) so a broken layer fails instead of hanging.
 //!
-//! Three checks put the whole stack under load: 20,000 requests over 64 keep-alive connections
+//! Three checks put the whole stack under load: 2,000 requests (`HttpHarness::LOAD_REQUESTS`;
+//! 20,000 on one reference harness) over 64 keep-alive connections
 //! with failing and panicking tasks and clients hanging up mid-body, every task accounted for
 //! exactly once (`c14_every_task_runs_exactly_once_under_load`); and a graceful shutdown while
 //! queues run and wait behind `max_running`, with a generous deadline and with one that passes
@@ -81,3 +82,4 @@ pub use events::{Events, Reports, WAIT_LIMIT};
 pub use harness::{
     HttpBody, HttpHarness, HttpService, TowerHarness, boxed_service, local_listener,
 };
+pub use load::{LOAD_REQUESTS, REFERENCE_LOAD_REQUESTS};

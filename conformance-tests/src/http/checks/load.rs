@@ -25,12 +25,13 @@ use super::serve_app;
 use crate::gate::lock;
 use crate::harness::{End, Kind, Rng, quiet_deliberate_panics};
 use crate::http::load::{
-    CONNECTIONS, GATED_REQUESTS, GATED_TASKS, MAX_RUNNING, OpenOnDrop, Plan, REQUESTS, Ran,
-    ReportSlots, SEED, error_hook, label, predicted_counts, send, serve_gated,
+    CONNECTIONS, GATED_REQUESTS, GATED_TASKS, MAX_RUNNING, OpenOnDrop, Plan, Ran, ReportSlots,
+    SEED, error_hook, label, predicted_counts, send, serve_gated,
 };
 use crate::http::{App, Chunks, Client, Events, HttpHarness, Reply, ReplyBody, WAIT_LIMIT};
 
-/// C4, C11, C14, C15 and C19 under load: 20,000 requests over 64 keep-alive connections, each
+/// C4, C11, C14, C15 and C19 under load: `H::LOAD_REQUESTS` requests (2,000; 20,000 on the
+/// reference harness) over 64 keep-alive connections, each
 /// queuing 1 to 5 sync and async tasks of which 10 % fail and 2 % panic, with 5 % of clients
 /// hanging up mid-body (and reconnecting for their next request).
 ///
@@ -45,12 +46,13 @@ use crate::http::{App, Chunks, Client, Events, HttpHarness, Reply, ReplyBody, WA
 /// until the check ends, so the body cannot end before the client is gone, and the client reads
 /// the head and the first chunk before hanging up, so the handler had responded.
 pub fn c14_every_task_runs_exactly_once_under_load<H: HttpHarness>() {
+    let requests = H::LOAD_REQUESTS;
     quiet_deliberate_panics();
     let mut rng = Rng::new(SEED);
-    let plans: Vec<Plan> = (0..REQUESTS).map(|id| Plan::random(id, &mut rng)).collect();
+    let plans: Vec<Plan> = (0..requests).map(|id| Plan::random(id, &mut rng)).collect();
     // One more, sent once the load is over.
     let last = Plan {
-        id: REQUESTS,
+        id: requests,
         tasks: vec![(Kind::Sync, End::Succeed), (Kind::Async, End::Succeed)],
         cut: false,
     };
@@ -58,8 +60,8 @@ pub fn c14_every_task_runs_exactly_once_under_load<H: HttpHarness>() {
     let harness = H::new();
     let hooked = Arc::new(Mutex::new(Vec::new()));
     let runner = Runner::new(harness.executor()).on_error(error_hook(&hooked));
-    let reports = ReportSlots::new(REQUESTS + 1);
-    let ran = Ran::new(REQUESTS + 1);
+    let reports = ReportSlots::new(requests + 1);
+    let ran = Ran::new(requests + 1);
     // The gates of the cut-short bodies, kept shut until the check is over.
     let gates: Arc<Mutex<Vec<oneshot::Sender<()>>>> = Arc::default();
     let (r, g, held) = (ran.clone(), gates.clone(), Events::default());
@@ -92,7 +94,7 @@ pub fn c14_every_task_runs_exactly_once_under_load<H: HttpHarness>() {
         }
     });
     reports.arrived.wait_for(
-        REQUESTS,
+        requests,
         WAIT_LIMIT,
         &format!("reports after the load (sent in {:?})", began.elapsed()),
     );
@@ -203,7 +205,7 @@ pub fn c14_every_task_runs_exactly_once_under_load<H: HttpHarness>() {
     send(&mut Client::connect(addr), addr, &last);
     reports
         .arrived
-        .wait_for(REQUESTS + 1, WAIT_LIMIT, "the last report");
+        .wait_for(requests + 1, WAIT_LIMIT, "the last report");
     assert_eq!(ran.of(last.id), [0, 1]);
     let book = lock(&reports.slots);
     let report = book.by_id[last.id].as_ref().expect("reported");

@@ -138,6 +138,9 @@ impl Harness for MultiThread {
 }
 
 impl TowerHarness for MultiThread {
+    // The production setup: it carries the suite's long load run.
+    const LOAD_REQUESTS: usize = background_tasks_conformance::http::REFERENCE_LOAD_REQUESTS;
+
     fn serve(&self, listener: StdTcpListener, service: HttpService) {
         let listener = {
             let _entered = self.0.enter();
