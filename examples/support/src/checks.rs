@@ -280,6 +280,20 @@ pub fn slow_header_clients_are_cut(
     );
 }
 
+/// C24 on a hyper example served on `R` (`background_tasks_server::serve`): `clients` connections
+/// that stall after `opening` are cut after a header-read timeout of a few seconds, while others
+/// are served.
+#[cfg(feature = "serve")]
+pub fn slow_header_clients_are_cut_on<R: crate::Runtime>(clients: usize, opening: SlowOpening) {
+    // Short, for a quick test (the default is 30 s), and longer than connecting the clients takes.
+    const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(3);
+    let server = crate::client::Served::<R>::tuned(
+        |settings| settings.header_read_timeout = HEADER_READ_TIMEOUT,
+        crate::send_notification::service,
+    );
+    slow_header_clients_are_cut(&server, clients, opening, DeadlineClock::Exact);
+}
+
 /// How long after the header-read timeout a slow client must have been closed at the latest.
 const CLOSE_BOUND: Duration = Duration::from_secs(5);
 
