@@ -122,6 +122,9 @@ pub fn with_status_page<S, E: background_tasks::Executor + Clone>(
     (page.mount(&settings.status_prefix, service), page, runner)
 }
 
+/// How the server reads a connection's peer address on `R`: [`Runtime::peer_addr`].
+type PeerAddrOf<R> = fn(&<R as Runtime>::Connection) -> io::Result<std::net::SocketAddr>;
+
 /// The one server both [`serve`] and [`run`] start, so that they serve alike.
 fn server_on<'a, R: Runtime, S: Servable>(
     settings: &Settings,
@@ -131,9 +134,9 @@ fn server_on<'a, R: Runtime, S: Servable>(
     impl futures_core::Stream<Item = io::Result<R::Connection>> + 'a,
     S,
     R::Executor,
-    fn(&R::Connection) -> io::Result<std::net::SocketAddr>,
+    PeerAddrOf<R>,
 > {
     server::serve(R::incoming(listener), service, R::executor())
         .header_read_timeout(settings.header_read_timeout)
-        .peer_addr(R::peer_addr as fn(&R::Connection) -> _)
+        .peer_addr(R::peer_addr as PeerAddrOf<R>)
 }
