@@ -3,41 +3,20 @@
 //! reports `Cleaned up {filename}`, appending the line to the log file with async-std's async file
 //! I/O.
 //!
-//! The handler is written once, for any executor, in
+//! The handler is written once, for any runtime, in
 //! `background_tasks_example_support::async_cleanup` (with FastAPI's Python beside it); this
-//! module gives it async-std's timer and files and serves it on async-std.
+//! module gives it [`AsyncStd`]'s timer and files and serves it on async-std.
 
 use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use async_std::io::WriteExt;
 use background_tasks_async_std::AsyncStdExecutor;
-use background_tasks_example_support::async_cleanup::{self as shared, Runtime};
+use background_tasks_example_support::async_cleanup as shared;
 use background_tasks_example_support::routing::ExampleService;
 use background_tasks_tower::BackgroundTasksLayer;
 
-use crate::Settings;
-
-/// async-std's timer and async file I/O, for the shared handler.
-enum AsyncStd {}
-
-impl Runtime for AsyncStd {
-    async fn sleep(delay: Duration) {
-        async_std::task::sleep(delay).await;
-    }
-
-    async fn append(path: PathBuf, text: String) -> io::Result<()> {
-        let mut log = async_std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .await?;
-        log.write_all(text.as_bytes()).await?;
-        // Async files write in the background: flush to know the line is in the file.
-        log.flush().await
-    }
-}
+use crate::{AsyncStd, Settings};
 
 /// Sleeps for `delay` on async-std's timer (simulating long-running async work), then prints
 /// `Cleaned up {filename}` and appends that line to `log_file`.

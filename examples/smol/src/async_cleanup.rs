@@ -2,41 +2,20 @@
 //! at once; [`async_cleanup`] then sleeps (5 s by default) on smol's timer and reports
 //! `Cleaned up {filename}`, appending the line to the log file with smol's async file I/O.
 //!
-//! The handler is written once, for any executor, in
+//! The handler is written once, for any runtime, in
 //! `background_tasks_example_support::async_cleanup` (with FastAPI's Python beside it); this
-//! module gives it smol's timer and files and serves it on smol.
+//! module gives it [`Smol`]'s timer and files and serves it on smol.
 
 use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use background_tasks_example_support::async_cleanup::{self as shared, Runtime};
+use background_tasks_example_support::async_cleanup as shared;
 use background_tasks_example_support::routing::ExampleService;
 use background_tasks_smol::SmolExecutor;
 use background_tasks_tower::BackgroundTasksLayer;
-use smol::io::AsyncWriteExt;
 
-use crate::Settings;
-
-/// smol's timer and async file I/O, for the shared handler.
-enum Smol {}
-
-impl Runtime for Smol {
-    async fn sleep(delay: Duration) {
-        smol::Timer::after(delay).await;
-    }
-
-    async fn append(path: PathBuf, text: String) -> io::Result<()> {
-        let mut log = smol::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .await?;
-        log.write_all(text.as_bytes()).await?;
-        // Async files write in the background: flush to know the line is in the file.
-        log.flush().await
-    }
-}
+use crate::{Settings, Smol};
 
 /// Sleeps for `delay` on smol's timer (simulating long-running async work), then prints
 /// `Cleaned up {filename}` and appends that line to `log_file`.

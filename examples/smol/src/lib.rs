@@ -23,9 +23,9 @@
 //! `BackgroundTasks::current()`, for the handler and a "dependency" (just a function it calls). Sync
 //! tasks run on smol's blocking pool, async ones on its executor, once the response has been sent.
 //!
-//! The handlers are written once, for any executor, in `background-tasks-example-support`, which
-//! the async-std example shares; this crate is the smol shell around them: its executor, its timer
-//! and async file I/O for the cleanup, its listener and its signals.
+//! The handlers and the server are written once, for any runtime, in
+//! `background-tasks-example-support`, which the async-std example shares; this crate is the smol
+//! shell around them: [`Smol`], its executor, listener, timer and async file I/O.
 //!
 //! [`Settings`] come from the environment: `EXAMPLE_ADDR` (default `127.0.0.1:8000`),
 //! `EXAMPLE_LOG_FILE` (default `log.txt`), `EXAMPLE_CLEANUP_MS` (default 5000),
@@ -34,6 +34,16 @@
 //! # Examples
 //!
 //! What each binary's `main` does:
+//!
+//! ```no_run
+//! use background_tasks_example_smol::{run_from_env, send_notification};
+//!
+//! fn main() -> std::io::Result<()> {
+//!     run_from_env(send_notification::service)
+//! }
+//! ```
+//!
+//! which is, spelled out:
 //!
 //! ```no_run
 //! use background_tasks_example_smol::{Settings, run, send_notification};
@@ -52,20 +62,22 @@ pub mod async_cleanup;
 pub mod dependency;
 pub mod send_notification;
 
+use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
-use async_signal::{Signal, Signals};
-use background_tasks::status::Observer;
-use background_tasks::{BoxError, Runner};
+use background_tasks::Runner;
+use background_tasks_example_support::Runtime;
 pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
-use background_tasks_server as server;
+use background_tasks_example_support::serve as shared;
+pub use background_tasks_example_support::serve::{Servable, with_status_page};
 use background_tasks_smol::SmolExecutor;
-use background_tasks_status::{Mounted, StatusPage};
-use hyper::body::Incoming;
-use hyper::{Request, Response};
-use smol::net::TcpListener;
-use smol::stream::StreamExt;
-use tower::Service;
+use background_tasks_tower::BackgroundTasksLayer;
+use smol::io::AsyncWriteExt;
+use smol::net::{TcpListener, TcpStream};
+use smol::stream::Stream;
 
 /// The examples' settings, which each binary reads with [`Settings::from_env`]; by default:
 ///
@@ -81,6 +93,56 @@ use tower::Service;
 pub use background_tasks_example_support::Settings;
 pub use background_tasks_example_support::routing::{Body, Rejection};
 
+/// smol, as the shared server, test server and cleanup use it.
+#[derive(Debug)]
+pub enum Smol {}
+
+impl Runtime for Smol {
+    const NAME: &'static str = "smol";
+    type Executor = SmolExecutor;
+    type Listener = TcpListener;
+    type Connection = TcpStream;
+
+    fn executor() -> SmolExecutor {
+        SmolExecutor::new()
+    }
+
+    fn block_on<F: Future>(future: F) -> F::Output {
+        smol::block_on(future)
+    }
+
+    async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+        TcpListener::bind(addr).await
+    }
+
+    fn local_addr(listener: &TcpListener) -> io::Result<SocketAddr> {
+        listener.local_addr()
+    }
+
+    fn incoming(listener: &TcpListener) -> impl Stream<Item = io::Result<TcpStream>> + Send + '_ {
+        listener.incoming()
+    }
+
+    fn peer_addr(connection: &TcpStream) -> io::Result<SocketAddr> {
+        connection.peer_addr()
+    }
+
+    async fn sleep(delay: Duration) {
+        smol::Timer::after(delay).await;
+    }
+
+    async fn append(path: PathBuf, text: String) -> io::Result<()> {
+        let mut log = smol::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .await?;
+        log.write_all(text.as_bytes()).await?;
+        // Async files write in the background: flush to know the line is in the file.
+        log.flush().await
+    }
+}
+
 /// Binds `settings.addr`, prints the address it listens on (useful with port 0), mounts the
 /// status page at `settings.status_prefix` in front of `service` ([`with_status_page`]), and
 /// serves until Ctrl-C (or SIGTERM); then shuts down gracefully: ends the page's live streams,
@@ -90,74 +152,36 @@ pub use background_tasks_example_support::routing::{Body, Rejection};
 /// # Errors
 ///
 /// When the address cannot be bound, the signals cannot be listened to, or the listener fails.
-pub async fn run<S, B>(
+pub async fn run<S: Servable>(
     settings: &Settings,
     service: S,
     runner: Runner<SmolExecutor>,
-) -> io::Result<()>
-where
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
-{
-    let (service, page, runner) = with_status_page(settings, service, runner);
-    let listener = TcpListener::bind(settings.addr).await?;
-    let addr = listener.local_addr()?;
-    println!("listening on http://{addr} (Ctrl-C stops)");
-    println!("status page: http://{addr}{}", settings.status_prefix);
-    let mut signals = Signals::new([Signal::Int, Signal::Term])?;
-    server::serve(listener.incoming(), service, SmolExecutor::new())
-        .header_read_timeout(settings.header_read_timeout)
-        .with_graceful_shutdown(async move {
-            let _ = signals.next().await;
-            page.end_streams();
-        })
-        .await?;
-    let report = runner.shutdown(SHUTDOWN_DEADLINE).await;
-    println!(
-        "{}",
-        background_tasks_example_support::shutdown_summary(&report)
-    );
-    Ok(())
+) -> io::Result<()> {
+    shared::run::<Smol, S>(settings, service, runner).await
 }
 
-/// Mounts `runner`'s status page at `settings.status_prefix` in front of `service`, giving the
-/// runner an observer if it has none yet (the layer that made `runner` shares it).
+/// A binary's `main`: the settings from the environment, a layer on smol's executor, the service
+/// `service` builds with them, [`run`] until Ctrl-C or SIGTERM.
 ///
-/// Access is the page's default: read-only for loopback peers (`serve` hands the page each
-/// connection's peer address), `403` for everyone else.
-pub fn with_status_page<S>(
-    settings: &Settings,
-    service: S,
-    runner: Runner<SmolExecutor>,
-) -> (Mounted<S>, StatusPage, Runner<SmolExecutor>) {
-    let runner = match runner.observer() {
-        Some(_) => runner,
-        None => runner.observe(Observer::default()),
-    };
-    let page = StatusPage::new(&runner).expect("the runner was given an observer just above");
-    (page.mount(&settings.status_prefix, service), page, runner)
+/// # Errors
+///
+/// As [`Settings::from_env`] and [`run`].
+pub fn run_from_env<S: Servable>(
+    service: impl FnOnce(&Settings, BackgroundTasksLayer<SmolExecutor>) -> S,
+) -> io::Result<()> {
+    shared::run_from_env::<Smol, S>(service)
 }
 
-/// Serves `service` on `listener` with `background_tasks_server::serve` (HTTP/1.1 and
-/// HTTP/2 on hyper, with `settings.header_read_timeout`), each connection a task on smol's global executor.
+/// Serves `service` on `listener` with `background_tasks_server::serve` (HTTP/1.1 and HTTP/2 on
+/// hyper, with `settings.header_read_timeout`), each connection a task on smol's global executor.
 ///
 /// # Errors
 ///
 /// When the listener fails.
-pub async fn serve<S, B>(settings: &Settings, listener: TcpListener, service: S) -> io::Result<()>
-where
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: hyper::body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
-    server::serve(listener.incoming(), service, SmolExecutor::new())
-        .header_read_timeout(settings.header_read_timeout)
-        .peer_addr(smol::net::TcpStream::peer_addr)
-        .await
+pub async fn serve<S: Servable>(
+    settings: &Settings,
+    listener: TcpListener,
+    service: S,
+) -> io::Result<()> {
+    shared::serve::<Smol, S>(settings, listener, service).await
 }

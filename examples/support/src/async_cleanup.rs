@@ -16,7 +16,6 @@
 //! Besides printing the line, as FastAPI does, `async_cleanup` appends it to the log file (with
 //! the runtime's async file I/O), so that you and the tests can see that it ran.
 
-use std::future::Future;
 use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -25,23 +24,8 @@ use background_tasks::Executor;
 use background_tasks_tower::BackgroundTasksLayer;
 use hyper::{Response, StatusCode};
 
-use crate::Settings;
 use crate::routing::{Body, ExampleService, Rejection, background_tasks, json, post_service};
-
-/// What [`async_cleanup`] needs from the runtime it runs on: its timer and its async file I/O.
-/// Each example crate implements it with its runtime's calls.
-pub trait Runtime: 'static {
-    /// Waits `delay` on the runtime's timer.
-    fn sleep(delay: Duration) -> impl Future<Output = ()> + Send;
-
-    /// Appends `text` to the file at `path`, creating it if needed, with the runtime's async file
-    /// I/O; resolves once `text` is in the file.
-    ///
-    /// # Errors
-    ///
-    /// When the file cannot be opened or written.
-    fn append(path: PathBuf, text: String) -> impl Future<Output = io::Result<()>> + Send;
-}
+use crate::{Runtime, Settings};
 
 /// Sleeps for `delay` on `R`'s timer (simulating long-running async work), then prints
 /// `Cleaned up {filename}` and appends that line to `log_file`.

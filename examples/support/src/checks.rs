@@ -1,5 +1,6 @@
 //! The FastAPI examples' behaviour, checked once for every runtime: each example crate's tests
-//! start their own [`TestServer`] and hand it to these functions.
+//! start their own [`TestServer`] and hand it to these functions, which talk to it with the
+//! conformance suite's client.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -8,15 +9,53 @@ use std::time::{Duration, Instant};
 use background_tasks::Outcome;
 use background_tasks_tower::{Decision, Ending};
 
-use crate::client::{Client, TIMEOUT, TestServer};
+use background_tasks_conformance::http::Client;
+
+use crate::client::{Reply, TIMEOUT, TestServer};
 
 const NOTIFICATION_SENT: &str = r#"{"message":"Notification sent in the background"}"#;
 const MESSAGE_SENT: &str = r#"{"message":"Message sent"}"#;
 
+/// A new connection to `server`, from the conformance suite's client.
+fn connect(server: &TestServer) -> Client {
+    Client::connect(server.addr)
+}
+
+/// What the checks read of a response through the conformance suite's client.
+trait Replies {
+    /// Sends a request without a body and reads the response, its body as UTF-8.
+    fn reply(&mut self, method: &str, target: &str) -> Reply;
+
+    /// `POST target`, expecting `200 OK` with `json` as the body.
+    fn post_ok(&mut self, target: &str, json: &str);
+}
+
+impl Replies for Client {
+    fn reply(&mut self, method: &str, target: &str) -> Reply {
+        let (head, body) = self.request(method, target);
+        Reply {
+            status: head.status,
+            content_type: head.header("content-type").map(str::to_owned),
+            body: String::from_utf8(body).expect("a UTF-8 body"),
+        }
+    }
+
+    fn post_ok(&mut self, target: &str, json: &str) {
+        let response = self.reply("POST", target);
+        assert_eq!(response.status, 200, "{response:?}");
+        assert_eq!(
+            response.content_type.as_deref(),
+            Some("application/json"),
+            "{response:?}"
+        );
+        assert_eq!(response.body, json);
+    }
+}
+
 /// First example: the response first, then `write_notification` in the log, twice on one
 /// keep-alive connection (the second email percent-encoded).
 pub fn send_notification_answers_then_writes_the_notification(server: &TestServer) {
-    let mut client = server.client();
+    let mut client = connect(server);
 
     client.post_ok("/send-notification/ada@example.com", NOTIFICATION_SENT);
     let report = server.next_report();
@@ -41,9 +80,7 @@ pub fn send_notification_answers_then_writes_the_notification(server: &TestServe
 
 /// Second example: with `q`, the dependency's task and the handler's share one queue.
 pub fn dependency_with_q_logs_the_query_then_the_message(server: &TestServer) {
-    server
-        .client()
-        .post_ok("/send-notification/ada@example.com?q=rust", MESSAGE_SENT);
+    connect(server).post_ok("/send-notification/ada@example.com?q=rust", MESSAGE_SENT);
     let report = server.next_report();
     assert!(report.run().is_success(), "{report:?}");
     assert_eq!(report.run().tasks().len(), 2, "one queue for both");
@@ -55,7 +92,7 @@ pub fn dependency_with_q_logs_the_query_then_the_message(server: &TestServer) {
 
 /// Second example: without `q` (or with an empty one), only the handler's task.
 pub fn dependency_without_q_logs_only_the_message(server: &TestServer) {
-    let mut client = server.client();
+    let mut client = connect(server);
     client.post_ok("/send-notification/ada@example.com", MESSAGE_SENT);
     assert_eq!(server.next_report().run().tasks().len(), 1);
     assert_eq!(server.log(), "message to ada@example.com\n");
@@ -71,7 +108,7 @@ pub fn dependency_without_q_logs_only_the_message(server: &TestServer) {
 
 /// Second example: the query is form-decoded (`+` and `%21`).
 pub fn dependency_decodes_the_query(server: &TestServer) {
-    server.client().post_ok(
+    connect(server).post_ok(
         "/send-notification/ada@example.com?q=rust+async%21",
         MESSAGE_SENT,
     );
@@ -85,9 +122,7 @@ pub fn dependency_decodes_the_query(server: &TestServer) {
 /// First example: a client cannot forge log lines. A line break and a NUL byte in the email
 /// (`%0A`, `%00`) are written escaped, on the request's one line.
 pub fn send_notification_escapes_control_characters(server: &TestServer) {
-    server
-        .client()
-        .post_ok("/send-notification/a%0Ab%00@x", NOTIFICATION_SENT);
+    connect(server).post_ok("/send-notification/a%0Ab%00@x", NOTIFICATION_SENT);
     assert!(server.next_report().run().is_success());
     assert_eq!(
         server.log(),
@@ -97,7 +132,7 @@ pub fn send_notification_escapes_control_characters(server: &TestServer) {
 
 /// Second example: control characters in the email and the query are escaped alike.
 pub fn dependency_escapes_control_characters(server: &TestServer) {
-    server.client().post_ok(
+    connect(server).post_ok(
         "/send-notification/a%0D%0Ab@x?q=rust%0Afound+query%3A+forged",
         MESSAGE_SENT,
     );
@@ -112,9 +147,7 @@ pub fn dependency_escapes_control_characters(server: &TestServer) {
 /// timer after the response, then logs.
 pub fn async_cleanup_answers_then_cleans_up_after_its_sleep(server: &TestServer, delay: Duration) {
     let sent = Instant::now();
-    server
-        .client()
-        .post_ok("/process/report.csv", r#"{"message":"Processing started"}"#);
+    connect(server).post_ok("/process/report.csv", r#"{"message":"Processing started"}"#);
     let report = server.next_report();
     assert!(
         sent.elapsed() >= delay,
@@ -129,9 +162,9 @@ pub fn async_cleanup_answers_then_cleans_up_after_its_sleep(server: &TestServer,
 
 /// Routing by hand (smol, async-std): a request that matches no route is FastAPI's JSON 404.
 pub fn unknown_route_is_a_json_404(server: &TestServer) {
-    let mut client = server.client();
+    let mut client = connect(server);
     for target in ["/", "/send-notification/", "/send-notification/a/b"] {
-        let response = client.request("POST", target);
+        let response = client.reply("POST", target);
         assert_eq!(response.status, 404, "{target}");
         assert_eq!(response.body, r#"{"detail":"Not Found"}"#);
     }
@@ -142,9 +175,7 @@ pub fn unknown_route_is_a_json_404(server: &TestServer) {
 /// lets it say so (routing by hand on smol and async-std; actix-web, poem and Rocket, whose own
 /// answers would be a `404` or another body).
 pub fn wrong_method_is_a_json_405(server: &TestServer) {
-    let response = server
-        .client()
-        .request("GET", "/send-notification/ada@example.com");
+    let response = connect(server).reply("GET", "/send-notification/ada@example.com");
     assert_eq!(response.status, 405);
     assert_eq!(response.body, r#"{"detail":"Method Not Allowed"}"#);
 }
@@ -216,7 +247,7 @@ pub fn slow_header_clients_are_cut(
         })
         .collect();
 
-    let mut client = server.client();
+    let mut client = connect(server);
     client.post_ok("/send-notification/ada@example.com", NOTIFICATION_SENT);
     assert!(server.next_report().run().is_success());
     for (i, (opened, stream)) in slow.iter().enumerate() {
@@ -278,6 +309,20 @@ pub fn slow_header_clients_are_cut(
         "a slow client was closed after {first:?}, before the {timeout:?} timeout (earliest \
          allowed by a {clock:?} clock: {earliest:?})"
     );
+}
+
+/// C24 on a hyper example served on `R` (`background_tasks_server::serve`): `clients` connections
+/// that stall after `opening` are cut after a header-read timeout of a few seconds, while others
+/// are served.
+#[cfg(feature = "serve")]
+pub fn slow_header_clients_are_cut_on<R: crate::Runtime>(clients: usize, opening: SlowOpening) {
+    // Short, for a quick test (the default is 30 s), and longer than connecting the clients takes.
+    const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(3);
+    let server = crate::client::Served::<R>::tuned(
+        |settings| settings.header_read_timeout = HEADER_READ_TIMEOUT,
+        crate::send_notification::service,
+    );
+    slow_header_clients_are_cut(&server, clients, opening, DeadlineClock::Exact);
 }
 
 /// How long after the header-read timeout a slow client must have been closed at the latest.
@@ -354,14 +399,14 @@ pub const STATUS_PREFIX: &str = "/ops/jobs/";
 /// `EXAMPLE_STATUS_PREFIX`), read-only for this loopback client, showing the first example's
 /// request with its outcome; nothing answers at the default prefix.
 pub fn status_page_is_mounted_under_the_prefix_and_shows_the_requests(server: &TestServer) {
-    let mut client = server.client();
+    let mut client = connect(server);
     client.post_ok("/send-notification/ada@example.com", NOTIFICATION_SENT);
     assert!(server.next_report().run().is_success());
 
-    let page = client.request("GET", STATUS_PREFIX);
+    let page = client.reply("GET", STATUS_PREFIX);
     assert_eq!(page.status, 200);
     assert!(page.body.contains("app.js"));
-    let snapshot = client.request("GET", &format!("{STATUS_PREFIX}api/snapshot"));
+    let snapshot = client.reply("GET", &format!("{STATUS_PREFIX}api/snapshot"));
     assert_eq!(snapshot.status, 200);
     for expected in [
         r#""access":"read_only""#,
@@ -375,7 +420,7 @@ pub fn status_page_is_mounted_under_the_prefix_and_shows_the_requests(server: &T
         );
     }
     assert_eq!(
-        client.request("GET", "/_tasks/").status,
+        client.reply("GET", "/_tasks/").status,
         404,
         "only under the prefix"
     );

@@ -2,7 +2,8 @@
 //! channel) and a blocking HTTP/1.1 [`Client`] written by hand over `std::net::TcpStream`.
 //!
 //! Each example's `tests/common/mod.rs` serves its app on its own runtime, through
-//! [`TestServer::start`]; the tests then talk to it with [`Client`].
+//! [`TestServer::start`] (or, for the hyper examples, `Served`, with the `serve` feature); the
+//! tests then talk to it with [`Client`].
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -137,6 +138,45 @@ impl Drop for TestServer {
         if let Some(dir) = self.settings.log_file.parent() {
             let _ = std::fs::remove_dir_all(dir);
         }
+    }
+}
+
+/// A hyper example served on `R` for one test, from a thread of its own, until the test process
+/// ends: each example's `tests/common` names it `Server`.
+#[cfg(feature = "serve")]
+#[derive(Debug)]
+pub struct Served<R>(std::marker::PhantomData<R>);
+
+#[cfg(feature = "serve")]
+impl<R: crate::Runtime> Served<R> {
+    /// Serves the service that `service` builds, its cleanup sleeping `cleanup_delay`.
+    pub fn start<S: crate::serve::Servable>(
+        cleanup_delay: Duration,
+        service: impl FnOnce(&Settings, BackgroundTasksLayer<R::Executor>) -> S,
+    ) -> TestServer {
+        Self::tuned(
+            move |settings| settings.cleanup_delay = cleanup_delay,
+            service,
+        )
+    }
+
+    /// Serves the service that `service` builds with settings that `tune` adjusted, its layer
+    /// reporting to the server's channel.
+    pub fn tuned<S: crate::serve::Servable>(
+        tune: impl FnOnce(&mut Settings),
+        service: impl FnOnce(&Settings, BackgroundTasksLayer<R::Executor>) -> S,
+    ) -> TestServer {
+        TestServer::start(R::NAME, tune, R::executor(), |settings, layer| {
+            let service = service(settings, layer);
+            // Bound here, so that the server accepts before the first request is sent.
+            let listener = R::block_on(R::bind(settings.addr)).unwrap();
+            let addr = R::local_addr(&listener).unwrap();
+            let settings = settings.clone();
+            std::thread::spawn(move || {
+                R::block_on(crate::serve::serve::<R, S>(&settings, listener, service))
+            });
+            addr
+        })
     }
 }
 

@@ -3,7 +3,10 @@
 //!
 //! - [`send_notification`], [`dependency`], [`async_cleanup`]: FastAPI's three examples as hyper
 //!   services, written once for any executor (the cleanup's timer and async file I/O through
-//!   [`async_cleanup::Runtime`]); the smol and async-std examples serve them on their runtime.
+//!   [`Runtime`]); the smol and async-std examples serve them on their runtime.
+//! - [`Runtime`] and, with the `serve` feature, `serve`: the hyper examples' server, status page
+//!   and shutdown written once, for any runtime; the smol and async-std crates only implement
+//!   [`Runtime`].
 //! - [`Settings`]: where the examples listen, where their tasks log, how long the cleanup sleeps,
 //!   read from the environment.
 //! - [`routing`]: routing by hand for the hyper-based examples (smol, async-std), which have no
@@ -17,7 +20,10 @@
 pub mod async_cleanup;
 pub mod dependency;
 pub mod routing;
+mod runtime;
 pub mod send_notification;
+#[cfg(feature = "serve")]
+pub mod serve;
 mod settings;
 
 #[cfg(feature = "client")]
@@ -25,6 +31,7 @@ pub mod checks;
 #[cfg(feature = "client")]
 pub mod client;
 
+pub use runtime::Runtime;
 pub use settings::Settings;
 
 use std::borrow::Cow;

@@ -10,17 +10,8 @@
 //! Settings: `EXAMPLE_ADDR` (default 127.0.0.1:8000), `EXAMPLE_LOG_FILE` (default log.txt),
 //! `EXAMPLE_CLEANUP_MS` (default 5000).
 
-use background_tasks_async_std::AsyncStdExecutor;
-use background_tasks_example_async_std::{Settings, dependency, run};
-use background_tasks_tower::BackgroundTasksLayer;
+use background_tasks_example_async_std::{dependency, run_from_env};
 
 fn main() -> std::io::Result<()> {
-    let settings = Settings::from_env()?;
-    let layer = BackgroundTasksLayer::new(AsyncStdExecutor::new());
-    let runner = layer.runner().clone();
-    async_std::task::block_on(run(
-        &settings,
-        dependency::service(&settings, layer),
-        runner,
-    ))
+    run_from_env(dependency::service)
 }

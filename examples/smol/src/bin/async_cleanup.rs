@@ -6,17 +6,8 @@
 //! Settings: `EXAMPLE_ADDR` (default 127.0.0.1:8000), `EXAMPLE_LOG_FILE` (default log.txt),
 //! `EXAMPLE_CLEANUP_MS` (default 5000).
 
-use background_tasks_example_smol::{Settings, async_cleanup, run};
-use background_tasks_smol::SmolExecutor;
-use background_tasks_tower::BackgroundTasksLayer;
+use background_tasks_example_smol::{async_cleanup, run_from_env};
 
 fn main() -> std::io::Result<()> {
-    let settings = Settings::from_env()?;
-    let layer = BackgroundTasksLayer::new(SmolExecutor::new());
-    let runner = layer.runner().clone();
-    smol::block_on(run(
-        &settings,
-        async_cleanup::service(&settings, layer),
-        runner,
-    ))
+    run_from_env(async_cleanup::service)
 }

@@ -8,17 +8,8 @@
 //! Settings: `EXAMPLE_ADDR` (default 127.0.0.1:8000), `EXAMPLE_LOG_FILE` (default log.txt),
 //! `EXAMPLE_CLEANUP_MS` (default 5000).
 
-use background_tasks_example_smol::{Settings, dependency, run};
-use background_tasks_smol::SmolExecutor;
-use background_tasks_tower::BackgroundTasksLayer;
+use background_tasks_example_smol::{dependency, run_from_env};
 
 fn main() -> std::io::Result<()> {
-    let settings = Settings::from_env()?;
-    let layer = BackgroundTasksLayer::new(SmolExecutor::new());
-    let runner = layer.runner().clone();
-    smol::block_on(run(
-        &settings,
-        dependency::service(&settings, layer),
-        runner,
-    ))
+    run_from_env(dependency::service)
 }
