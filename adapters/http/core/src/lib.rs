@@ -12,8 +12,9 @@
 //! - [`RequestTasks`]: one request's queue, made on first use, from the integration's `call` to
 //!   [`finish`](RequestTasks::finish), which runs the queue on the [`Dispatcher`]'s runner or
 //!   discards it, and delivers the [`RequestReport`];
-//! - [`ResponseEnd`]: the body wrapper's bookkeeping: the bytes the response declared, and how
-//!   its body ended ([`Ending`]);
+//! - [`BodyEnd`]: the trigger a body wrapper of any framework holds: every poll of the body inside
+//!   the request's scope, counted against the bytes it declared ([`ResponseEnd`], [`Sent`]), and
+//!   the request's end when the body says it is over or is dropped ([`Ending`]);
 //! - [`PeerAddr`]: the client's address, as a request extension a server inserts.
 //!
 //! Applications do not use this crate directly; its types are re-exported by the integrations.
@@ -26,7 +27,9 @@
 //! use std::sync::Arc;
 //!
 //! use background_tasks::{BackgroundTasks, Runner};
-//! use background_tasks_http::{Decision, Dispatcher, Ending, RequestTasks, ResponseEnd, Settings, Statuses};
+//! use background_tasks_http::{
+//!     BodyEnd, Decision, Dispatcher, Ending, RequestTasks, ResponseEnd, Sent, Settings, Statuses,
+//! };
 //! use http::{Method, StatusCode};
 //! # use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor};
 //! # #[derive(Debug, Clone)] struct MyExecutor;
@@ -47,10 +50,20 @@
 //! let mut tasks = RequestTasks::new(dispatch, Method::GET, "/", tracing::Span::current());
 //! tasks.scope_mut().enter(|| BackgroundTasks::current().unwrap().add_task(|| ()));
 //!
-//! // The handler answered 500 with a 100-byte body; the server sent it all and dropped the body.
-//! let mut end = ResponseEnd::new(tasks, StatusCode::INTERNAL_SERVER_ERROR, Some(100));
-//! end.sent(100, false);
-//! end.finish_at_drop();
+//! // The handler answered 500 with a 100-byte body: its tasks go on with the body.
+//! let mut body = vec![vec![0u8; 100]];
+//! let mut end = BodyEnd::new(Some(ResponseEnd::new(
+//!     tasks,
+//!     StatusCode::INTERNAL_SERVER_ERROR,
+//!     Some(100),
+//! )));
+//! // The server polls the body once, has every declared byte, and drops it.
+//! let _ = end.poll_next(
+//!     std::pin::Pin::new(&mut body),
+//!     |body| std::task::Poll::Ready(body.get_mut().pop().map(Ok::<_, ()>)),
+//!     |_, chunk| Sent::Data(chunk.len()),
+//! );
+//! drop(end);
 //!
 //! let report = received.recv().unwrap();
 //! assert_eq!(report.ending(), Ending::Completed);
@@ -60,13 +73,15 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod body;
 mod end;
 mod peer;
 mod report;
 mod request;
 mod settings;
 
-pub use end::ResponseEnd;
+pub use body::{BodyEnd, content_length};
+pub use end::{ResponseEnd, Sent};
 pub use peer::PeerAddr;
 pub use report::{Decision, Ending, RequestReport};
 pub use request::{Dispatch, Dispatcher, RequestTasks};
