@@ -12,9 +12,12 @@
 //! - [`RequestTasks`]: one request's queue, made on first use, from the integration's `call` to
 //!   [`finish`](RequestTasks::finish), which runs the queue on the [`Dispatcher`]'s runner or
 //!   discards it, and delivers the [`RequestReport`];
-//! - [`BodyEnd`]: the trigger a body wrapper of any framework holds: every poll of the body inside
-//!   the request's scope, counted against the bytes it declared ([`ResponseEnd`], [`Sent`]), and
-//!   the request's end when the body says it is over or is dropped ([`Ending`]);
+//! - [`PendingResponse`]: the queue while the handler works: every call into the handler inside
+//!   the request's scope, and the request's end if the handler panics, fails or is dropped before
+//!   it answers;
+//! - [`BodyEnd`]: the queue while the body is sent: every poll of the body inside the request's
+//!   scope, counted against the bytes it declared ([`ResponseEnd`], [`Sent`]), and the request's
+//!   end when the body says it is over or is dropped ([`Ending`]);
 //! - [`PeerAddr`]: the client's address, as a request extension a server inserts.
 //!
 //! Applications do not use this crate directly; its types are re-exported by the integrations.
@@ -28,7 +31,8 @@
 //!
 //! use background_tasks::{BackgroundTasks, Runner};
 //! use background_tasks_http::{
-//!     BodyEnd, Decision, Dispatcher, Ending, RequestTasks, ResponseEnd, Sent, Settings, Statuses,
+//!     BodyEnd, Decision, Dispatcher, Ending, PendingResponse, RequestTasks, ResponseEnd, Sent,
+//!     Settings, Statuses,
 //! };
 //! use http::{Method, StatusCode};
 //! # use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor};
@@ -47,10 +51,12 @@
 //! let dispatch = Arc::new(Dispatcher::new(Runner::new(MyExecutor), settings));
 //!
 //! // The integration's `call`: the handler runs inside the request's scope.
-//! let mut tasks = RequestTasks::new(dispatch, Method::GET, "/", tracing::Span::current());
-//! tasks.scope_mut().enter(|| BackgroundTasks::current().unwrap().add_task(|| ()));
+//! let tasks = RequestTasks::new(dispatch, Method::GET, "/", tracing::Span::current());
+//! let mut pending = PendingResponse::new(tasks);
+//! pending.in_scope(|| BackgroundTasks::current().unwrap().add_task(|| ()));
 //!
 //! // The handler answered 500 with a 100-byte body: its tasks go on with the body.
+//! let tasks = pending.answered().unwrap();
 //! let mut body = vec![vec![0u8; 100]];
 //! let mut end = BodyEnd::new(Some(ResponseEnd::new(
 //!     tasks,
@@ -76,6 +82,7 @@
 mod body;
 mod end;
 mod peer;
+mod pending;
 mod report;
 mod request;
 mod settings;
@@ -83,6 +90,7 @@ mod settings;
 pub use body::{BodyEnd, content_length};
 pub use end::{ResponseEnd, Sent};
 pub use peer::PeerAddr;
+pub use pending::PendingResponse;
 pub use report::{Decision, Ending, RequestReport};
 pub use request::{Dispatch, Dispatcher, RequestTasks};
 pub use settings::{OnDisconnect, Settings, Statuses};
