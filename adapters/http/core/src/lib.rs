@@ -1,14 +1,17 @@
 //! The end of an HTTP request, for any framework: run, skip or discard its background tasks, and
 //! report.
 //!
-//! Every framework integration of background-tasks (tower's `BackgroundTasksLayer` in
-//! `background-tasks-tower`, actix-web's `BackgroundTasksMiddleware` in `background-tasks-actix`)
-//! does two things: it sees when a request's response has ended (its trigger, a body wrapper of
-//! the framework's own kind), and it decides what to do with the request's queue then. This crate
-//! is the second half, written once so that every framework decides alike:
+//! Every framework integration of background-tasks (tower's `BackgroundTasksLayer`, actix-web's
+//! and poem's `BackgroundTasksMiddleware`, Rocket's `BackgroundTasksFairing`) does the same three
+//! things: it holds a request's queue while the handler works, it sees when the response's body
+//! has ended (its trigger), and it decides what to do with the queue then. All of that is written
+//! here, once, so that every framework decides alike; an integration keeps only its framework's
+//! types (its `Layer`, `Transform`, `Middleware` or `Fairing`, its response future, its body
+//! wrapper) and calls these:
 //!
-//! - [`Settings`]: [`OnDisconnect`] (run or skip the tasks when the client leaves early),
-//!   [`Statuses`] (which statuses run tasks), and the report hook;
+//! - [`Integration`] and [`integration_builder!`]: what every framework's builder holds (the
+//!   runner and the [`Settings`]: [`OnDisconnect`], [`Statuses`], the report hook) and its builder
+//!   methods;
 //! - [`RequestTasks`]: one request's queue, made on first use, from the integration's `call` to
 //!   [`finish`](RequestTasks::finish), which runs the queue on the [`Dispatcher`]'s runner or
 //!   discards it, and delivers the [`RequestReport`];
@@ -81,6 +84,7 @@
 
 mod body;
 mod end;
+mod integration;
 mod peer;
 mod pending;
 mod report;
@@ -89,8 +93,15 @@ mod settings;
 
 pub use body::{BodyEnd, content_length};
 pub use end::{ResponseEnd, Sent};
+pub use integration::Integration;
 pub use peer::PeerAddr;
 pub use pending::PendingResponse;
 pub use report::{Decision, Ending, RequestReport};
 pub use request::{Dispatch, Dispatcher, RequestTasks};
 pub use settings::{OnDisconnect, Settings, Statuses};
+
+/// What [`integration_builder!`]'s expansion names, reachable from the crate that invokes it.
+#[doc(hidden)]
+pub mod __private {
+    pub use background_tasks::{Executor, Runner};
+}
