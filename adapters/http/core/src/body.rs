@@ -67,7 +67,8 @@ use crate::end::{ResponseEnd, Sent};
 ///         break;
 ///     }
 /// }
-/// let report = received.recv().unwrap();
+/// // Finished at the end, not at the drop: `end` is still alive.
+/// let report = received.try_recv().unwrap();
 /// assert_eq!(report.ending(), Ending::Completed);
 /// assert_eq!(report.decision(), Decision::SkippedForStatus);
 /// ```

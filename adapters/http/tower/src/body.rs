@@ -1,6 +1,5 @@
 //! [`ResponseBody`]: the response body that starts the queue when it ends.
 
-use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -26,6 +25,7 @@ pin_project! {
     ///   response to `HEAD` or with a `1xx`, `204` or `304` status. All of those count as
     ///   completed. Any other drop means the body was cut short, usually because the client went
     ///   away.
+    #[derive(Debug)]
     pub struct ResponseBody<B> {
         // Before `inner`: fields drop in order, and the request ends before the body it wrapped
         // is dropped.
@@ -92,14 +92,5 @@ impl<B: Body> Body for ResponseBody<B> {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
-    }
-}
-
-impl<B: fmt::Debug> fmt::Debug for ResponseBody<B> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseBody")
-            .field("inner", &self.inner)
-            .field("end", &self.end)
-            .finish()
     }
 }
