@@ -1,13 +1,11 @@
 //! [`ResponseBody`]: the response body that starts the queue when it ends.
 
-use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::web::Bytes;
-use background_tasks_http::{RequestTasks, ResponseEnd};
+use background_tasks_http::{BodyEnd, RequestTasks, ResponseEnd, Sent};
 use pin_project_lite::pin_project;
 
 pin_project! {
@@ -23,18 +21,13 @@ pin_project! {
     ///   response to `HEAD` or with a `1xx`, `204` or `304` status. All of those count as
     ///   completed. Any other drop means the body was cut short, usually because the client went
     ///   away.
+    #[derive(Debug)]
     pub struct ResponseBody<B> {
+        // Before `inner`: fields drop in order, and the request ends before the body it wrapped
+        // is dropped.
+        end: BodyEnd,
         #[pin]
         inner: B,
-        end: Option<ResponseEnd>,
-    }
-
-    impl<B> PinnedDrop for ResponseBody<B> {
-        fn drop(this: Pin<&mut Self>) {
-            if let Some(end) = this.project().end.take() {
-                end.finish_at_drop();
-            }
-        }
     }
 }
 
@@ -48,10 +41,14 @@ impl<B: MessageBody> ResponseBody<B> {
     ) -> Self {
         let end = tasks.map(|tasks| {
             let mut end = ResponseEnd::new(tasks, status, declared);
-            end.sent(0, matches!(inner.size(), BodySize::None));
+            // A body without one says so before its first poll; actix-web then drops it unpolled.
+            end.sent(Sent::new(0, matches!(inner.size(), BodySize::None)));
             end
         });
-        Self { inner, end }
+        Self {
+            end: BodyEnd::new(end),
+            inner,
+        }
     }
 }
 
@@ -74,39 +71,10 @@ impl<B: MessageBody> MessageBody for ResponseBody<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         let this = self.project();
-        let mut inner = this.inner;
-        let Some(end) = this.end.as_mut() else {
-            return inner.poll_next(cx);
-        };
-        // A body that streams from the handler's work may still queue tasks.
-        let scope = end.tasks_mut().scope_mut();
-        let poll = match catch_unwind(AssertUnwindSafe(|| {
-            scope.enter(|| inner.as_mut().poll_next(cx))
-        })) {
-            Ok(poll) => poll,
-            Err(panic) => {
-                end.failed();
-                resume_unwind(panic)
-            }
-        };
-        match &poll {
-            Poll::Pending => {}
-            Poll::Ready(Some(Ok(chunk))) => end.sent(chunk.len(), false),
-            Poll::Ready(Some(Err(_))) => end.failed(),
-            Poll::Ready(None) => {
-                // Every chunk has been handed to the server: start now rather than wait for the drop.
-                this.end.take().expect("checked above").finish_at_end();
-            }
-        }
-        poll
-    }
-}
-
-impl<B: fmt::Debug> fmt::Debug for ResponseBody<B> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseBody")
-            .field("inner", &self.inner)
-            .field("end", &self.end)
-            .finish()
+        this.end.poll_next(
+            this.inner,
+            |inner| inner.poll_next(cx),
+            |_, chunk| Sent::Data(chunk.len()),
+        )
     }
 }

@@ -1,13 +1,12 @@
-//! [`BackgroundTasksMiddleware`]: the actix-web middleware and its settings.
+//! [`BackgroundTasksMiddleware`]: the actix-web middleware, with the settings every framework's
+//! integration shares.
 
-use std::fmt;
 use std::future::{Ready, ready};
-use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
-use background_tasks::{Executor, Runner};
-use background_tasks_http::{Dispatcher, OnDisconnect, RequestReport, Settings, Statuses};
+use background_tasks::Executor;
+use background_tasks_http::Integration;
 
 use crate::body::ResponseBody;
 use crate::service::BackgroundTasksService;
@@ -25,7 +24,8 @@ use crate::service::BackgroundTasksService;
 ///
 /// The settings are those of tower's `BackgroundTasksLayer`, with the same defaults:
 /// [`on_disconnect`](Self::on_disconnect), [`statuses`](Self::statuses),
-/// [`on_report`](Self::on_report); the failure policy and error hook come from the [`Runner`].
+/// [`on_report`](Self::on_report); the failure policy and error hook come from the
+/// [`Runner`](background_tasks::Runner).
 ///
 /// `E` must outlive actix's workers: each worker has a single-threaded runtime of its own that is
 /// stopped with it, so run tasks on a runtime the application owns (`TokioExecutor::from_handle`)
@@ -49,80 +49,11 @@ use crate::service::BackgroundTasksService;
 /// ```
 #[must_use = "a middleware does nothing until it wraps an app or scope (`App::wrap`)"]
 pub struct BackgroundTasksMiddleware<E> {
-    runner: Runner<E>,
-    settings: Settings,
+    integration: Integration<E>,
 }
 
-impl<E: Executor> BackgroundTasksMiddleware<E> {
-    /// A middleware that runs queues on `executor` with the default failure policy (stop at the
-    /// first failed task) and error hook (a `tracing` error event per failed task).
-    pub fn new(executor: E) -> Self {
-        Self::with_runner(Runner::new(executor))
-    }
-
-    /// A middleware that runs queues with `runner`, its policy and its error hook.
-    pub fn with_runner(runner: Runner<E>) -> Self {
-        Self {
-            runner,
-            settings: Settings::default(),
-        }
-    }
-}
-
-impl<E> BackgroundTasksMiddleware<E> {
-    /// Sets what happens to the tasks when the client goes away before the response ends (default:
-    /// [`OnDisconnect::Run`]).
-    pub fn on_disconnect(mut self, on_disconnect: OnDisconnect) -> Self {
-        self.settings = self.settings.with_on_disconnect(on_disconnect);
-        self
-    }
-
-    /// Sets which response statuses run tasks (default: [`Statuses::All`]).
-    pub fn statuses(mut self, statuses: Statuses) -> Self {
-        self.settings = self.settings.with_statuses(statuses);
-        self
-    }
-
-    /// Sets a hook that receives a [`RequestReport`] for every request that queued at least one
-    /// task, replacing the default `tracing` events.
-    ///
-    /// It is called after the run when the tasks ran (on the executor), and as soon as the
-    /// middleware decides not to run them otherwise (on the worker that served the request). Keep
-    /// it short; a panic inside it is caught and logged.
-    pub fn on_report<F>(mut self, hook: F) -> Self
-    where
-        F: Fn(RequestReport) + Send + Sync + 'static,
-    {
-        self.settings = self.settings.with_on_report(hook);
-        self
-    }
-
-    /// The runner queues run with: keep a clone to [`shutdown`](Runner::shutdown) it once the
-    /// server has stopped.
-    pub fn runner(&self) -> &Runner<E> {
-        &self.runner
-    }
-}
-
-impl<E: Clone> Clone for BackgroundTasksMiddleware<E> {
-    fn clone(&self) -> Self {
-        Self {
-            runner: self.runner.clone(),
-            settings: self.settings.clone(),
-        }
-    }
-}
-
-impl<E: fmt::Debug> fmt::Debug for BackgroundTasksMiddleware<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BackgroundTasksMiddleware")
-            .field("runner", &self.runner)
-            .field("on_disconnect", &self.settings.on_disconnect())
-            .field("statuses", &self.settings.statuses())
-            .field("custom_report_hook", &self.settings.has_report_hook())
-            .finish()
-    }
-}
+// `new`, `with_runner`, the settings' builder methods, `runner`: the same for every framework.
+background_tasks_http::integration_builder!(BackgroundTasksMiddleware, "middleware");
 
 impl<S, B, E> Transform<S, ServiceRequest> for BackgroundTasksMiddleware<E>
 where
@@ -137,7 +68,9 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        let dispatch = Arc::new(Dispatcher::new(self.runner.clone(), self.settings.clone()));
-        ready(Ok(BackgroundTasksService::new(service, dispatch)))
+        ready(Ok(BackgroundTasksService::new(
+            service,
+            self.integration.dispatch(),
+        )))
     }
 }

@@ -5,12 +5,12 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, forward_ready};
 use actix_web::http::header;
-use background_tasks_http::{Dispatch, Ending, RequestTasks};
+use background_tasks_http::{Dispatch, PendingResponse, RequestTasks};
 use pin_project_lite::pin_project;
 
 use crate::body::ResponseBody;
@@ -41,7 +41,7 @@ where
     forward_ready!(inner);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let mut tasks = Some(RequestTasks::new(
+        let mut pending = PendingResponse::new(RequestTasks::new(
             Arc::clone(&self.dispatch),
             // actix-web speaks `http` 0.2; every method it parsed is a valid token for `http` 1.
             http::Method::from_bytes(request.method().as_str().as_bytes()).unwrap_or_default(),
@@ -49,10 +49,10 @@ where
             tracing::Span::current(),
         ));
         let inner = &self.inner;
-        let future = RequestTasks::run_handler(&mut tasks, || inner.call(request));
+        let future = pending.in_scope(|| inner.call(request));
         ResponseFuture {
+            pending,
             inner: future,
-            tasks,
         }
     }
 }
@@ -74,17 +74,11 @@ pin_project! {
     /// request is treated as a disconnect, per [`OnDisconnect`](crate::OnDisconnect).
     #[must_use = "futures do nothing unless polled; dropping this one before it resolves counts as a disconnect"]
     pub struct ResponseFuture<F> {
+        // Before `inner`: fields drop in order, and a request cancelled ends before its
+        // handler's future is dropped.
+        pending: PendingResponse,
         #[pin]
         inner: F,
-        tasks: Option<RequestTasks>,
-    }
-
-    impl<F> PinnedDrop for ResponseFuture<F> {
-        fn drop(this: Pin<&mut Self>) {
-            if let Some(tasks) = this.project().tasks.take() {
-                tasks.finish_unanswered();
-            }
-        }
     }
 }
 
@@ -98,25 +92,13 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let mut inner = this.inner;
-        let output = match RequestTasks::run_handler(this.tasks, || inner.as_mut().poll(cx)) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(output) => output,
-        };
-        Poll::Ready(match output {
-            Ok(response) => {
-                let tasks = this.tasks.take();
-                let status = http::StatusCode::from_u16(response.status().as_u16())
-                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-                let declared = tasks.as_ref().and_then(|_| declared_length(&response));
-                Ok(response.map_body(|_, body| ResponseBody::new(body, status, declared, tasks)))
-            }
-            Err(error) => {
-                if let Some(tasks) = this.tasks.take() {
-                    tasks.finish(None, Ending::Failed);
-                }
-                Err(error)
-            }
-        })
+        let (response, tasks) = ready!(this.pending.poll_answer(|| inner.as_mut().poll(cx)))?;
+        let status = http::StatusCode::from_u16(response.status().as_u16())
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        let declared = declared_length(&response);
+        Poll::Ready(Ok(response.map_body(|_, body| {
+            ResponseBody::new(body, status, declared, tasks)
+        })))
     }
 }
 
@@ -139,7 +121,7 @@ fn declared_length<B: MessageBody>(response: &ServiceResponse<B>) -> Option<u64>
 impl<F> fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture")
-            .field("tasks", &self.tasks)
+            .field("pending", &self.pending)
             .finish_non_exhaustive()
     }
 }

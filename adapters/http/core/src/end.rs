@@ -1,5 +1,5 @@
 //! [`ResponseEnd`]: how far a response body has gone, and how it ended, for a body wrapper of any
-//! framework.
+//! framework; [`Sent`]: what one chunk or frame handed to the server counts for.
 
 use http::StatusCode;
 
@@ -11,6 +11,7 @@ use crate::request::RequestTasks;
 /// length. The wrapper tells it what the server was handed ([`sent`](Self::sent),
 /// [`failed`](Self::failed)); it decides how the response ended when the body says it is over
 /// ([`finish_at_end`](Self::finish_at_end)) or is dropped ([`finish_at_drop`](Self::finish_at_drop)).
+/// A [`BodyEnd`](crate::BodyEnd) does all of this around a body's polls; this is its bookkeeping.
 ///
 /// The rule, the same for every server: a body is over when it says so, or when the bytes it
 /// declared (its `Content-Length`) have been handed over, since servers stop polling a body then
@@ -24,7 +25,7 @@ use crate::request::RequestTasks;
 /// use std::sync::Arc;
 ///
 /// use background_tasks::{BackgroundTasks, Runner};
-/// use background_tasks_http::{Dispatcher, RequestTasks, ResponseEnd, Settings};
+/// use background_tasks_http::{Dispatcher, RequestTasks, ResponseEnd, Sent, Settings};
 /// use http::{Method, StatusCode};
 /// # use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor};
 /// # #[derive(Debug, Clone)] struct MyExecutor;
@@ -38,9 +39,9 @@ use crate::request::RequestTasks;
 /// let dispatch = Arc::new(Dispatcher::new(Runner::new(MyExecutor), Settings::default()));
 /// let tasks = RequestTasks::new(dispatch, Method::GET, "/download", tracing::Span::current());
 /// let mut end = ResponseEnd::new(tasks, StatusCode::OK, Some(10));
-/// end.sent(4, false);
+/// end.sent(Sent::Data(4));
 /// assert!(!end.is_over());
-/// end.sent(6, false);
+/// end.sent(Sent::Data(6));
 /// assert!(end.is_over(), "every declared byte was handed over");
 /// end.finish_at_drop(); // completed: the queue runs
 /// ```
@@ -73,7 +74,8 @@ impl ResponseEnd {
             progress: Progress::Sending,
             owed: declared,
         };
-        end.sent(0, false);
+        // A response that declares no bytes is over before its first poll.
+        end.sent(Sent::Data(0));
         end
     }
 
@@ -82,16 +84,19 @@ impl ResponseEnd {
         &mut self.tasks
     }
 
-    /// Counts `data_len` bytes handed to the server; `end_stream` when the body says it has no
-    /// more to send.
-    pub fn sent(&mut self, data_len: usize, end_stream: bool) {
+    /// Counts what the server was handed: data bytes, and whether the body says it has no more.
+    pub fn sent(&mut self, sent: Sent) {
+        let (data_len, last) = match sent {
+            Sent::Data(data_len) => (data_len, false),
+            Sent::Last(data_len) => (data_len, true),
+        };
         if let Some(owed) = &mut self.owed {
             *owed = owed.saturating_sub(data_len as u64);
             if *owed == 0 {
                 self.progress = Progress::Sent;
             }
         }
-        if end_stream {
+        if last {
             self.progress = Progress::Sent;
         }
     }
@@ -129,5 +134,38 @@ impl ResponseEnd {
             Ending::CutShort
         };
         self.tasks.finish(Some(self.status), ending);
+    }
+}
+
+/// What one chunk or frame handed to the server counts for, as a body wrapper tells
+/// [`ResponseEnd::sent`] (or [`BodyEnd::poll_next`](crate::BodyEnd::poll_next)).
+///
+/// # Examples
+///
+/// ```
+/// use background_tasks_http::Sent;
+///
+/// // An `http_body::Body` says after a frame whether it has more (`is_end_stream`).
+/// assert_eq!(Sent::new(5, true), Sent::Last(5));
+/// assert_eq!(Sent::new(5, false), Sent::Data(5));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    /// This many data bytes; the body may have more.
+    Data(usize),
+    /// This many data bytes, and the body says it has no more: it is over even if it is never
+    /// polled to its end (servers drop such a body unpolled).
+    Last(usize),
+}
+
+impl Sent {
+    /// `data_len` bytes; `end_stream` when the body says it has no more (an `http_body::Body`'s
+    /// `is_end_stream`).
+    pub fn new(data_len: usize, end_stream: bool) -> Self {
+        if end_stream {
+            Self::Last(data_len)
+        } else {
+            Self::Data(data_len)
+        }
     }
 }

@@ -1,19 +1,26 @@
 //! The end of an HTTP request, for any framework: run, skip or discard its background tasks, and
 //! report.
 //!
-//! Every framework integration of background-tasks (tower's `BackgroundTasksLayer` in
-//! `background-tasks-tower`, actix-web's `BackgroundTasksMiddleware` in `background-tasks-actix`)
-//! does two things: it sees when a request's response has ended (its trigger, a body wrapper of
-//! the framework's own kind), and it decides what to do with the request's queue then. This crate
-//! is the second half, written once so that every framework decides alike:
+//! Every framework integration of background-tasks (tower's `BackgroundTasksLayer`, actix-web's
+//! and poem's `BackgroundTasksMiddleware`, Rocket's `BackgroundTasksFairing`) does the same three
+//! things: it holds a request's queue while the handler works, it sees when the response's body
+//! has ended (its trigger), and it decides what to do with the queue then. All of that is written
+//! here, once, so that every framework decides alike; an integration keeps only its framework's
+//! types (its `Layer`, `Transform`, `Middleware` or `Fairing`, its response future, its body
+//! wrapper) and calls these:
 //!
-//! - [`Settings`]: [`OnDisconnect`] (run or skip the tasks when the client leaves early),
-//!   [`Statuses`] (which statuses run tasks), and the report hook;
+//! - [`Integration`] and [`integration_builder!`]: what every framework's builder holds (the
+//!   runner and the [`Settings`]: [`OnDisconnect`], [`Statuses`], the report hook) and its builder
+//!   methods;
 //! - [`RequestTasks`]: one request's queue, made on first use, from the integration's `call` to
 //!   [`finish`](RequestTasks::finish), which runs the queue on the [`Dispatcher`]'s runner or
 //!   discards it, and delivers the [`RequestReport`];
-//! - [`ResponseEnd`]: the body wrapper's bookkeeping: the bytes the response declared, and how
-//!   its body ended ([`Ending`]);
+//! - [`PendingResponse`]: the queue while the handler works: every call into the handler inside
+//!   the request's scope, and the request's end if the handler panics, fails or is dropped before
+//!   it answers;
+//! - [`BodyEnd`]: the queue while the body is sent: every poll of the body inside the request's
+//!   scope, counted against the bytes it declared ([`ResponseEnd`], [`Sent`]), and the request's
+//!   end when the body says it is over or is dropped ([`Ending`]);
 //! - [`PeerAddr`]: the client's address, as a request extension a server inserts.
 //!
 //! Applications do not use this crate directly; its types are re-exported by the integrations.
@@ -26,7 +33,10 @@
 //! use std::sync::Arc;
 //!
 //! use background_tasks::{BackgroundTasks, Runner};
-//! use background_tasks_http::{Decision, Dispatcher, Ending, RequestTasks, ResponseEnd, Settings, Statuses};
+//! use background_tasks_http::{
+//!     BodyEnd, Decision, Dispatcher, Ending, PendingResponse, RequestTasks, ResponseEnd, Sent,
+//!     Settings, Statuses,
+//! };
 //! use http::{Method, StatusCode};
 //! # use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor};
 //! # #[derive(Debug, Clone)] struct MyExecutor;
@@ -44,13 +54,25 @@
 //! let dispatch = Arc::new(Dispatcher::new(Runner::new(MyExecutor), settings));
 //!
 //! // The integration's `call`: the handler runs inside the request's scope.
-//! let mut tasks = RequestTasks::new(dispatch, Method::GET, "/", tracing::Span::current());
-//! tasks.scope_mut().enter(|| BackgroundTasks::current().unwrap().add_task(|| ()));
+//! let tasks = RequestTasks::new(dispatch, Method::GET, "/", tracing::Span::current());
+//! let mut pending = PendingResponse::new(tasks);
+//! pending.in_scope(|| BackgroundTasks::current().unwrap().add_task(|| ()));
 //!
-//! // The handler answered 500 with a 100-byte body; the server sent it all and dropped the body.
-//! let mut end = ResponseEnd::new(tasks, StatusCode::INTERNAL_SERVER_ERROR, Some(100));
-//! end.sent(100, false);
-//! end.finish_at_drop();
+//! // The handler answered 500 with a 100-byte body: its tasks go on with the body.
+//! let tasks = pending.answered().unwrap();
+//! let mut body = vec![vec![0u8; 100]];
+//! let mut end = BodyEnd::new(Some(ResponseEnd::new(
+//!     tasks,
+//!     StatusCode::INTERNAL_SERVER_ERROR,
+//!     Some(100),
+//! )));
+//! // The server polls the body once, has every declared byte, and drops it.
+//! let _ = end.poll_next(
+//!     std::pin::Pin::new(&mut body),
+//!     |body| std::task::Poll::Ready(body.get_mut().pop().map(Ok::<_, ()>)),
+//!     |_, chunk| Sent::Data(chunk.len()),
+//! );
+//! drop(end);
 //!
 //! let report = received.recv().unwrap();
 //! assert_eq!(report.ending(), Ending::Completed);
@@ -60,14 +82,26 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod body;
 mod end;
+mod integration;
 mod peer;
+mod pending;
 mod report;
 mod request;
 mod settings;
 
-pub use end::ResponseEnd;
+pub use body::{BodyEnd, content_length};
+pub use end::{ResponseEnd, Sent};
+pub use integration::Integration;
 pub use peer::PeerAddr;
+pub use pending::PendingResponse;
 pub use report::{Decision, Ending, RequestReport};
 pub use request::{Dispatch, Dispatcher, RequestTasks};
 pub use settings::{OnDisconnect, Settings, Statuses};
+
+/// What [`integration_builder!`]'s expansion names, reachable from the crate that invokes it.
+#[doc(hidden)]
+pub mod __private {
+    pub use background_tasks::{Executor, Runner};
+}

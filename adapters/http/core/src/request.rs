@@ -2,12 +2,12 @@
 //! request's end, and the decision taken there: run the queue, or discard it, and report.
 //!
 //! A `RequestTasks` travels with the request: created when the integration's service is called,
-//! moved into its response future, then into the response body. Whichever of them sees the request
-//! end (the body reaching its end or being dropped, the handler panicking, failing or being
-//! cancelled) calls [`RequestTasks::finish`] exactly once.
+//! held by a [`PendingResponse`](crate::PendingResponse) while the handler works, then by a
+//! [`BodyEnd`](crate::BodyEnd) in the response body. Whichever of them sees the request end (the
+//! body reaching its end or being dropped, the handler panicking, failing or being cancelled)
+//! calls [`RequestTasks::finish`] exactly once.
 
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 
 use background_tasks::integration::{self, RequestScope};
@@ -217,35 +217,6 @@ impl RequestTasks {
             || status.is_informational()
             || status == StatusCode::NO_CONTENT
             || status == StatusCode::NOT_MODIFIED
-    }
-
-    /// Runs `handler` (a call into the handler: its service's `call`, or a poll of its future)
-    /// inside the request's scope, so that it reaches the request's queue. If it panics, the
-    /// request ends as panicked (its queue discarded and reported) and the panic goes on: whatever
-    /// catches it further up, the tasks do not run. Zero cost unless it panics.
-    pub fn run_handler<R>(tasks: &mut Option<Self>, handler: impl FnOnce() -> R) -> R {
-        let ran = catch_unwind(AssertUnwindSafe(|| match tasks {
-            Some(tasks) => tasks.scope.enter(handler),
-            None => handler(),
-        }));
-        ran.unwrap_or_else(|panic| {
-            if let Some(tasks) = tasks.take() {
-                tasks.finish(None, Ending::Panicked);
-            }
-            resume_unwind(panic)
-        })
-    }
-
-    /// Ends a request whose handler's future was dropped before it answered: unwinding through
-    /// the drop means something panicked and nothing caught it before (the request failed);
-    /// otherwise the server cancelled the handler, as it does when the client goes away.
-    pub fn finish_unanswered(self) {
-        let ending = if std::thread::panicking() {
-            Ending::Panicked
-        } else {
-            Ending::Cancelled
-        };
-        self.finish(None, ending);
     }
 
     /// Runs or discards the queue and reports it: `status` is the response's (`None` when the

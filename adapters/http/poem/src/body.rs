@@ -1,11 +1,10 @@
 //! [`ResponseBody`]: the response body that starts the queue when it ends.
 
 use std::io;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use background_tasks_http::{RequestTasks, ResponseEnd};
+use background_tasks_http::{BodyEnd, RequestTasks, ResponseEnd, Sent};
 use bytes::{Buf, Bytes};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::combinators::BoxBody;
@@ -25,8 +24,10 @@ pub(crate) type PoemBody = BoxBody<Bytes, io::Error>;
 ///   a response to `HEAD` or with a `1xx`, `204` or `304` status: all completed. Any other drop
 ///   means the body was cut short, usually because the client went away.
 pub(crate) struct ResponseBody {
+    // Before `inner`: fields drop in order, and the request ends before the body it wrapped is
+    // dropped.
+    end: BodyEnd,
     inner: PoemBody,
-    end: Option<ResponseEnd>,
 }
 
 impl ResponseBody {
@@ -39,18 +40,11 @@ impl ResponseBody {
     ) -> Self {
         let declared = declared.or_else(|| inner.size_hint().exact());
         let mut end = ResponseEnd::new(tasks, status, declared);
-        end.sent(0, inner.is_end_stream());
+        // An empty body says so before its first poll; hyper then drops it unpolled.
+        end.sent(Sent::new(0, inner.is_end_stream()));
         Self {
+            end: BodyEnd::new(Some(end)),
             inner,
-            end: Some(end),
-        }
-    }
-}
-
-impl Drop for ResponseBody {
-    fn drop(&mut self) {
-        if let Some(end) = self.end.take() {
-            end.finish_at_drop();
         }
     }
 }
@@ -64,32 +58,16 @@ impl Body for ResponseBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let this = &mut *self;
-        let inner = Pin::new(&mut this.inner);
-        let Some(end) = this.end.as_mut() else {
-            return inner.poll_frame(cx);
-        };
-        // A body that streams from the handler's work may still queue tasks.
-        let scope = end.tasks_mut().scope_mut();
-        let poll = match catch_unwind(AssertUnwindSafe(|| scope.enter(|| inner.poll_frame(cx)))) {
-            Ok(poll) => poll,
-            Err(panic) => {
-                end.failed();
-                resume_unwind(panic)
-            }
-        };
-        match &poll {
-            Poll::Pending => {}
-            Poll::Ready(Some(Ok(frame))) => {
-                let data_len = frame.data_ref().map_or(0, Buf::remaining);
-                end.sent(data_len, this.inner.is_end_stream());
-            }
-            Poll::Ready(Some(Err(_))) => end.failed(),
-            Poll::Ready(None) => {
-                // Every frame has been handed to the server: start now rather than wait for the drop.
-                this.end.take().expect("checked above").finish_at_end();
-            }
-        }
-        poll
+        this.end.poll_next(
+            Pin::new(&mut this.inner),
+            |inner| inner.poll_frame(cx),
+            |inner, frame| {
+                Sent::new(
+                    frame.data_ref().map_or(0, Buf::remaining),
+                    inner.is_end_stream(),
+                )
+            },
+        )
     }
 
     fn is_end_stream(&self) -> bool {

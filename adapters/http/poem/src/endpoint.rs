@@ -5,12 +5,11 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
-use background_tasks_http::{Dispatch, Ending, RequestTasks};
+use background_tasks_http::{Dispatch, PendingResponse, RequestTasks, content_length};
 use http_body_util::combinators::BoxBody;
 use pin_project_lite::pin_project;
-use poem::http::header;
 use poem::{Body, Endpoint, IntoResponse, Request, Response};
 
 use crate::body::{PoemBody, ResponseBody};
@@ -33,17 +32,17 @@ impl<Ep: Endpoint> Endpoint for BackgroundTasksEndpoint<Ep> {
     type Output = Response;
 
     fn call(&self, request: Request) -> impl Future<Output = poem::Result<Response>> + Send {
-        let mut tasks = Some(RequestTasks::new(
+        let mut pending = PendingResponse::new(RequestTasks::new(
             Arc::clone(&self.dispatch),
             request.method().clone(),
             request.uri().path(),
             tracing::Span::current(),
         ));
         let inner = &self.inner;
-        let future = RequestTasks::run_handler(&mut tasks, || inner.call(request));
+        let future = pending.in_scope(|| inner.call(request));
         ResponseFuture {
+            pending,
             inner: future,
-            tasks,
         }
     }
 }
@@ -68,17 +67,11 @@ pin_project! {
     /// disconnect, per [`OnDisconnect`](crate::OnDisconnect).
     #[must_use = "futures do nothing unless polled; dropping this one before it resolves counts as a disconnect"]
     pub struct ResponseFuture<F> {
+        // Before `inner`: fields drop in order, and a request cancelled ends before its
+        // handler's future is dropped.
+        pending: PendingResponse,
         #[pin]
         inner: F,
-        tasks: Option<RequestTasks>,
-    }
-
-    impl<F> PinnedDrop for ResponseFuture<F> {
-        fn drop(this: Pin<&mut Self>) {
-            if let Some(tasks) = this.project().tasks.take() {
-                tasks.finish_unanswered();
-            }
-        }
     }
 }
 
@@ -92,36 +85,26 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let mut inner = this.inner;
-        let output = match RequestTasks::run_handler(this.tasks, || inner.as_mut().poll(cx)) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(output) => output,
-        };
-        Poll::Ready(match output {
+        let pending = this.pending;
+        Poll::Ready(match ready!(pending.in_scope(|| inner.as_mut().poll(cx))) {
             Ok(output) => {
-                let response = RequestTasks::run_handler(this.tasks, || output.into_response());
-                Ok(with_trigger(response, this.tasks.take()))
+                let response = pending.in_scope(|| output.into_response());
+                Ok(with_trigger(response, pending.answered()))
             }
             // The handler asked for no queue: the error goes on untouched.
-            Err(error) if !this.tasks.as_mut().is_some_and(has_queue) => {
-                if let Some(tasks) = this.tasks.take() {
-                    tasks.finish(None, Ending::Failed);
-                }
+            Err(error) if !pending.has_queue() => {
+                pending.failed();
                 Err(error)
             }
             Err(error) => {
-                let response = RequestTasks::run_handler(this.tasks, || error.into_response());
+                let response = pending.in_scope(|| error.into_response());
                 Err(poem::Error::from_response(with_trigger(
                     response,
-                    this.tasks.take(),
+                    pending.answered(),
                 )))
             }
         })
     }
-}
-
-/// Whether something asked for the request's queue.
-fn has_queue(tasks: &mut RequestTasks) -> bool {
-    tasks.scope_mut().tasks().is_some()
 }
 
 /// `response` with its body wrapped in the trigger that runs `tasks` when it ends.
@@ -130,10 +113,7 @@ fn with_trigger(response: Response, tasks: Option<RequestTasks>) -> Response {
         return response;
     };
     let (parts, body) = response.into_parts();
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|length| length.to_str().ok()?.parse().ok());
+    let declared = content_length(&parts.headers);
     let body = ResponseBody::new(PoemBody::from(body), parts.status, declared, tasks);
     Response::from_parts(parts, Body::from(BoxBody::new(body)))
 }
@@ -141,7 +121,7 @@ fn with_trigger(response: Response, tasks: Option<RequestTasks>) -> Response {
 impl<F> fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture")
-            .field("tasks", &self.tasks)
+            .field("pending", &self.pending)
             .finish_non_exhaustive()
     }
 }

@@ -1,11 +1,10 @@
 //! [`ResponseBody`]: the response body reader that starts the queue when it ends.
 
 use std::io;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use background_tasks_http::{RequestTasks, ResponseEnd};
+use background_tasks_http::{BodyEnd, RequestTasks, ResponseEnd, Sent};
 use rocket::response::Body;
 use rocket::tokio::io::{AsyncRead, AsyncSeek, ReadBuf};
 
@@ -20,8 +19,10 @@ use rocket::tokio::io::{AsyncRead, AsyncSeek, ReadBuf};
 ///   wire (to `HEAD`, whose body Rocket strips unread, or a `1xx`, `204` or `304`); cut short
 ///   otherwise: Rocket stops reading when a write fails, because the client went away.
 pub(crate) struct ResponseBody<'r> {
+    // Before `inner`: fields drop in order, and the request ends before the body it wrapped is
+    // dropped.
+    end: BodyEnd,
     inner: Body<'r>,
-    end: Option<ResponseEnd>,
 }
 
 impl<'r> ResponseBody<'r> {
@@ -33,55 +34,34 @@ impl<'r> ResponseBody<'r> {
         tasks: RequestTasks,
     ) -> Self {
         Self {
+            end: BodyEnd::new(Some(ResponseEnd::new(tasks, status, declared))),
             inner,
-            end: Some(ResponseEnd::new(tasks, status, declared)),
         }
     }
 }
 
-impl Drop for ResponseBody<'_> {
-    fn drop(&mut self) {
-        if let Some(end) = self.end.take() {
-            end.finish_at_drop();
-        }
-    }
-}
-
-impl AsyncRead for ResponseBody<'_> {
+impl<'r> AsyncRead for ResponseBody<'r> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        let inner = Pin::new(&mut this.inner);
-        let Some(end) = this.end.as_mut() else {
-            return inner.poll_read(cx, buf);
-        };
         let (room, before) = (buf.remaining(), buf.filled().len());
-        // A body that streams from the handler's work may still queue tasks.
-        let scope = end.tasks_mut().scope_mut();
-        let read = catch_unwind(AssertUnwindSafe(|| {
-            scope.enter(|| inner.poll_read(cx, &mut *buf))
-        }));
-        let poll = match read {
-            Ok(poll) => poll,
-            Err(panic) => {
-                end.failed();
-                resume_unwind(panic)
-            }
+        // A read as a stream's next chunk: the bytes read, or `None` at the end.
+        let read = |inner: Pin<&mut Body<'r>>| {
+            inner.poll_read(cx, buf).map(|read| match read {
+                // A read into room that returns nothing is the end: every byte has been handed
+                // to the server.
+                Ok(()) if room > 0 && buf.filled().len() == before => None,
+                Ok(()) => Some(Ok(buf.filled().len() - before)),
+                Err(error) => Some(Err(error)),
+            })
         };
-        match &poll {
-            Poll::Pending => {}
-            Poll::Ready(Err(_)) => end.failed(),
-            // A read into room that returns nothing is the end: every byte has been handed to
-            // the server. Start now rather than wait for the drop.
-            Poll::Ready(Ok(())) if room > 0 && buf.filled().len() == before => {
-                this.end.take().expect("checked above").finish_at_end();
-            }
-            Poll::Ready(Ok(())) => end.sent(buf.filled().len() - before, false),
-        }
-        poll
+        let poll = this
+            .end
+            .poll_next(Pin::new(&mut this.inner), read, |_, &read| Sent::Data(read));
+        poll.map(|read| read.map_or(Ok(()), |read| read.map(drop)))
     }
 }
 

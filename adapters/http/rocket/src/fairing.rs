@@ -1,13 +1,11 @@
-//! [`BackgroundTasksFairing`]: the Rocket fairing and its settings.
+//! [`BackgroundTasksFairing`]: the Rocket fairing, with the settings every framework's
+//! integration shares.
 
-use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Mutex;
 
+use background_tasks::Executor;
 use background_tasks::integration::SharedScope;
-use background_tasks::{Executor, Runner};
-use background_tasks_http::{
-    Dispatch, Dispatcher, OnDisconnect, RequestReport, RequestTasks, Settings, Statuses,
-};
+use background_tasks_http::{Integration, RequestTasks};
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::{Data, Request, Response};
 
@@ -26,7 +24,8 @@ use crate::body::ResponseBody;
 ///
 /// The settings are those of tower's `BackgroundTasksLayer`, with the same defaults:
 /// [`on_disconnect`](Self::on_disconnect), [`statuses`](Self::statuses),
-/// [`on_report`](Self::on_report); the failure policy and error hook come from the [`Runner`].
+/// [`on_report`](Self::on_report); the failure policy and error hook come from the
+/// [`Runner`](background_tasks::Runner).
 ///
 /// # Examples
 ///
@@ -46,84 +45,11 @@ use crate::body::ResponseBody;
 /// ```
 #[must_use = "a fairing does nothing until it is attached (`Rocket::attach`)"]
 pub struct BackgroundTasksFairing<E> {
-    runner: Runner<E>,
-    settings: Settings,
-    // Built from the two above when the first request arrives.
-    dispatch: OnceLock<Arc<dyn Dispatch>>,
+    integration: Integration<E>,
 }
 
-impl<E: Executor> BackgroundTasksFairing<E> {
-    /// A fairing that runs queues on `executor` with the default failure policy (stop at the
-    /// first failed task) and error hook (a `tracing` error event per failed task).
-    pub fn new(executor: E) -> Self {
-        Self::with_runner(Runner::new(executor))
-    }
-
-    /// A fairing that runs queues with `runner`, its policy and its error hook.
-    pub fn with_runner(runner: Runner<E>) -> Self {
-        Self {
-            runner,
-            settings: Settings::default(),
-            dispatch: OnceLock::new(),
-        }
-    }
-}
-
-impl<E> BackgroundTasksFairing<E> {
-    /// Sets what happens to the tasks when the client goes away before the response ends (default:
-    /// [`OnDisconnect::Run`]).
-    pub fn on_disconnect(mut self, on_disconnect: OnDisconnect) -> Self {
-        self.settings = self.settings.with_on_disconnect(on_disconnect);
-        self
-    }
-
-    /// Sets which response statuses run tasks (default: [`Statuses::All`]).
-    pub fn statuses(mut self, statuses: Statuses) -> Self {
-        self.settings = self.settings.with_statuses(statuses);
-        self
-    }
-
-    /// Sets a hook that receives a [`RequestReport`] for every request that queued at least one
-    /// task, replacing the default `tracing` events.
-    ///
-    /// It is called after the run when the tasks ran (on the executor), and as soon as the
-    /// fairing decides not to run them otherwise. Keep it short; a panic inside it is caught and
-    /// logged.
-    pub fn on_report<F>(mut self, hook: F) -> Self
-    where
-        F: Fn(RequestReport) + Send + Sync + 'static,
-    {
-        self.settings = self.settings.with_on_report(hook);
-        self
-    }
-
-    /// The runner queues run with: keep a clone to [`shutdown`](Runner::shutdown) it once
-    /// Rocket has stopped (or use [`run`](crate::run)).
-    pub fn runner(&self) -> &Runner<E> {
-        &self.runner
-    }
-}
-
-impl<E: Executor + Clone> BackgroundTasksFairing<E> {
-    fn dispatch(&self) -> Arc<dyn Dispatch> {
-        Arc::clone(
-            self.dispatch.get_or_init(|| {
-                Arc::new(Dispatcher::new(self.runner.clone(), self.settings.clone()))
-            }),
-        )
-    }
-}
-
-impl<E: fmt::Debug> fmt::Debug for BackgroundTasksFairing<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BackgroundTasksFairing")
-            .field("runner", &self.runner)
-            .field("on_disconnect", &self.settings.on_disconnect())
-            .field("statuses", &self.settings.statuses())
-            .field("custom_report_hook", &self.settings.has_report_hook())
-            .finish()
-    }
-}
+// `new`, `with_runner`, the settings' builder methods, `runner`: the same for every framework.
+background_tasks_http::integration_builder!(BackgroundTasksFairing, "fairing");
 
 /// The request's tasks between `on_request` and `on_response`, in its local cache (without their
 /// scope, which the request guard reaches in a [`SharedScope`] meanwhile).
@@ -150,7 +76,7 @@ impl<E: Executor + Clone + 'static> Fairing for BackgroundTasksFairing<E> {
 
     async fn on_request(&self, request: &mut Request<'_>, _data: &mut Data<'_>) {
         let mut tasks = RequestTasks::new(
-            self.dispatch(),
+            self.integration.dispatch(),
             // Rocket's methods are all valid tokens.
             http::Method::from_bytes(request.method().as_str().as_bytes()).unwrap_or_default(),
             request.uri().path().as_str(),

@@ -1,7 +1,5 @@
 //! [`ResponseBody`]: the response body that starts the queue when it ends.
 
-use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -10,7 +8,7 @@ use http::StatusCode;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use background_tasks_http::{RequestTasks, ResponseEnd};
+use background_tasks_http::{BodyEnd, RequestTasks, ResponseEnd, Sent};
 
 pin_project! {
     /// The response body of [`BackgroundTasksService`](crate::BackgroundTasksService): the inner
@@ -27,18 +25,13 @@ pin_project! {
     ///   response to `HEAD` or with a `1xx`, `204` or `304` status. All of those count as
     ///   completed. Any other drop means the body was cut short, usually because the client went
     ///   away.
+    #[derive(Debug)]
     pub struct ResponseBody<B> {
+        // Before `inner`: fields drop in order, and the request ends before the body it wrapped
+        // is dropped.
+        end: BodyEnd,
         #[pin]
         inner: B,
-        state: Option<ResponseEnd>,
-    }
-
-    impl<B> PinnedDrop for ResponseBody<B> {
-        fn drop(this: Pin<&mut Self>) {
-            if let Some(state) = this.project().state.take() {
-                state.finish_at_drop();
-            }
-        }
     }
 }
 
@@ -53,13 +46,15 @@ impl<B> ResponseBody<B> {
     where
         B: Body,
     {
+        let end = tasks.map(|tasks| {
+            let declared = declared.or_else(|| inner.size_hint().exact());
+            let mut end = ResponseEnd::new(tasks, status, declared);
+            // An empty body says so before its first poll; servers then drop it unpolled.
+            end.sent(Sent::new(0, inner.is_end_stream()));
+            end
+        });
         Self {
-            state: tasks.map(|tasks| {
-                let declared = declared.or_else(|| inner.size_hint().exact());
-                let mut state = ResponseEnd::new(tasks, status, declared);
-                state.sent(0, inner.is_end_stream());
-                state
-            }),
+            end: BodyEnd::new(end),
             inner,
         }
     }
@@ -79,34 +74,16 @@ impl<B: Body> Body for ResponseBody<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let this = self.project();
-        let mut inner = this.inner;
-        let Some(state) = this.state.as_mut() else {
-            return inner.poll_frame(cx);
-        };
-        // A body that streams from the handler's work may still queue tasks.
-        let scope = state.tasks_mut().scope_mut();
-        let poll = match catch_unwind(AssertUnwindSafe(|| {
-            scope.enter(|| inner.as_mut().poll_frame(cx))
-        })) {
-            Ok(poll) => poll,
-            Err(panic) => {
-                state.failed();
-                resume_unwind(panic)
-            }
-        };
-        match &poll {
-            Poll::Pending => {}
-            Poll::Ready(Some(Ok(frame))) => {
-                let data_len = frame.data_ref().map_or(0, Buf::remaining);
-                state.sent(data_len, inner.is_end_stream());
-            }
-            Poll::Ready(Some(Err(_))) => state.failed(),
-            Poll::Ready(None) => {
-                // Every frame has been handed to the server: start now rather than wait for the drop.
-                this.state.take().expect("checked above").finish_at_end();
-            }
-        }
-        poll
+        this.end.poll_next(
+            this.inner,
+            |inner| inner.poll_frame(cx),
+            |inner, frame| {
+                Sent::new(
+                    frame.data_ref().map_or(0, Buf::remaining),
+                    inner.is_end_stream(),
+                )
+            },
+        )
     }
 
     fn is_end_stream(&self) -> bool {
@@ -115,14 +92,5 @@ impl<B: Body> Body for ResponseBody<B> {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
-    }
-}
-
-impl<B: fmt::Debug> fmt::Debug for ResponseBody<B> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseBody")
-            .field("inner", &self.inner)
-            .field("end", &self.state)
-            .finish()
     }
 }

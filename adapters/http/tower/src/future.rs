@@ -4,13 +4,13 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use http::Response;
 use http_body::Body;
 use pin_project_lite::pin_project;
 
-use background_tasks_http::{Ending, RequestTasks};
+use background_tasks_http::{PendingResponse, content_length};
 
 use crate::body::ResponseBody;
 
@@ -25,23 +25,17 @@ pin_project! {
     /// [`OnDisconnect`](crate::OnDisconnect).
     #[must_use = "futures do nothing unless polled; dropping this one before it resolves counts as a disconnect"]
     pub struct ResponseFuture<F> {
+        // Before `inner`: fields drop in order, and a request cancelled ends before its
+        // handler's future is dropped.
+        pending: PendingResponse,
         #[pin]
         inner: F,
-        tasks: Option<RequestTasks>,
-    }
-
-    impl<F> PinnedDrop for ResponseFuture<F> {
-        fn drop(this: Pin<&mut Self>) {
-            if let Some(tasks) = this.project().tasks.take() {
-                tasks.finish_unanswered();
-            }
-        }
     }
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: F, tasks: Option<RequestTasks>) -> Self {
-        Self { inner, tasks }
+    pub(crate) fn new(inner: F, pending: PendingResponse) -> Self {
+        Self { pending, inner }
     }
 }
 
@@ -57,42 +51,19 @@ where
         let mut inner = this.inner;
         // A panic discards the tasks here, whatever catches it further up (tower-http's
         // `CatchPanicLayer` keeps this future alive until later).
-        let output = match RequestTasks::run_handler(this.tasks, || inner.as_mut().poll(cx)) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(output) => output,
-        };
-        Poll::Ready(match output {
-            Ok(response) => {
-                let tasks = this.tasks.take();
-                let status = response.status();
-                let declared = tasks.as_ref().and_then(|_| content_length(&response));
-                Ok(response.map(|body| ResponseBody::new(body, status, declared, tasks)))
-            }
-            Err(error) => {
-                if let Some(tasks) = this.tasks.take() {
-                    tasks.finish(None, Ending::Failed);
-                }
-                Err(error)
-            }
-        })
+        let (response, tasks) = ready!(this.pending.poll_answer(|| inner.as_mut().poll(cx)))?;
+        let status = response.status();
+        let declared = content_length(response.headers());
+        Poll::Ready(Ok(
+            response.map(|body| ResponseBody::new(body, status, declared, tasks))
+        ))
     }
-}
-
-/// The response's `Content-Length`, when it has a valid one.
-fn content_length<B>(response: &Response<B>) -> Option<u64> {
-    response
-        .headers()
-        .get(http::header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
 }
 
 impl<F> fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture")
-            .field("tasks", &self.tasks)
+            .field("pending", &self.pending)
             .finish_non_exhaustive()
     }
 }

@@ -9,7 +9,7 @@ use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
-use background_tasks_http::{Dispatch, RequestTasks};
+use background_tasks_http::{Dispatch, PendingResponse, RequestTasks};
 
 use crate::body::ResponseBody;
 use crate::future::ResponseFuture;
@@ -101,7 +101,7 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let mut tasks = Some(RequestTasks::new(
+        let mut pending = PendingResponse::new(RequestTasks::new(
             Arc::clone(&self.dispatch),
             request.method().clone(),
             request.uri().path(),
@@ -111,8 +111,8 @@ where
         // one doing it in its future in `ResponseFuture::poll`. A service that panics in `call`
         // may have queued tasks already.
         let inner = &mut self.inner;
-        let future = RequestTasks::run_handler(&mut tasks, || inner.call(request));
-        ResponseFuture::new(future, tasks)
+        let future = pending.in_scope(|| inner.call(request));
+        ResponseFuture::new(future, pending)
     }
 }
 
