@@ -202,18 +202,24 @@ impl Browser {
         }
     }
 
-    /// The numeric attribute `name` of every element `css` finds, in document order.
+    /// The numeric attribute `name` of every element `css` finds, in document order. Read in one
+    /// script: the page re-renders on every update, so element handles held across two commands
+    /// can go stale between them.
     async fn numbers(&self, css: &str, name: &str) -> Vec<f64> {
-        let mut numbers = Vec::new();
-        for element in self.client().find_all(Locator::Css(css)).await.unwrap() {
-            let value = element.attr(name).await.unwrap().unwrap_or_default();
-            numbers.push(
+        let script = "return Array.from(document.querySelectorAll(arguments[0]), \
+                      (e) => e.getAttribute(arguments[1]) || '')";
+        let values = self.eval(script, vec![css.into(), name.into()]).await;
+        values
+            .as_array()
+            .expect("an array of attributes")
+            .iter()
+            .map(|value| {
+                let value = value.as_str().unwrap_or_default();
                 value
                     .parse()
-                    .unwrap_or_else(|_| panic!("{css} {name}={value:?}")),
-            );
-        }
-        numbers
+                    .unwrap_or_else(|_| panic!("{css} {name}={value:?}"))
+            })
+            .collect()
     }
 }
 
