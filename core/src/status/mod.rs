@@ -330,10 +330,14 @@ impl Observer {
     /// Keeps `record`, forgetting the oldest beyond the window.
     fn keep(&self, record: SharedRecord) {
         let mut queues = self.inner.queues.lock();
-        if queues.len() == self.inner.window {
-            queues.pop_front();
-        }
+        let forgotten = match queues.len() == self.inner.window {
+            true => queues.pop_front(),
+            false => None,
+        };
         queues.push_back(record);
+        drop(queues);
+        // Freed outside the window's lock: other queues' records wait on it.
+        drop(forgotten);
     }
 
     /// A change: the new version, for the changed record, and a wake for every watcher.
@@ -341,6 +345,17 @@ impl Observer {
         let version = self.inner.version.fetch_add(1, Ordering::AcqRel) + 1;
         self.inner.changed.notify(usize::MAX);
         version
+    }
+
+    /// `request` with its path redacted, if the observer redacts; moved, not copied, if not.
+    fn redact_path(&self, request: QueueRequest) -> QueueRequest {
+        match &self.inner.redact {
+            Some(redact) => QueueRequest {
+                path: redact(&request.path),
+                ..request
+            },
+            None => request,
+        }
     }
 
     fn redacted(&self, text: &str) -> String {

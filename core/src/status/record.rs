@@ -201,21 +201,26 @@ impl Watch {
     }
 
     /// The queue's request ended and the queue was handed to its runner (to run, or discard).
+    /// An HTTP integration's `describe` noted it already: then nothing changes, and no version
+    /// moves.
     pub(crate) fn handed(&mut self) {
         if let Some(watching) = &mut self.0 {
-            watching.update(|record| {
-                record.handed.get_or_insert_with(Instant::now);
-            });
+            let noted = watching
+                .record
+                .as_ref()
+                .is_some_and(|record| record.lock().handed.is_some());
+            if !noted {
+                watching.update(|record| {
+                    record.handed.get_or_insert_with(Instant::now);
+                });
+            }
         }
     }
 
     /// The request the queue belongs to.
     pub(crate) fn describe(&mut self, request: QueueRequest) {
         if let Some(watching) = &mut self.0 {
-            let request = QueueRequest {
-                path: watching.observer.redacted(&request.path),
-                ..request
-            };
+            let request = watching.observer.redact_path(request);
             watching.update(|record| {
                 record.handed.get_or_insert_with(Instant::now);
                 record.request = Some(request);

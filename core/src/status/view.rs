@@ -72,7 +72,7 @@ impl TaskState {
 #[non_exhaustive]
 pub struct QueueRequest {
     /// Its method, e.g. `POST`.
-    pub method: String,
+    pub method: Cow<'static, str>,
     /// Its path, without the query.
     pub path: String,
     /// The response's status, if there was a response.
@@ -85,7 +85,7 @@ impl QueueRequest {
     /// A request to `path` with `method`, answered with `status`, whose response ended as
     /// `ending` says.
     pub fn new(
-        method: impl Into<String>,
+        method: impl Into<Cow<'static, str>>,
         path: impl Into<String>,
         status: Option<u16>,
         ending: impl Into<Cow<'static, str>>,

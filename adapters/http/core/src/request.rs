@@ -141,13 +141,31 @@ impl<E: Executor + Clone> Dispatch for Dispatcher<E> {
             return;
         }
         let request = background_tasks::status::QueueRequest::new(
-            report.method.as_str(),
+            method_name(&report.method),
             report.path(),
             report.status.map(|status| status.as_u16()),
             report.ending.as_str(),
         );
         integration::describe(tasks, request);
     }
+}
+
+/// A method's name, borrowed for the standard ones: the observer keeps one per request.
+#[cfg(feature = "status")]
+fn method_name(method: &http::Method) -> std::borrow::Cow<'static, str> {
+    use http::Method;
+
+    let name = match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => return method.as_str().to_owned().into(),
+    };
+    name.into()
 }
 
 /// One request's queue and what its report needs, from the integration's `call` until the request

@@ -63,7 +63,7 @@ fn queue(q: &QueueView) -> Value {
     let request = q.request.as_ref();
     json!({
         "id": q.id,
-        "method": request.map(|r| r.method.as_str()),
+        "method": request.map(|r| &*r.method),
         "path": request.map(|r| r.path.as_str()),
         "status": request.and_then(|r| r.status),
         "ending": request.map(|r| &*r.ending),
