@@ -30,10 +30,11 @@ SCENARIOS = ["one-sync", "one-async"]
 VARIANTS = ["off", "on"]
 
 
-def peak_rss_kib(pid):
+def status_kib(pid, field):
+    """A memory figure of /proc/{pid}/status, in KiB: `VmHWM` (peak) or `VmRSS` (now)."""
     with open(f"/proc/{pid}/status") as status:
         for line in status:
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return None
 
@@ -47,19 +48,11 @@ def one_run(binary, scenario, variant, options):
     try:
         load.wrk(server.url, 1, options.connections, 1, options.client_cpu)  # warm-up
         result = load.wrk(server.url, options.duration, options.connections, 1, options.client_cpu)
-        result["rss_kib"] = peak_rss_kib(server.process.pid)
+        result["rss_kib"] = status_kib(server.process.pid, "VmHWM")
     finally:
         server.stop()
         os.environ.pop("LOAD_SERVER_OBSERVER", None)
     return result
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return None
 
 
 def rss_over_requests(binary, options):
@@ -75,7 +68,7 @@ def rss_over_requests(binary, options):
             result = load.wrk(server.url, options.duration, options.connections, 1, options.client_cpu)
             answered += result["requests"]
             faults = result["non_2xx"] + result["socket_errors"]
-            print(f"| {answered:,} | {rss_kib(server.process.pid) / 1024:.1f} | {faults} |", flush=True)
+            print(f"| {answered:,} | {status_kib(server.process.pid, 'VmRSS') / 1024:.1f} | {faults} |", flush=True)
         stats = server.stats()
     finally:
         server.stop()
