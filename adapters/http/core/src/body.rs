@@ -1,5 +1,5 @@
 //! [`BodyEnd`]: what a response body wrapper of any framework does around its body's polls and at
-//! its drop; [`content_length`]: the bytes a response declares in its headers.
+//! its drop; [`declared_length`]: the bytes a response declares in its headers.
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -155,15 +155,15 @@ impl fmt::Debug for BodyEnd {
 /// # Examples
 ///
 /// ```
-/// use background_tasks_http::content_length;
+/// use background_tasks_http::declared_length;
 /// use http::{HeaderMap, HeaderValue, header::CONTENT_LENGTH};
 ///
 /// let mut headers = HeaderMap::new();
-/// assert_eq!(content_length(&headers), None);
+/// assert_eq!(declared_length(&headers), None);
 /// headers.insert(CONTENT_LENGTH, HeaderValue::from_static("42"));
-/// assert_eq!(content_length(&headers), Some(42));
+/// assert_eq!(declared_length(&headers), Some(42));
 /// ```
-pub fn content_length(headers: &HeaderMap) -> Option<u64> {
+pub fn declared_length(headers: &HeaderMap) -> Option<u64> {
     headers
         .get(http::header::CONTENT_LENGTH)?
         .to_str()

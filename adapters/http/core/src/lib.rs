@@ -91,7 +91,7 @@ mod report;
 mod request;
 mod settings;
 
-pub use body::{BodyEnd, content_length};
+pub use body::{BodyEnd, declared_length};
 pub use end::{ResponseEnd, Sent};
 pub use integration::Integration;
 pub use peer::PeerAddr;

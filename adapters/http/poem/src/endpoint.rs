@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use background_tasks_http::{Dispatch, PendingResponse, RequestTasks, content_length};
+use background_tasks_http::{Dispatch, PendingResponse, RequestTasks, declared_length};
 use http_body_util::combinators::BoxBody;
 use pin_project_lite::pin_project;
 use poem::{Body, Endpoint, IntoResponse, Request, Response};
@@ -113,7 +113,7 @@ fn with_trigger(response: Response, tasks: Option<RequestTasks>) -> Response {
         return response;
     };
     let (parts, body) = response.into_parts();
-    let declared = content_length(&parts.headers);
+    let declared = declared_length(&parts.headers);
     let body = ResponseBody::new(PoemBody::from(body), parts.status, declared, tasks);
     Response::from_parts(parts, Body::from(BoxBody::new(body)))
 }

@@ -10,7 +10,7 @@ use http::Response;
 use http_body::Body;
 use pin_project_lite::pin_project;
 
-use background_tasks_http::{PendingResponse, content_length};
+use background_tasks_http::{PendingResponse, declared_length};
 
 use crate::body::ResponseBody;
 
@@ -53,7 +53,7 @@ where
         // `CatchPanicLayer` keeps this future alive until later).
         let (response, tasks) = ready!(this.pending.poll_answer(|| inner.as_mut().poll(cx)))?;
         let status = response.status();
-        let declared = content_length(response.headers());
+        let declared = declared_length(response.headers());
         Poll::Ready(Ok(
             response.map(|body| ResponseBody::new(body, status, declared, tasks))
         ))
