@@ -77,6 +77,7 @@ impl HttpHarness for Warp {
         .statuses(app.statuses)
         .on_report(move |report| on_report(report));
         let catch_panics = app.catch_panics;
+        let status = app.status.take();
         let app: SuiteApp = Arc::new(app);
 
         let view = warp::method()
@@ -106,6 +107,11 @@ impl HttpHarness for Warp {
         let filter = dependency.then(move |view: RequestView| handle(app.clone(), view));
 
         let service = layer.layer(warp::service(filter));
+        // The status page in front of warp's service, as on any tower server.
+        let service = match status {
+            Some((prefix, page)) => boxed_service(page.mount(prefix, service)),
+            None => boxed_service(service),
+        };
         let service = if catch_panics {
             boxed_service(CatchPanicLayer::new().layer(service))
         } else {
@@ -149,12 +155,6 @@ framework_http_conformance_suite!(warp_http, Warp, known_gaps: [
     c11_client_leaving_mid_body_still_runs_tasks_by_default => crate::STREAM,
     c11_skip_discards_tasks_when_the_client_leaves_mid_body => crate::STREAM,
     c14_every_task_runs_exactly_once_under_load => crate::STREAM,
-    c26_a_task_is_looked_up_by_its_id_with_its_outcome =>
-        "the status page is not mounted on warp yet (it is on tower, actix-web and server::serve)",
-    c26_the_live_stream_sends_later_requests_and_resumes =>
-        "the status page is not mounted on warp yet (it is on tower, actix-web and server::serve)",
-    c26_only_admin_cancels_a_waiting_task =>
-        "the status page is not mounted on warp yet (it is on tower, actix-web and server::serve)",
     c16_idle_waits_for_a_response_still_being_sent =>
         "warp 0.4's reply body cannot be held (no public constructor from a stream)",
 ]);
