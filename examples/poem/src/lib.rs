@@ -25,7 +25,8 @@
 //! the server gracefully (poem lets its connections finish), then [`run`] drains the tasks.
 //!
 //! [`Settings`] come from the environment: `EXAMPLE_ADDR` (default `127.0.0.1:8000`),
-//! `EXAMPLE_LOG_FILE` (default `log.txt`), `EXAMPLE_CLEANUP_MS` (default 5000). poem's server has
+//! `EXAMPLE_LOG_FILE` (default `log.txt`), `EXAMPLE_CLEANUP_MS` (default 5000),
+//! `EXAMPLE_STATUS_PREFIX` (where the status page is, default `/_tasks/`). poem's server has
 //! no header-read timeout, so `EXAMPLE_HEADER_READ_TIMEOUT_MS` does not apply here.
 //!
 //! # Examples
@@ -50,13 +51,15 @@ use std::future::Future;
 use std::io;
 use std::net::TcpListener;
 
+use background_tasks::status::Observer;
 pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
 use background_tasks_poem::BackgroundTasksMiddleware;
+use background_tasks_status::StatusPage;
 use background_tasks_tokio::TokioExecutor;
 use poem::error::MethodNotAllowedError;
 use poem::http::StatusCode;
 use poem::listener::TcpAcceptor;
-use poem::{Endpoint, EndpointExt, IntoResponse, Response, Server};
+use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, Server};
 
 /// The examples' settings, which each binary reads with [`Settings::from_env`]; by default:
 ///
@@ -72,22 +75,22 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Response, Server};
 pub use background_tasks_example_support::Settings;
 
 /// Binds `settings.addr`, prints the address it listens on (useful with port 0), and serves `app`
-/// behind a `BackgroundTasksMiddleware` on tokio until Ctrl-C or `SIGTERM`; then poem stops
-/// accepting and lets its connections finish, and the background tasks are drained for up to
-/// [`SHUTDOWN_DEADLINE`]. Call inside a tokio runtime.
+/// behind a `BackgroundTasksMiddleware` on tokio, with the status page at
+/// `settings.status_prefix`, until Ctrl-C or `SIGTERM`; then the page's live streams end, poem
+/// stops accepting and lets its connections finish, and the background tasks are drained for up
+/// to [`SHUTDOWN_DEADLINE`]. Call inside a tokio runtime.
 ///
 /// # Errors
 ///
 /// When the address cannot be bound, or the server fails.
 pub async fn run<E: Endpoint + 'static>(settings: &Settings, app: E) -> io::Result<()> {
     let listener = TcpListener::bind(settings.addr)?;
-    println!(
-        "listening on http://{} (Ctrl-C stops)",
-        listener.local_addr()?
-    );
+    let addr = listener.local_addr()?;
+    println!("listening on http://{addr} (Ctrl-C stops)");
+    println!("status page: http://{addr}{}", settings.status_prefix);
     let middleware = BackgroundTasksMiddleware::new(TokioExecutor::new());
     let runner = middleware.runner().clone();
-    let server = serve_until(listener, app, middleware, shutdown_signal());
+    let server = serve_until(settings, listener, app, middleware, shutdown_signal());
     let report = background_tasks_poem::run(server, &runner, SHUTDOWN_DEADLINE).await?;
     println!(
         "{}",
@@ -96,13 +99,16 @@ pub async fn run<E: Endpoint + 'static>(settings: &Settings, app: E) -> io::Resu
     Ok(())
 }
 
-/// The server [`run`] runs: `app` behind `middleware` on `listener`, until `signal`, then poem's
-/// graceful shutdown (its connections finish their responses). Call inside a tokio runtime.
+/// The server [`run`] runs: `app` behind `middleware` on `listener`, the status page at
+/// `settings.status_prefix` beside it, until `signal`; then the page's live streams end (poem
+/// would wait for an open page's) and poem shuts down gracefully (its connections finish their
+/// responses). Call inside a tokio runtime.
 ///
 /// # Errors
 ///
 /// When poem cannot take the listener, or the server fails.
 pub async fn serve_until<E: Endpoint + 'static>(
+    settings: &Settings,
     listener: TcpListener,
     app: E,
     middleware: BackgroundTasksMiddleware<TokioExecutor>,
@@ -110,9 +116,31 @@ pub async fn serve_until<E: Endpoint + 'static>(
 ) -> io::Result<()> {
     listener.set_nonblocking(true)?;
     let acceptor = TcpAcceptor::from_std(listener)?;
+    let page = status_page(&middleware);
+    let app = Route::new()
+        .nest(
+            settings.status_prefix.trim_end_matches('/'),
+            page.poem_endpoint(),
+        )
+        .nest("/", app.with(middleware));
+    let signal = async move {
+        signal.await;
+        page.end_streams();
+    };
     Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(app.with(middleware), signal, None)
+        .run_with_graceful_shutdown(app, signal, None)
         .await
+}
+
+/// The status page of `middleware`'s runner, giving the runner an observer if it has none yet
+/// (the middleware shares it). Access: the default, read-only for loopback peers.
+pub fn status_page(middleware: &BackgroundTasksMiddleware<TokioExecutor>) -> StatusPage {
+    let runner = middleware.runner().clone();
+    let runner = match runner.observer() {
+        Some(_) => runner,
+        None => runner.observe(Observer::default()),
+    };
+    StatusPage::new(&runner).expect("the runner was given an observer just above")
 }
 
 /// Ctrl-C, or `SIGTERM` (how a container or a service manager stops a process).

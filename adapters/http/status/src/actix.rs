@@ -1,16 +1,10 @@
 //! The page on actix-web (feature `actix`): a scope to add to an `App` under any prefix.
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Scope, web};
-use background_tasks::BoxFuture;
-use bytes::Bytes;
-use futures_core::Stream;
 
 use crate::access::{Caller, Headers};
-use crate::events::Events;
+use crate::events::EventStream;
 use crate::page::{Reply, ReplyBody, StatusPage};
 
 impl StatusPage {
@@ -66,34 +60,6 @@ async fn answer(request: HttpRequest, page: web::Data<StatusPage>) -> HttpRespon
     }
     match body {
         ReplyBody::Full(bytes) => response.body(bytes),
-        ReplyBody::Events(events) => response.streaming(EventStream {
-            next: Some(events.next()),
-        }),
-    }
-}
-
-/// The live stream as the `Stream` actix-web's streaming body takes.
-struct EventStream {
-    next: Option<BoxFuture<(Events, Option<Bytes>)>>,
-}
-
-impl Stream for EventStream {
-    type Item = Result<Bytes, std::convert::Infallible>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let Some(next) = &mut self.next else {
-            return Poll::Ready(None);
-        };
-        match next.as_mut().poll(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready((events, Some(bytes))) => {
-                self.next = Some(events.next());
-                Poll::Ready(Some(Ok(bytes)))
-            }
-            Poll::Ready((_, None)) => {
-                self.next = None;
-                Poll::Ready(None)
-            }
-        }
+        ReplyBody::Events(events) => response.streaming(EventStream::new(events)),
     }
 }

@@ -122,3 +122,45 @@ async fn first_of(
     })
     .await
 }
+
+/// The live stream as a `Stream` of chunks, for the frameworks whose streaming bodies take one
+/// (actix-web, poem).
+#[cfg(any(feature = "actix", feature = "poem"))]
+pub(crate) struct EventStream {
+    next: Option<BoxFuture<(Events, Option<Bytes>)>>,
+}
+
+#[cfg(any(feature = "actix", feature = "poem"))]
+impl EventStream {
+    pub(crate) fn new(events: Events) -> Self {
+        Self {
+            next: Some(events.next()),
+        }
+    }
+}
+
+#[cfg(any(feature = "actix", feature = "poem"))]
+impl futures_core::Stream for EventStream {
+    // Never an error; io::Error because both frameworks' streaming bodies take it.
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<Option<Self::Item>> {
+        let Some(next) = &mut self.next else {
+            return Poll::Ready(None);
+        };
+        match next.as_mut().poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready((events, Some(bytes))) => {
+                self.next = Some(events.next());
+                Poll::Ready(Some(Ok(bytes)))
+            }
+            Poll::Ready((_, None)) => {
+                self.next = None;
+                Poll::Ready(None)
+            }
+        }
+    }
+}

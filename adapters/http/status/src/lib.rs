@@ -1,5 +1,5 @@
-//! A live status page for background-tasks, served by the app itself: a tower service and an
-//! actix-web scope, mountable under any prefix.
+//! A live status page for background-tasks, served by the app itself: a tower service, an
+//! actix-web scope and a poem endpoint, mountable under any prefix.
 //!
 //! Give the runner an [`Observer`](background_tasks::status::Observer), make a [`StatusPage`]
 //! from it, and mount its service where you like. The page shows live counts, histograms of
@@ -42,6 +42,7 @@
 //! ```
 //!
 //! On actix-web (feature `actix`), add [`StatusPage::actix_scope`]`("/_tasks")` to the `App`;
+//! on poem (feature `poem`), nest [`StatusPage::poem_endpoint`] under the prefix;
 //! on a tower server without a router (`background_tasks_server::serve`), put the page in
 //! front of the app's service with [`StatusPage::mount`].
 //!
@@ -60,6 +61,9 @@ mod events;
 mod json;
 mod mount;
 mod page;
+#[cfg(feature = "poem")]
+#[cfg_attr(docsrs, doc(cfg(feature = "poem")))]
+mod poem;
 mod state;
 mod tower;
 
@@ -69,5 +73,8 @@ pub use access::{Access, Caller};
 pub use background_tasks_http::PeerAddr;
 pub use mount::{Mounted, MountedBody, MountedFuture};
 pub use page::{CONTENT_SECURITY_POLICY, DEFAULT_PACE, StatusPage, StatusPageError};
+#[cfg(feature = "poem")]
+#[cfg_attr(docsrs, doc(cfg(feature = "poem")))]
+pub use poem::StatusEndpoint;
 pub use state::MAX_QUEUES_PER_UPDATE;
 pub use tower::{StatusBody, StatusService};

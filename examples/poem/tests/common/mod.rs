@@ -16,8 +16,17 @@ pub(crate) struct Server(TestServer);
 
 impl Server {
     /// Serves the app that `app` builds, the middleware reporting to this server's channel.
+    #[allow(dead_code)] // Not every test file needs it.
     pub(crate) fn start<E: Endpoint + 'static>(
         cleanup_delay: Duration,
+        app: fn(&Settings) -> E,
+    ) -> Self {
+        Self::tuned(|settings| settings.cleanup_delay = cleanup_delay, app)
+    }
+
+    /// Serves the app that `app` builds, with the settings `tune` changes.
+    pub(crate) fn tuned<E: Endpoint + 'static>(
+        tune: impl FnOnce(&mut Settings),
         app: fn(&Settings) -> E,
     ) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -29,16 +38,20 @@ impl Server {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = TestServer::start_with(
             "poem",
-            |settings| settings.cleanup_delay = cleanup_delay,
+            tune,
             |hook| BackgroundTasksMiddleware::new(executor).on_report(hook),
             |settings, middleware| {
                 let listener = std::net::TcpListener::bind(settings.addr).unwrap();
                 let addr = listener.local_addr().unwrap();
                 let app = app(settings);
                 let _context = runtime.enter();
-                runtime.spawn(serve_until(listener, app, middleware, async move {
-                    let _ = stopped.await;
-                }));
+                let settings = settings.clone();
+                runtime.spawn(async move {
+                    serve_until(&settings, listener, app, middleware, async move {
+                        let _ = stopped.await;
+                    })
+                    .await
+                });
                 addr
             },
         );
