@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""HTTP load benchmark of background-tasks: wrk against `load_server`, on tokio, smol, async-std
-and actix-web (`actix`: BackgroundTasksMiddleware, its tasks on a tokio runtime of the server's own).
+"""HTTP load benchmark of background-tasks: wrk against `load_server`, on tokio, smol, async-std,
+actix-web (`actix`: BackgroundTasksMiddleware, its tasks on a tokio runtime of the server's own),
+poem (`poem`: its BackgroundTasksMiddleware) and Rocket 0.5 (`rocket`: BackgroundTasksFairing),
+each framework's scenarios against the same framework bare.
 
 Run with: python3 benches/load.py            (defaults: 5 rounds x 5 s per configuration)
 Smoke run: python3 benches/load.py --rounds 1 --duration 1
@@ -37,9 +39,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNTIMES = ["tokio", "smol", "async-std", "actix"]
-# Scenarios about tower's layers, which actix-web does not serve.
-NOT_ON = {"actix": {"noop-layer"}}
+RUNTIMES = ["tokio", "smol", "async-std", "actix", "poem", "rocket"]
+# Scenarios about tower's layers, which actix-web, poem and Rocket do not serve.
+NOT_ON = {framework: {"noop-layer"} for framework in ("actix", "poem", "rocket")}
 # Keep in step with background_tasks_benches::Scenario::ALL.
 SCENARIOS = [
     "bare",
@@ -54,14 +56,14 @@ SCENARIOS = [
     "raw-spawn-blocking-ten",
 ]
 SCENARIO_NOTES = {
-    "bare": "axum, no layer (actix: actix-web, no middleware)",
+    "bare": "axum, no layer (actix, poem, rocket: the framework, no middleware or fairing)",
     "noop-layer": "axum with tower's Identity layer (any layer's cost in axum)",
-    "layer-empty": "BackgroundTasksLayer (actix: BackgroundTasksMiddleware), no task queued",
+    "layer-empty": "BackgroundTasksLayer (actix, poem: the middleware; rocket: the fairing), no task queued",
     "one-async": "the layer, one async task",
     "ten-async": "the layer, ten async tasks",
     "one-sync": "the layer, one sync task",
     "ten-sync": "the layer, ten sync tasks",
-    "raw-spawn": "no layer, the task spawned by hand (actix: on the app's tokio runtime)",
+    "raw-spawn": "no layer, the task spawned by hand (actix: on the app's tokio runtime; poem, rocket: on the framework's)",
     "raw-spawn-blocking": "no layer, fire-and-forget spawn_blocking by hand",
     "raw-spawn-blocking-ten": "no layer, ten boxed tasks in one fire-and-forget spawn_blocking",
 }
@@ -431,7 +433,14 @@ def short(value):
 
 
 def svg_chart(results, runtimes, scenarios, title):
-    colors = {"tokio": "#4477aa", "smol": "#ee6677", "async-std": "#228833", "actix": "#aa7744"}
+    colors = {
+        "tokio": "#4477aa",
+        "smol": "#ee6677",
+        "async-std": "#228833",
+        "actix": "#aa7744",
+        "poem": "#66ccee",
+        "rocket": "#aa3377",
+    }
     bar, gap = 16, 22
     left, right, top, bottom = 70, 110, 60, 120  # the last rotated label needs room on the right
     group = bar * len(runtimes) + gap

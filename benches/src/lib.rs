@@ -36,6 +36,8 @@
 mod actix;
 mod app;
 mod counters;
+mod poem;
+mod rocket;
 mod runtime;
 mod scenario;
 
@@ -44,5 +46,7 @@ pub mod peer;
 pub use actix::ActixApp;
 pub use app::{App, OBSERVER_VAR, Placement};
 pub use counters::{Counters, Counting, Stats};
+pub use poem::PoemApp;
+pub use rocket::RocketApp;
 pub use runtime::{AsyncStd, Runtime, Smol, Tokio};
 pub use scenario::{ParseScenarioError, Scenario};

@@ -4,10 +4,11 @@
 //! loopback. Axum's `Router` serves `GET /` (the scenario's work) and `GET /stats` (the counters as
 //! JSON); tokio serves it with `axum::serve`, smol and async-std with
 //! `background_tasks_server::serve`. `actix` serves the same routes with actix-web
-//! ([`ActixApp`]), its tasks on a tokio runtime of the server's own.
+//! ([`ActixApp`]), its tasks on a tokio runtime of the server's own; `poem` with poem
+//! ([`PoemApp`]) and `rocket` with Rocket 0.5 ([`RocketApp`]), each on its own tokio runtime.
 //!
 //! ```text
-//! load_server <tokio|smol|async-std|actix> <scenario> [--around-router] [ADDR]
+//! load_server <tokio|smol|async-std|actix|poem|rocket> <scenario> [--around-router] [ADDR]
 //! ```
 //!
 //! `ADDR` defaults to 127.0.0.1:0. `--around-router` installs the layer around the whole `Router`
@@ -25,14 +26,19 @@ use axum::body::Body;
 use axum::extract::Request;
 use background_tasks::Executor;
 use background_tasks_async_std::AsyncStdExecutor;
-use background_tasks_benches::{ActixApp, App, AsyncStd, Placement, Scenario, Smol, Stats, Tokio};
+use background_tasks_benches::{
+    ActixApp, App, AsyncStd, Placement, PoemApp, RocketApp, Scenario, Smol, Stats, Tokio,
+};
 use background_tasks_server as server;
 use background_tasks_smol::SmolExecutor;
 use background_tasks_tokio::TokioExecutor;
 use tower::{Layer, ServiceExt};
 
-const USAGE: &str =
-    "usage: load_server <tokio|smol|async-std|actix> <scenario> [--around-router] [ADDR]";
+const USAGE: &str = "usage: load_server <tokio|smol|async-std|actix|poem|rocket> <scenario> \
+    [--around-router] [ADDR]";
+
+/// The servers, by the name the command line gives.
+const RUNTIMES: [&str; 6] = ["tokio", "smol", "async-std", "actix", "poem", "rocket"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -48,6 +54,8 @@ fn main() -> ExitCode {
         "smol" => serve_smol(scenario, placement, addr),
         "async-std" => serve_async_std(scenario, placement, addr),
         "actix" => serve_actix(scenario, addr),
+        "poem" => serve_poem(scenario, addr),
+        "rocket" => serve_rocket(scenario, addr),
         _ => unreachable!("checked by parse"),
     };
     match served {
@@ -63,9 +71,10 @@ fn parse(args: &[String]) -> Result<(String, Scenario, Placement, SocketAddr), S
     let [runtime, scenario, rest @ ..] = args else {
         return Err("load_server needs a runtime and a scenario".to_owned());
     };
-    if !["tokio", "smol", "async-std", "actix"].contains(&runtime.as_str()) {
+    if !RUNTIMES.contains(&runtime.as_str()) {
         return Err(format!(
-            "unknown runtime `{runtime}`; use tokio, smol, async-std or actix"
+            "unknown runtime `{runtime}`; use one of {}",
+            RUNTIMES.join(", ")
         ));
     }
     let scenario = scenario.parse::<Scenario>().map_err(|e| e.to_string())?;
@@ -199,5 +208,57 @@ fn serve_actix(scenario: Scenario, addr: SocketAddr) -> io::Result<()> {
             }
         };
         server.await
+    })
+}
+
+/// The error for a scenario about tower's layers, asked of a framework that has none.
+fn not_served(scenario: Scenario, framework: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "scenario `{}` is about tower's layers: not served on {framework}",
+            scenario.name()
+        ),
+    )
+}
+
+/// poem on a tokio runtime of as many workers as this process may use CPUs (one under
+/// `taskset -c 0`), its tasks on the same runtime, as a poem application runs.
+fn serve_poem(scenario: Scenario, addr: SocketAddr) -> io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let app = PoemApp::new(scenario).ok_or_else(|| not_served(scenario, "poem"))?;
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let endpoint = app.endpoint();
+        announce_stats(listener.local_addr()?, move || app.stats())?;
+        let acceptor = poem::listener::TcpAcceptor::from_std(listener)?;
+        poem::Server::new_with_acceptor(acceptor)
+            .run(endpoint)
+            .await
+    })
+}
+
+/// Rocket 0.5 on a tokio runtime of as many workers as this process may use CPUs, its tasks on
+/// the same runtime. Rocket binds its own listener: the port is found free first, then freed.
+fn serve_rocket(scenario: Scenario, addr: SocketAddr) -> io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let app = RocketApp::new(scenario).ok_or_else(|| not_served(scenario, "rocket"))?;
+        let addr = std::net::TcpListener::bind(addr)?.local_addr()?;
+        let mut config = rocket::Config::release_default();
+        config.address = addr.ip();
+        config.port = addr.port();
+        config.workers = std::thread::available_parallelism().map_or(1, usize::from);
+        config.log_level = rocket::config::LogLevel::Off;
+        config.cli_colors = false;
+        let rocket = app.mount(rocket::custom(config));
+        let rocket = rocket.ignite().await.map_err(io::Error::other)?;
+        announce_stats(addr, move || app.stats())?;
+        rocket.launch().await.map(drop).map_err(io::Error::other)
     })
 }
