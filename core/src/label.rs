@@ -3,7 +3,7 @@
 //! `app::handler at src/app.rs:12`.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::panic::Location;
 use std::sync::OnceLock;
@@ -17,6 +17,9 @@ const CLOSURE: &str = "::{{closure}}";
 type Site = (usize, usize);
 
 thread_local! {
+    /// The call site this thread labelled last, and its label: a handler adds from the same site
+    /// request after request, and this answers it without searching the name or hashing.
+    static LAST: Cell<Option<(Site, &'static str)>> = const { Cell::new(None) };
     /// This thread's labels so far, so that adding a task takes no shared lock.
     static SEEN: RefCell<HashMap<Site, &'static str>> = RefCell::new(HashMap::new());
 }
@@ -36,20 +39,30 @@ pub(crate) fn default_label(
     name: &'static str,
     at: &'static Location<'static>,
 ) -> Cow<'static, str> {
-    let Some(end) = name.find(CLOSURE) else {
-        return Cow::Borrowed(name);
-    };
     let site = (name.as_ptr() as usize, std::ptr::from_ref(at) as usize);
-    let label = SEEN
-        .try_with(|seen| {
-            *seen
-                .borrow_mut()
-                .entry(site)
-                .or_insert_with(|| shared(site, &name[..end], at))
-        })
-        // A task added while the thread's locals are being destroyed: no cache, same label.
-        .unwrap_or_else(|_| shared(site, &name[..end], at));
+    let last = LAST.try_with(Cell::get).ok().flatten();
+    if let Some((_, label)) = last.filter(|(seen, _)| *seen == site) {
+        return Cow::Borrowed(label);
+    }
+    let label = label_at(site, name, at);
+    // Unset while the thread's locals are being destroyed: the next add labels again.
+    let _ = LAST.try_with(|last| last.set(Some((site, label))));
     Cow::Borrowed(label)
+}
+
+/// [`default_label`] without the last site: a function's path, or the closure's label of `site`.
+fn label_at(site: Site, name: &'static str, at: &'static Location<'static>) -> &'static str {
+    let Some(end) = name.find(CLOSURE) else {
+        return name;
+    };
+    SEEN.try_with(|seen| {
+        *seen
+            .borrow_mut()
+            .entry(site)
+            .or_insert_with(|| shared(site, &name[..end], at))
+    })
+    // A task added while the thread's locals are being destroyed: no cache, same label.
+    .unwrap_or_else(|_| shared(site, &name[..end], at))
 }
 
 fn shared(site: Site, function: &str, at: &'static Location<'static>) -> &'static str {
@@ -91,6 +104,24 @@ mod tests {
             "{label}"
         );
         assert!(matches!(label, Cow::Borrowed(_)));
+    }
+
+    fn elsewhere() -> (Cow<'static, str>, u32) {
+        let closure = || ();
+        let at = Location::caller();
+        (label_of(&closure, at), at.line())
+    }
+
+    #[test]
+    fn sites_added_from_in_turn_keep_their_own_labels() {
+        fn write_log() {}
+        for _ in 0..3 {
+            let (here, line) = enclosing();
+            assert!(here.ends_with(&format!("tests::enclosing at core/src/label.rs:{line}")));
+            let (there, line) = elsewhere();
+            assert!(there.ends_with(&format!("tests::elsewhere at core/src/label.rs:{line}")));
+            assert!(label_of(&write_log, Location::caller()).ends_with("::write_log"));
+        }
     }
 
     #[test]
