@@ -141,7 +141,7 @@ fn c12_discarding_reports_every_task_and_closes_the_queue() {
 #[test]
 fn c14_a_panicking_error_hook_does_not_stop_the_queue() {
     let runner = Runner::new(Inline)
-        .policy(FailurePolicy::ContinueOnError)
+        .failure_policy(FailurePolicy::ContinueOnError)
         .on_error(|_, _| panic!("broken hook"));
     let ran = Arc::new(Mutex::new(0));
     let tasks = BackgroundTasks::new();

@@ -45,7 +45,7 @@ impl std::error::Error for Outer {
 
 /// A failing task and a panicking one, run to their end with the default hook.
 fn run_failures() {
-    let runner = Runner::new(Inline).policy(FailurePolicy::ContinueOnError);
+    let runner = Runner::new(Inline).failure_policy(FailurePolicy::ContinueOnError);
     let tasks = BackgroundTasks::new();
     tasks.add(
         Task::sync(|| Err::<(), _>(Outer(std::io::Error::other("disk full"))))

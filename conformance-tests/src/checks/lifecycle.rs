@@ -353,7 +353,7 @@ pub fn c18_overrunning_tasks_are_reported<H: Harness>() {
     let hooked = Arc::new(Mutex::new(Vec::new()));
     let h = hooked.clone();
     let runner = Runner::new(executor)
-        .policy(FailurePolicy::ContinueOnError)
+        .failure_policy(FailurePolicy::ContinueOnError)
         .task_timeout(Duration::from_millis(30))
         .on_error(move |label, _| h.lock().unwrap().push(label.to_owned()));
     let (dropped, was_dropped) = mpsc::channel();

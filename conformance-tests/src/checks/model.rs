@@ -141,7 +141,7 @@ pub fn c04_every_run_matches_the_model<H: Harness>() {
             tasks.add(build_task(*spec, &tasks, &log));
         }
         let runner = Runner::new(harness.executor())
-            .policy(policy)
+            .failure_policy(policy)
             .on_error(recording_hook(&hooked));
         let report = run_spawned(&harness, runner, tasks);
 

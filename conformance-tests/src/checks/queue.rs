@@ -72,7 +72,7 @@ pub fn c02_sync_and_async_tasks_return_unit_or_result<H: Harness>() {
     tasks.add_async_task(async { Ok::<(), String>(()) });
     tasks.add_async_task(async_cleanup("upload.tmp"));
 
-    let runner = Runner::new(harness.executor()).policy(FailurePolicy::ContinueOnError);
+    let runner = Runner::new(harness.executor()).failure_policy(FailurePolicy::ContinueOnError);
     let report = run_spawned(&harness, runner, tasks);
     let got: Vec<Outcome> = report.tasks().iter().map(|t| t.outcome.clone()).collect();
     assert_eq!(

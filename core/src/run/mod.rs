@@ -79,7 +79,7 @@ pub use self::lifecycle::{ShutdownDeadline, ShutdownReport};
 ///
 /// let seen = Arc::new(Mutex::new(Vec::new()));
 /// let runner = Runner::new(executor)
-///     .policy(FailurePolicy::ContinueOnError)
+///     .failure_policy(FailurePolicy::ContinueOnError)
 ///     .on_error({
 ///         let seen = seen.clone();
 ///         move |label, error| seen.lock().unwrap().push(format!("{label}: {error}"))
@@ -114,9 +114,9 @@ impl<E: Executor> Runner<E> {
         }
     }
 
-    /// Sets what a queue does after a task fails.
-    #[must_use = "policy returns the configured runner"]
-    pub fn policy(mut self, policy: FailurePolicy) -> Self {
+    /// Sets what a queue does after a task fails ([`FailurePolicy::StopOnError`] unless set).
+    #[must_use = "failure_policy returns the configured runner"]
+    pub fn failure_policy(mut self, policy: FailurePolicy) -> Self {
         Arc::make_mut(&mut self.config).policy = policy;
         self
     }
@@ -203,11 +203,6 @@ impl<E: Executor> Runner<E> {
     /// The executor queues run on.
     pub fn executor(&self) -> &E {
         &self.executor
-    }
-
-    /// The policy queues run under.
-    pub fn failure_policy(&self) -> FailurePolicy {
-        self.config.policy
     }
 
     /// A new, empty queue that counts in this runner's [`metrics`](Self::metrics) from its first

@@ -660,7 +660,7 @@ mod tests {
     #[test]
     fn a_cancelled_task_is_discarded_with_its_reason_and_the_rest_run() {
         let (observer, runner) = observed(10);
-        let runner = runner.policy(FailurePolicy::StopOnError);
+        let runner = runner.failure_policy(FailurePolicy::StopOnError);
         let tasks = runner.queue();
         let ran = Arc::new(parking_lot::Mutex::new(Vec::new()));
         let ids: Vec<TaskId> = ["a", "b", "c", "d"]

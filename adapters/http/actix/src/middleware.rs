@@ -40,7 +40,7 @@ use crate::service::BackgroundTasksService;
 ///
 /// let tasks_runtime = tokio::runtime::Runtime::new().unwrap();
 /// let runner = Runner::new(TokioExecutor::from_handle(tasks_runtime.handle().clone()))
-///     .policy(FailurePolicy::ContinueOnError);
+///     .failure_policy(FailurePolicy::ContinueOnError);
 /// let middleware = BackgroundTasksMiddleware::with_runner(runner)
 ///     .on_disconnect(OnDisconnect::Skip)
 ///     .statuses(Statuses::Success);

@@ -32,7 +32,7 @@ use crate::endpoint::BackgroundTasksEndpoint;
 /// use poem::{EndpointExt, Route};
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// let runner = Runner::new(TokioExecutor::new()).policy(FailurePolicy::ContinueOnError);
+/// let runner = Runner::new(TokioExecutor::new()).failure_policy(FailurePolicy::ContinueOnError);
 /// let middleware = BackgroundTasksMiddleware::with_runner(runner)
 ///     .on_disconnect(OnDisconnect::Skip)
 ///     .statuses(Statuses::Success);

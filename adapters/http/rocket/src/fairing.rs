@@ -35,7 +35,7 @@ use crate::body::ResponseBody;
 /// use background_tasks_tokio::TokioExecutor;
 ///
 /// # rocket::tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// let runner = Runner::new(TokioExecutor::new()).policy(FailurePolicy::ContinueOnError);
+/// let runner = Runner::new(TokioExecutor::new()).failure_policy(FailurePolicy::ContinueOnError);
 /// let fairing = BackgroundTasksFairing::with_runner(runner)
 ///     .on_disconnect(OnDisconnect::Skip)
 ///     .statuses(Statuses::Success);

@@ -45,7 +45,7 @@ use crate::service::BackgroundTasksService;
 /// # }
 ///
 /// let (reports, received) = std::sync::mpsc::channel();
-/// let runner = Runner::new(MyExecutor).policy(FailurePolicy::ContinueOnError);
+/// let runner = Runner::new(MyExecutor).failure_policy(FailurePolicy::ContinueOnError);
 /// let layer = BackgroundTasksLayer::with_runner(runner)
 ///     .on_disconnect(OnDisconnect::Skip)
 ///     .statuses(Statuses::Success)
