@@ -25,7 +25,8 @@
 //! `SIGTERM` shuts Rocket down gracefully (its connections finish), then [`run`] drains the tasks.
 //!
 //! [`Settings`] come from the environment: `EXAMPLE_ADDR` (default `127.0.0.1:8000`),
-//! `EXAMPLE_LOG_FILE` (default `log.txt`), `EXAMPLE_CLEANUP_MS` (default 5000). Rocket 0.5 has
+//! `EXAMPLE_LOG_FILE` (default `log.txt`), `EXAMPLE_CLEANUP_MS` (default 5000),
+//! `EXAMPLE_STATUS_PREFIX` (where the status page is, default `/_tasks/`). Rocket 0.5 has
 //! no header-read timeout, so `EXAMPLE_HEADER_READ_TIMEOUT_MS` does not apply here; Rocket's own
 //! `ROCKET_*` settings do not either: the example sets its address and quiets Rocket's log.
 //!
@@ -51,8 +52,10 @@ pub mod send_notification;
 use std::io::Cursor;
 use std::sync::Arc;
 
+use background_tasks::status::Observer;
 pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
 use background_tasks_rocket::BackgroundTasksFairing;
+use background_tasks_status::StatusPage;
 use background_tasks_tokio::TokioExecutor;
 use rocket::fairing::AdHoc;
 use rocket::http::{ContentType, Method, Status};
@@ -73,10 +76,11 @@ use rocket::{Build, Data, Request, Rocket};
 /// ```
 pub use background_tasks_example_support::Settings;
 
-/// Serves `routes` behind a `BackgroundTasksFairing` on `settings.addr`, printing the address it
-/// listens on (useful with port 0), until Ctrl-C or `SIGTERM`; then Rocket lets its connections
-/// finish, and the background tasks are drained for up to [`SHUTDOWN_DEADLINE`]. Call inside
-/// Rocket's runtime (`#[rocket::main]`).
+/// Serves `routes` behind a `BackgroundTasksFairing` on `settings.addr`, with the status page at
+/// `settings.status_prefix` ([`with_status_page`]), printing the address it listens on (useful
+/// with port 0), until Ctrl-C or `SIGTERM`; then the page's live streams end, Rocket lets its
+/// connections finish, and the background tasks are drained for up to [`SHUTDOWN_DEADLINE`].
+/// Call inside Rocket's runtime (`#[rocket::main]`).
 ///
 /// # Errors
 ///
@@ -84,15 +88,15 @@ pub use background_tasks_example_support::Settings;
 pub async fn run(settings: &Settings, routes: Vec<Route>) -> Result<(), rocket::Error> {
     let fairing = BackgroundTasksFairing::new(TokioExecutor::new());
     let runner = fairing.runner().clone();
-    let rocket = app(settings, routes)
+    let prefix = settings.status_prefix.clone();
+    let rocket = with_status_page(app(settings, routes), settings, &fairing)
         .attach(fairing)
-        .attach(AdHoc::on_liftoff("listening", |rocket| {
+        .attach(AdHoc::on_liftoff("listening", move |rocket| {
             Box::pin(async move {
                 let config = rocket.config();
-                println!(
-                    "listening on http://{}:{} (Ctrl-C stops)",
-                    config.address, config.port
-                );
+                let addr = format!("{}:{}", config.address, config.port);
+                println!("listening on http://{addr} (Ctrl-C stops)");
+                println!("status page: http://{addr}{prefix}");
             })
         }));
     let report = background_tasks_rocket::run(rocket, &runner, SHUTDOWN_DEADLINE).await?;
@@ -115,6 +119,29 @@ pub fn app(settings: &Settings, routes: Vec<Route>) -> Rocket<Build> {
     rocket::custom(config)
         .manage(Arc::new(settings.clone()))
         .mount("/", routes)
+}
+
+/// `rocket` with the status page of `fairing`'s runner mounted at `settings.status_prefix`
+/// (giving the runner an observer if it has none yet; the fairing shares it), its live streams
+/// ended when Rocket shuts down (Rocket would otherwise wait out its grace period for an open
+/// page). Access: the default, read-only for loopback peers.
+pub fn with_status_page(
+    rocket: Rocket<Build>,
+    settings: &Settings,
+    fairing: &BackgroundTasksFairing<TokioExecutor>,
+) -> Rocket<Build> {
+    let runner = fairing.runner().clone();
+    let runner = match runner.observer() {
+        Some(_) => runner,
+        None => runner.observe(Observer::default()),
+    };
+    let page = StatusPage::new(&runner).expect("the runner was given an observer just above");
+    let routes = page.rocket_routes();
+    rocket
+        .mount(settings.status_prefix.trim_end_matches('/'), routes)
+        .attach(AdHoc::on_shutdown("status page", move |_| {
+            Box::pin(async move { page.end_streams() })
+        }))
 }
 
 /// A `200 OK` with a JSON body written by hand, as FastAPI returns a dict.

@@ -78,6 +78,7 @@ impl HttpHarness for Rocket {
         .on_disconnect(app.on_disconnect)
         .statuses(app.statuses)
         .on_report(move |report| on_report(report));
+        let status = app.status.take();
         let app: SuiteApp = Arc::new(app);
         let routes: Vec<Route> = [Method::Get, Method::Post, Method::Put, Method::Delete]
             .into_iter()
@@ -109,6 +110,11 @@ impl HttpHarness for Rocket {
                 })
             }))
             .mount("/", routes);
+        // The status page at its prefix, beside the app's catch-all (more specific, so it wins).
+        let rocket = match status {
+            Some((prefix, page)) => rocket.mount(prefix, page.rocket_routes()),
+            None => rocket,
+        };
         // The server lives as long as the runtime, which the harness drops after the check.
         self.runtime.spawn(async move {
             if let Err(error) = rocket.launch().await {
@@ -135,12 +141,6 @@ framework_http_conformance_suite!(rocket_http, Rocket, known_gaps: [
     c14_every_task_runs_exactly_once_under_load =>
         "Rocket notices a client that left only when it next hands a chunk to hyper: a held \
          body's queue is not reported while its client is gone (5 % of the load)",
-    c26_a_task_is_looked_up_by_its_id_with_its_outcome =>
-        "the status page is not mounted on Rocket yet (it is on tower, actix-web and server::serve)",
-    c26_the_live_stream_sends_later_requests_and_resumes =>
-        "the status page is not mounted on Rocket yet (it is on tower, actix-web and server::serve)",
-    c26_only_admin_cancels_a_waiting_task =>
-        "the status page is not mounted on Rocket yet (it is on tower, actix-web and server::serve)",
 ]);
 
 /// What the check's handler sees of the request.

@@ -124,13 +124,13 @@ async fn first_of(
 }
 
 /// The live stream as a `Stream` of chunks, for the frameworks whose streaming bodies take one
-/// (actix-web, poem).
-#[cfg(any(feature = "actix", feature = "poem"))]
+/// (actix-web, poem, Rocket).
+#[cfg(any(feature = "actix", feature = "poem", feature = "rocket"))]
 pub(crate) struct EventStream {
     next: Option<BoxFuture<(Events, Option<Bytes>)>>,
 }
 
-#[cfg(any(feature = "actix", feature = "poem"))]
+#[cfg(any(feature = "actix", feature = "poem", feature = "rocket"))]
 impl EventStream {
     pub(crate) fn new(events: Events) -> Self {
         Self {
@@ -139,7 +139,7 @@ impl EventStream {
     }
 }
 
-#[cfg(any(feature = "actix", feature = "poem"))]
+#[cfg(any(feature = "actix", feature = "poem", feature = "rocket"))]
 impl futures_core::Stream for EventStream {
     // Never an error; io::Error because both frameworks' streaming bodies take it.
     type Item = Result<Bytes, std::io::Error>;

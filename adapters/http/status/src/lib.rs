@@ -1,5 +1,5 @@
 //! A live status page for background-tasks, served by the app itself: a tower service, an
-//! actix-web scope and a poem endpoint, mountable under any prefix.
+//! actix-web scope, a poem endpoint and Rocket routes, mountable under any prefix.
 //!
 //! Give the runner an [`Observer`](background_tasks::status::Observer), make a [`StatusPage`]
 //! from it, and mount its service where you like. The page shows live counts, histograms of
@@ -42,7 +42,8 @@
 //! ```
 //!
 //! On actix-web (feature `actix`), add [`StatusPage::actix_scope`]`("/_tasks")` to the `App`;
-//! on poem (feature `poem`), nest [`StatusPage::poem_endpoint`] under the prefix;
+//! on poem (feature `poem`), nest [`StatusPage::poem_endpoint`] under the prefix; on Rocket
+//! (feature `rocket`), mount [`StatusPage::rocket_routes`] at it;
 //! on a tower server without a router (`background_tasks_server::serve`), put the page in
 //! front of the app's service with [`StatusPage::mount`].
 //!
@@ -64,6 +65,9 @@ mod page;
 #[cfg(feature = "poem")]
 #[cfg_attr(docsrs, doc(cfg(feature = "poem")))]
 mod poem;
+#[cfg(feature = "rocket")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rocket")))]
+mod rocket;
 mod state;
 mod tower;
 

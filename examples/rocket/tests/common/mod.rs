@@ -7,7 +7,7 @@ use std::ops::Deref;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use background_tasks_example_rocket::{Settings, app};
+use background_tasks_example_rocket::{Settings, app, with_status_page};
 use background_tasks_example_support::client::TestServer;
 use background_tasks_rocket::BackgroundTasksFairing;
 use background_tasks_tokio::TokioExecutor;
@@ -19,7 +19,14 @@ pub(crate) struct Server(TestServer);
 
 impl Server {
     /// Serves the routes that `routes` builds, the fairing reporting to this server's channel.
+    #[allow(dead_code)] // Not every test file needs it.
     pub(crate) fn start(cleanup_delay: Duration, routes: fn() -> Vec<Route>) -> Self {
+        Self::tuned(|settings| settings.cleanup_delay = cleanup_delay, routes)
+    }
+
+    /// Serves the routes that `routes` builds, with the settings `tune` changes and the status
+    /// page at their prefix, as the example's `run` serves them.
+    pub(crate) fn tuned(tune: impl FnOnce(&mut Settings), routes: fn() -> Vec<Route>) -> Self {
         let runtime = rocket::tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -30,10 +37,10 @@ impl Server {
         let mut shutdown = None;
         let server = TestServer::start_with(
             "rocket",
-            |settings| settings.cleanup_delay = cleanup_delay,
+            tune,
             |hook| BackgroundTasksFairing::new(executor).on_report(hook),
             |settings: &Settings, fairing| {
-                let rocket = app(settings, routes())
+                let rocket = with_status_page(app(settings, routes()), settings, &fairing)
                     .attach(fairing)
                     .attach(AdHoc::on_liftoff("liftoff", move |rocket| {
                         let ready = (
