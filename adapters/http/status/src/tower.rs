@@ -13,6 +13,7 @@ use background_tasks_http::PeerAddr;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body::{Body, Frame, SizeHint};
+use sync_wrapper::SyncWrapper;
 
 use crate::access::Caller;
 use crate::events::Events;
@@ -89,7 +90,7 @@ fn response(reply: Reply) -> Response<StatusBody> {
             state: BodyState::Full(Some(bytes)),
         },
         ReplyBody::Events(events) => StatusBody {
-            state: BodyState::Events(events.next()),
+            state: BodyState::Events(SyncWrapper::new(events.next())),
         },
     };
     let mut response = Response::new(body);
@@ -109,7 +110,9 @@ pub struct StatusBody {
 
 enum BodyState {
     Full(Option<Bytes>),
-    Events(BoxFuture<(Events, Option<Bytes>)>),
+    // In a `SyncWrapper` so that the body is `Sync`, as some servers ask of a tower service's body
+    // (salvo's tower compatibility): only `poll_frame`, through `&mut`, touches the future.
+    Events(SyncWrapper<BoxFuture<(Events, Option<Bytes>)>>),
     /// The stream has ended.
     Over,
 }
@@ -135,10 +138,10 @@ impl Body for StatusBody {
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         match &mut self.state {
             BodyState::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
-            BodyState::Events(next) => match next.as_mut().poll(cx) {
+            BodyState::Events(next) => match next.get_mut().as_mut().poll(cx) {
                 Poll::Pending => Poll::Pending,
                 Poll::Ready((events, Some(bytes))) => {
-                    *next = events.next();
+                    *next = SyncWrapper::new(events.next());
                     Poll::Ready(Some(Ok(Frame::data(bytes))))
                 }
                 Poll::Ready((_, None)) => {
