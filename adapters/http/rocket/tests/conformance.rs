@@ -110,7 +110,7 @@ impl HttpHarness for Rocket {
                 })
             }))
             .mount("/", routes);
-        // The status page at its prefix, beside the app's catch-all (more specific, so it wins).
+        // The status page at its prefix, ranked ahead of the app's catch-all.
         let rocket = match status {
             Some((prefix, page)) => rocket.mount(prefix, page.rocket_routes()),
             None => rocket,

@@ -141,7 +141,7 @@ impl EventStream {
 
 #[cfg(any(feature = "actix", feature = "poem", feature = "rocket"))]
 impl futures_core::Stream for EventStream {
-    // Never an error; io::Error because both frameworks' streaming bodies take it.
+    // Never an error; io::Error because actix-web's and poem's streaming bodies take it.
     type Item = Result<Bytes, std::io::Error>;
 
     fn poll_next(
