@@ -253,7 +253,6 @@ fn serve_rocket(scenario: Scenario, addr: SocketAddr) -> io::Result<()> {
         let mut config = rocket::Config::release_default();
         config.address = addr.ip();
         config.port = addr.port();
-        config.workers = std::thread::available_parallelism().map_or(1, usize::from);
         config.log_level = rocket::config::LogLevel::Off;
         config.cli_colors = false;
         let rocket = app.mount(rocket::custom(config));
