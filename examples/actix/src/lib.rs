@@ -61,9 +61,9 @@ use std::net::TcpListener;
 use actix_web::dev::Server;
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{App, HttpResponse, HttpServer, Resource, Route};
-use background_tasks::status::Observer;
 use background_tasks_actix::BackgroundTasksMiddleware;
 pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
+use background_tasks_example_support::status_page;
 use background_tasks_status::StatusPage;
 use background_tasks_tokio::TokioExecutor;
 
@@ -102,7 +102,7 @@ where
     println!("listening on http://{addr} (Ctrl-C stops)");
     println!("status page: http://{addr}{}", settings.status_prefix);
     let runner = middleware.runner().clone();
-    let page = status_page(&middleware);
+    let page = status_page(middleware.runner());
     actix_web::rt::System::new().block_on(async move {
         let server = serve_with_page(settings, listener, routes, middleware, page.clone())?;
         // actix-web stops on the same signal, then waits for open connections: the page's
@@ -119,17 +119,6 @@ where
         );
         Ok(())
     })
-}
-
-/// The status page of `middleware`'s runner, giving the runner an observer if it has none yet
-/// (the middleware shares it). Access: the default, read-only for loopback peers.
-pub fn status_page(middleware: &BackgroundTasksMiddleware<TokioExecutor>) -> StatusPage {
-    let runner = middleware.runner().clone();
-    let runner = match runner.observer() {
-        Some(_) => runner,
-        None => runner.observe(Observer::default()),
-    };
-    StatusPage::new(&runner).expect("the runner was given an observer just above")
 }
 
 /// The server [`run`] runs: `routes` behind `middleware` on `listener`, with
@@ -149,7 +138,7 @@ pub fn serve<R>(
 where
     R: Fn(&mut ServiceConfig) + Clone + Send + 'static,
 {
-    let page = status_page(&middleware);
+    let page = status_page(middleware.runner());
     serve_with_page(settings, listener, routes, middleware, page)
 }
 

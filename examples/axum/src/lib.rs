@@ -54,7 +54,6 @@ use axum::Router;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use background_tasks::Runner;
-use background_tasks::status::Observer;
 pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
 use background_tasks_server::{self as server, TokioIncoming};
 use background_tasks_status::StatusPage;
@@ -117,13 +116,9 @@ pub fn with_status_page(
     app: Router,
     runner: Runner<TokioExecutor>,
 ) -> (Router, StatusPage, Runner<TokioExecutor>) {
-    let runner = match runner.observer() {
-        Some(_) => runner,
-        None => runner.observe(Observer::default()),
-    };
     // Access is the page's default: read-only for loopback peers (`serve_until` hands the page
     // each connection's peer address), `403` for everyone else.
-    let page = StatusPage::new(&runner).expect("the runner was given an observer just above");
+    let page = background_tasks_example_support::status_page(&runner);
     let prefix = settings.status_prefix.trim_end_matches('/');
     let app = app.nest_service(prefix, page.service());
     (app, page, runner)

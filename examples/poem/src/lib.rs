@@ -51,10 +51,9 @@ use std::future::Future;
 use std::io;
 use std::net::TcpListener;
 
-use background_tasks::status::Observer;
 pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
+use background_tasks_example_support::status_page;
 use background_tasks_poem::BackgroundTasksMiddleware;
-use background_tasks_status::StatusPage;
 use background_tasks_tokio::TokioExecutor;
 use poem::error::MethodNotAllowedError;
 use poem::http::StatusCode;
@@ -116,7 +115,7 @@ pub async fn serve_until<E: Endpoint + 'static>(
 ) -> io::Result<()> {
     listener.set_nonblocking(true)?;
     let acceptor = TcpAcceptor::from_std(listener)?;
-    let page = status_page(&middleware);
+    let page = status_page(middleware.runner());
     let app = Route::new()
         .nest(
             settings.status_prefix.trim_end_matches('/'),
@@ -130,17 +129,6 @@ pub async fn serve_until<E: Endpoint + 'static>(
     Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(app, signal, None)
         .await
-}
-
-/// The status page of `middleware`'s runner, giving the runner an observer if it has none yet
-/// (the middleware shares it). Access: the default, read-only for loopback peers.
-pub fn status_page(middleware: &BackgroundTasksMiddleware<TokioExecutor>) -> StatusPage {
-    let runner = middleware.runner().clone();
-    let runner = match runner.observer() {
-        Some(_) => runner,
-        None => runner.observe(Observer::default()),
-    };
-    StatusPage::new(&runner).expect("the runner was given an observer just above")
 }
 
 /// Ctrl-C, or `SIGTERM` (how a container or a service manager stops a process).

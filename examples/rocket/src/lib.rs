@@ -52,10 +52,9 @@ pub mod send_notification;
 use std::io::Cursor;
 use std::sync::Arc;
 
-use background_tasks::status::Observer;
 pub use background_tasks_example_support::SHUTDOWN_DEADLINE;
+use background_tasks_example_support::status_page;
 use background_tasks_rocket::BackgroundTasksFairing;
-use background_tasks_status::StatusPage;
 use background_tasks_tokio::TokioExecutor;
 use rocket::fairing::AdHoc;
 use rocket::http::{ContentType, Method, Status};
@@ -130,12 +129,7 @@ pub fn with_status_page(
     settings: &Settings,
     fairing: &BackgroundTasksFairing<TokioExecutor>,
 ) -> Rocket<Build> {
-    let runner = fairing.runner().clone();
-    let runner = match runner.observer() {
-        Some(_) => runner,
-        None => runner.observe(Observer::default()),
-    };
-    let page = StatusPage::new(&runner).expect("the runner was given an observer just above");
+    let page = status_page(fairing.runner());
     let routes = page.rocket_routes();
     rocket
         .mount(settings.status_prefix.trim_end_matches('/'), routes)

@@ -16,6 +16,7 @@
 //!   and a test server with a temporary log file; `checks`, the FastAPI examples' behaviour
 //!   checked once for every runtime.
 //! - [`SHUTDOWN_DEADLINE`] and [`shutdown_summary`]: how the examples end on Ctrl-C.
+//! - `status_page` (with the `status` feature): the status page every example mounts.
 
 pub mod async_cleanup;
 pub mod dependency;
@@ -25,6 +26,8 @@ pub mod send_notification;
 #[cfg(feature = "serve")]
 pub mod serve;
 mod settings;
+#[cfg(feature = "status")]
+mod status;
 
 #[cfg(feature = "client")]
 pub mod checks;
@@ -33,6 +36,8 @@ pub mod client;
 
 pub use runtime::Runtime;
 pub use settings::Settings;
+#[cfg(feature = "status")]
+pub use status::status_page;
 
 use std::borrow::Cow;
 

@@ -4,7 +4,6 @@
 
 use std::io;
 
-use background_tasks::status::Observer;
 use background_tasks::{BoxError, Runner};
 use background_tasks_server as server;
 use background_tasks_status::{Mounted, StatusPage};
@@ -114,11 +113,7 @@ pub fn with_status_page<S, E: background_tasks::Executor + Clone>(
     service: S,
     runner: Runner<E>,
 ) -> (Mounted<S>, StatusPage, Runner<E>) {
-    let runner = match runner.observer() {
-        Some(_) => runner,
-        None => runner.observe(Observer::default()),
-    };
-    let page = StatusPage::new(&runner).expect("the runner was given an observer just above");
+    let page = crate::status_page(&runner);
     (page.mount(&settings.status_prefix, service), page, runner)
 }
 
