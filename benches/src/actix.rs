@@ -16,7 +16,7 @@ use background_tasks_actix::BackgroundTasksMiddleware;
 use background_tasks_tokio::TokioExecutor;
 use tokio::runtime::Handle;
 
-use crate::counters::{Counters, Counting, Stats};
+use crate::counters::{Counters, Counting, Stats, trivial_task};
 use crate::scenario::Scenario;
 
 /// The body every scenario answers `GET /` with.
@@ -118,10 +118,6 @@ struct State {
     tasks: Handle,
 }
 
-fn trivial_task(counters: &Counters) {
-    Counters::bump(&counters.completed);
-}
-
 async fn hello(state: web::Data<State>) -> &'static str {
     Counters::bump(&state.counters.requests);
     BODY
@@ -141,11 +137,7 @@ async fn async_tasks<const N: usize>(
     tasks: BackgroundTasks,
 ) -> &'static str {
     Counters::bump(&state.counters.requests);
-    for _ in 0..N {
-        Counters::bump(&state.counters.queued);
-        let counters = Arc::clone(&state.counters);
-        tasks.add_async_task(async move { trivial_task(&counters) });
-    }
+    state.counters.queue_async(&tasks, N as u64);
     BODY
 }
 
@@ -154,11 +146,7 @@ async fn sync_tasks<const N: usize>(
     tasks: BackgroundTasks,
 ) -> &'static str {
     Counters::bump(&state.counters.requests);
-    for _ in 0..N {
-        Counters::bump(&state.counters.queued);
-        let counters = Arc::clone(&state.counters);
-        tasks.add_task(move || trivial_task(&counters));
-    }
+    state.counters.queue_sync(&tasks, N as u64);
     BODY
 }
 
@@ -183,19 +171,7 @@ async fn raw_spawn_blocking(state: web::Data<State>) -> &'static str {
 }
 
 async fn raw_spawn_blocking_ten(state: web::Data<State>) -> &'static str {
-    let counters = &state.counters;
-    Counters::bump(&counters.requests);
-    Counters::bump(&counters.blocking_trips);
-    let mut jobs: Vec<Box<dyn FnOnce() + Send>> = Vec::with_capacity(10);
-    for _ in 0..10 {
-        Counters::bump(&counters.queued);
-        let task = Arc::clone(counters);
-        jobs.push(Box::new(move || trivial_task(&task)));
-    }
-    drop(
-        state
-            .tasks
-            .spawn_blocking(move || jobs.into_iter().for_each(|job| job())),
-    );
+    Counters::bump(&state.counters.requests);
+    drop(state.tasks.spawn_blocking(state.counters.ten_in_one_trip()));
     BODY
 }

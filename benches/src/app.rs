@@ -11,7 +11,7 @@ use background_tasks::status::Observer;
 use background_tasks::{BackgroundTasks, Executor, Runner};
 use background_tasks_tower::BackgroundTasksLayer;
 
-use crate::counters::{Counters, Counting, Stats};
+use crate::counters::{Counters, Counting, Stats, trivial_task};
 use crate::runtime::Runtime;
 use crate::scenario::Scenario;
 
@@ -142,11 +142,6 @@ impl<E: Executor + Clone + fmt::Debug> fmt::Debug for App<E> {
     }
 }
 
-/// The trivial task: count that it ran.
-fn trivial_task(counters: &Counters) {
-    Counters::bump(&counters.completed);
-}
-
 async fn hello(State(counters): State<Arc<Counters>>) -> &'static str {
     Counters::bump(&counters.requests);
     BODY
@@ -157,11 +152,7 @@ async fn async_tasks<const N: usize>(
     tasks: BackgroundTasks,
 ) -> &'static str {
     Counters::bump(&counters.requests);
-    for _ in 0..N {
-        Counters::bump(&counters.queued);
-        let counters = Arc::clone(&counters);
-        tasks.add_async_task(async move { trivial_task(&counters) });
-    }
+    counters.queue_async(&tasks, N as u64);
     BODY
 }
 
@@ -170,11 +161,7 @@ async fn sync_tasks<const N: usize>(
     tasks: BackgroundTasks,
 ) -> &'static str {
     Counters::bump(&counters.requests);
-    for _ in 0..N {
-        Counters::bump(&counters.queued);
-        let counters = Arc::clone(&counters);
-        tasks.add_task(move || trivial_task(&counters));
-    }
+    counters.queue_sync(&tasks, N as u64);
     BODY
 }
 
@@ -198,14 +185,6 @@ async fn raw_spawn_blocking<R: Runtime>(State(counters): State<Arc<Counters>>) -
 
 async fn raw_spawn_blocking_ten<R: Runtime>(State(counters): State<Arc<Counters>>) -> &'static str {
     Counters::bump(&counters.requests);
-    Counters::bump(&counters.blocking_trips);
-    // Boxed one by one, as a queue holds them, then run in order in one job.
-    let mut jobs: Vec<Box<dyn FnOnce() + Send>> = Vec::with_capacity(10);
-    for _ in 0..10 {
-        Counters::bump(&counters.queued);
-        let task = Arc::clone(&counters);
-        jobs.push(Box::new(move || trivial_task(&task)));
-    }
-    R::spawn_blocking(move || jobs.into_iter().for_each(|job| job()));
+    R::spawn_blocking(counters.ten_in_one_trip());
     BODY
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use background_tasks::{BlockingError, BlockingJob, BoxFuture, Executor, Metrics};
+use background_tasks::{BackgroundTasks, BlockingError, BlockingJob, BoxFuture, Executor, Metrics};
 
 /// What a benchmarked server counts, the same way in every [`Scenario`](crate::Scenario).
 ///
@@ -33,6 +33,38 @@ impl Counters {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Queues `n` trivial async tasks on `tasks`, each counted as queued: a request's work in the
+    /// async scenarios, whatever the framework.
+    pub(crate) fn queue_async(self: &Arc<Self>, tasks: &BackgroundTasks, n: u64) {
+        for _ in 0..n {
+            Counters::bump(&self.queued);
+            let counters = Arc::clone(self);
+            tasks.add_async_task(async move { trivial_task(&counters) });
+        }
+    }
+
+    /// Queues `n` trivial sync tasks on `tasks`, each counted as queued.
+    pub(crate) fn queue_sync(self: &Arc<Self>, tasks: &BackgroundTasks, n: u64) {
+        for _ in 0..n {
+            Counters::bump(&self.queued);
+            let counters = Arc::clone(self);
+            tasks.add_task(move || trivial_task(&counters));
+        }
+    }
+
+    /// The hand-written counterpart of ten sync tasks: ten trivial tasks boxed one by one, as a
+    /// queue holds them, run in order by the one blocking job returned (counted as one trip).
+    pub(crate) fn ten_in_one_trip(self: &Arc<Self>) -> impl FnOnce() + Send + 'static {
+        Counters::bump(&self.blocking_trips);
+        let mut jobs: Vec<Box<dyn FnOnce() + Send>> = Vec::with_capacity(10);
+        for _ in 0..10 {
+            Counters::bump(&self.queued);
+            let task = Arc::clone(self);
+            jobs.push(Box::new(move || trivial_task(&task)));
+        }
+        move || jobs.into_iter().for_each(|job| job())
+    }
+
     /// A snapshot, with the layer runner's metrics when there is one.
     pub fn snapshot(&self, runner: Option<Metrics>) -> Stats {
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
@@ -48,6 +80,11 @@ impl Counters {
             runner_busy: runner.map_or(0, |m| m.running + m.waiting),
         }
     }
+}
+
+/// The trivial task every scenario's work is made of: count that it ran.
+pub(crate) fn trivial_task(counters: &Counters) {
+    Counters::bump(&counters.completed);
 }
 
 /// A snapshot of [`Counters`], as `/stats` returns it (one JSON object) and the load script reads

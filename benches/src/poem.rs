@@ -13,7 +13,7 @@ use background_tasks_tokio::TokioExecutor;
 use poem::web::Data;
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler};
 
-use crate::counters::{Counters, Counting, Stats};
+use crate::counters::{Counters, Counting, Stats, trivial_task};
 use crate::scenario::Scenario;
 
 /// The body every scenario answers `GET /` with.
@@ -107,10 +107,6 @@ struct State {
     runner: Option<Runner<Counting<TokioExecutor>>>,
 }
 
-fn trivial_task(counters: &Counters) {
-    Counters::bump(&counters.completed);
-}
-
 #[handler]
 fn hello(state: Data<&Arc<State>>) -> &'static str {
     Counters::bump(&state.counters.requests);
@@ -128,23 +124,15 @@ fn stats(state: Data<&Arc<State>>) -> Response {
         .into_response()
 }
 
-fn async_tasks(state: &State, tasks: &BackgroundTasks, n: usize) -> &'static str {
+fn async_tasks(state: &State, tasks: &BackgroundTasks, n: u64) -> &'static str {
     Counters::bump(&state.counters.requests);
-    for _ in 0..n {
-        Counters::bump(&state.counters.queued);
-        let counters = Arc::clone(&state.counters);
-        tasks.add_async_task(async move { trivial_task(&counters) });
-    }
+    state.counters.queue_async(tasks, n);
     BODY
 }
 
-fn sync_tasks(state: &State, tasks: &BackgroundTasks, n: usize) -> &'static str {
+fn sync_tasks(state: &State, tasks: &BackgroundTasks, n: u64) -> &'static str {
     Counters::bump(&state.counters.requests);
-    for _ in 0..n {
-        Counters::bump(&state.counters.queued);
-        let counters = Arc::clone(&state.counters);
-        tasks.add_task(move || trivial_task(&counters));
-    }
+    state.counters.queue_sync(tasks, n);
     BODY
 }
 
@@ -192,17 +180,9 @@ fn raw_spawn_blocking(state: Data<&Arc<State>>) -> &'static str {
 
 #[handler]
 fn raw_spawn_blocking_ten(state: Data<&Arc<State>>) -> &'static str {
-    let counters = &state.counters;
-    Counters::bump(&counters.requests);
-    Counters::bump(&counters.blocking_trips);
-    let mut jobs: Vec<Box<dyn FnOnce() + Send>> = Vec::with_capacity(10);
-    for _ in 0..10 {
-        Counters::bump(&counters.queued);
-        let task = Arc::clone(counters);
-        jobs.push(Box::new(move || trivial_task(&task)));
-    }
-    drop(tokio::task::spawn_blocking(move || {
-        jobs.into_iter().for_each(|job| job())
-    }));
+    Counters::bump(&state.counters.requests);
+    drop(tokio::task::spawn_blocking(
+        state.counters.ten_in_one_trip(),
+    ));
     BODY
 }

@@ -18,7 +18,7 @@ use rocket::outcome::Outcome;
 use rocket::route::{self, Handler, Route};
 use rocket::{Build, Data, Request};
 
-use crate::counters::{Counters, Counting, Stats};
+use crate::counters::{Counters, Counting, Stats, trivial_task};
 use crate::scenario::Scenario;
 
 /// The body every scenario answers `GET /` with.
@@ -110,10 +110,6 @@ struct Work {
 #[derive(Clone)]
 struct StatsRoute(Work);
 
-fn trivial_task(counters: &Counters) {
-    Counters::bump(&counters.completed);
-}
-
 #[rocket::async_trait]
 impl Handler for Work {
     async fn handle<'r>(&self, request: &'r Request<'_>, _data: Data<'r>) -> route::Outcome<'r> {
@@ -128,15 +124,10 @@ impl Handler for Work {
                         return route::Outcome::Error(status);
                     }
                 };
-                let sync = matches!(self.scenario, Scenario::OneSync | Scenario::TenSync);
-                for _ in 0..self.scenario.tasks_per_request() {
-                    Counters::bump(&counters.queued);
-                    let counters = Arc::clone(counters);
-                    if sync {
-                        tasks.add_task(move || trivial_task(&counters));
-                    } else {
-                        tasks.add_async_task(async move { trivial_task(&counters) });
-                    }
+                let n = self.scenario.tasks_per_request();
+                match self.scenario {
+                    Scenario::OneSync | Scenario::TenSync => counters.queue_sync(&tasks, n),
+                    _ => counters.queue_async(&tasks, n),
                 }
             }
             Scenario::RawSpawn => {
@@ -152,16 +143,7 @@ impl Handler for Work {
                 drop(tokio::task::spawn_blocking(move || trivial_task(&task)));
             }
             Scenario::RawSpawnBlockingTen => {
-                Counters::bump(&counters.blocking_trips);
-                let mut jobs: Vec<Box<dyn FnOnce() + Send>> = Vec::with_capacity(10);
-                for _ in 0..10 {
-                    Counters::bump(&counters.queued);
-                    let task = Arc::clone(counters);
-                    jobs.push(Box::new(move || trivial_task(&task)));
-                }
-                drop(tokio::task::spawn_blocking(move || {
-                    jobs.into_iter().for_each(|job| job())
-                }));
+                drop(tokio::task::spawn_blocking(counters.ten_in_one_trip()));
             }
         }
         route::Outcome::from(request, BODY)
