@@ -256,8 +256,21 @@ fn serve_rocket(scenario: Scenario, addr: SocketAddr) -> io::Result<()> {
         config.log_level = rocket::config::LogLevel::Off;
         config.cli_colors = false;
         let rocket = app.mount(rocket::custom(config));
-        let rocket = rocket.ignite().await.map_err(io::Error::other)?;
-        announce_stats(addr, move || app.stats())?;
-        rocket.launch().await.map(drop).map_err(io::Error::other)
+        // Announced once Rocket listens (at liftoff), not before: a client told the address
+        // earlier could find nobody there.
+        let announce = rocket::fairing::AdHoc::on_liftoff("announce", move |_| {
+            Box::pin(async move {
+                if let Err(error) = announce_stats(addr, move || app.stats()) {
+                    eprintln!("load_server: {error}");
+                    std::process::exit(1);
+                }
+            })
+        });
+        rocket
+            .attach(announce)
+            .launch()
+            .await
+            .map(drop)
+            .map_err(io::Error::other)
     })
 }
