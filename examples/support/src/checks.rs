@@ -41,14 +41,7 @@ impl Replies for Client {
     }
 
     fn post_ok(&mut self, target: &str, json: &str) {
-        let response = self.reply("POST", target);
-        assert_eq!(response.status, 200, "{response:?}");
-        assert_eq!(
-            response.content_type.as_deref(),
-            Some("application/json"),
-            "{response:?}"
-        );
-        assert_eq!(response.body, json);
+        self.reply("POST", target).assert_json_ok(json);
     }
 }
 

@@ -191,6 +191,23 @@ pub struct Reply {
     pub body: String,
 }
 
+impl Reply {
+    /// Asserts `200 OK` with `json` as the body, as `application/json`.
+    ///
+    /// # Panics
+    ///
+    /// When the reply is anything else.
+    pub fn assert_json_ok(&self, json: &str) {
+        assert_eq!(self.status, 200, "{self:?}");
+        assert_eq!(
+            self.content_type.as_deref(),
+            Some("application/json"),
+            "{self:?}"
+        );
+        assert_eq!(self.body, json);
+    }
+}
+
 /// A blocking HTTP/1.1 client over one keep-alive connection.
 #[derive(Debug)]
 pub struct Client {
@@ -277,13 +294,6 @@ impl Client {
 
     /// `POST target`, expecting `200 OK` with `json` as the body.
     pub fn post_ok(&mut self, target: &str, json: &str) {
-        let response = self.request("POST", target);
-        assert_eq!(response.status, 200, "{response:?}");
-        assert_eq!(
-            response.content_type.as_deref(),
-            Some("application/json"),
-            "{response:?}"
-        );
-        assert_eq!(response.body, json);
+        self.request("POST", target).assert_json_ok(json);
     }
 }
