@@ -163,6 +163,32 @@ impl Browser {
         path
     }
 
+    /// Clicks what `css` finds, finding it again when the page re-rendered it between the find
+    /// and the click (a live update replaces the rows: seen once in CI as a stale element).
+    async fn click(&self, css: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.find(css, WAIT).await.click().await {
+                Ok(_) => return,
+                Err(error) if error.is_stale_element_reference() && Instant::now() < deadline => {}
+                Err(error) => panic!("clicking `{css}`: {error}"),
+            }
+        }
+    }
+
+    /// The text of what `css` finds (within `within`), found again when the page re-rendered it
+    /// between the find and the read.
+    async fn text(&self, css: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            match self.find(css, within).await.text().await {
+                Ok(text) => return text,
+                Err(error) if error.is_stale_element_reference() && Instant::now() < deadline => {}
+                Err(error) => panic!("reading `{css}`: {error}"),
+            }
+        }
+    }
+
     /// The value of a script run in the page.
     async fn eval(&self, script: &str, args: Vec<Value>) -> Value {
         self.client()
@@ -173,10 +199,9 @@ impl Browser {
 
     /// Waits until `css`'s text is `text`.
     async fn wait_text(&self, css: &str, text: &str) {
-        let element = self.find(css, WAIT).await;
         let deadline = Instant::now() + WAIT;
         loop {
-            let now = element.text().await.expect("an element's text");
+            let now = self.text(css, WAIT).await;
             if now == text {
                 return;
             }
@@ -350,12 +375,12 @@ fn a_request_made_after_load_appears_live_with_its_outcomes_and_errors() {
             .await;
         let failed = request(&app, "GET", "/fail");
         let error = browser
-            .find(
+            .text(
                 &format!("[data-task='{failed}'][data-state=failed] .error"),
                 LIVE,
             )
             .await;
-        assert_eq!(error.text().await.unwrap(), "smtp refused: mailbox full");
+        assert_eq!(error, "smtp refused: mailbox full");
         assert!(sent.elapsed() < 2 * LIVE + WAIT);
         // A fuller page for the README's picture: one queue still running, one waiting.
         let held = request(&app, "POST", "/hold");
@@ -420,26 +445,18 @@ fn admin_cancels_a_queued_task_and_the_page_shows_it_discarded() {
     with_browser(|app, browser| async move {
         browser.open(&app.url(ADMIN)).await;
         let queued = request(&app, "POST", "/hold");
-        let button = browser
-            .find(
-                &format!("[data-task='{queued}'][data-state=queued] button.cancel"),
-                WAIT,
-            )
+        browser
+            .click(&format!(
+                "[data-task='{queued}'][data-state=queued] button.cancel"
+            ))
             .await;
-        button.click().await.expect("clicking cancel");
         let error = browser
-            .find(
+            .text(
                 &format!("[data-task='{queued}'][data-state=discarded] .error"),
                 WAIT,
             )
             .await;
-        assert!(
-            error
-                .text()
-                .await
-                .unwrap()
-                .starts_with("cancelled from the status page")
-        );
+        assert!(error.starts_with("cancelled from the status page"));
         assert_eq!(
             app.observer().task(queued),
             TaskState::Ended(background_tasks::Outcome::Discarded)
