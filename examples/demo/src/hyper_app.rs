@@ -6,7 +6,7 @@ use std::convert::Infallible;
 
 use background_tasks::{BackgroundTasks, Executor};
 use background_tasks_tower::BackgroundTasksLayer;
-use background_tasks_tower::body::ResponseBody;
+use background_tasks_tower::ResponseBody;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode, header};
 use tower::{Layer, Service, service_fn};

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use background_tasks::{BackgroundTasks, Executor};
 use background_tasks_tower::BackgroundTasksLayer;
-use background_tasks_tower::body::ResponseBody;
+use background_tasks_tower::ResponseBody;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode, header};

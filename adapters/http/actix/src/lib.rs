@@ -94,5 +94,5 @@ pub use background_tasks::MissingBackgroundTasks;
 pub use background_tasks_http::{Decision, Ending, OnDisconnect, RequestReport, Statuses};
 pub use body::ResponseBody;
 pub use middleware::BackgroundTasksMiddleware;
-pub use service::{BackgroundTasksService, ResponseFuture};
+pub use service::{ActixAnswer, BackgroundTasksService, ResponseFuture};
 pub use shutdown::run;

@@ -1,17 +1,13 @@
 //! [`BackgroundTasksService`]: the service [`BackgroundTasksMiddleware`](crate::BackgroundTasksMiddleware)
-//! wraps around the app's, and its [`ResponseFuture`].
+//! wraps around the app's, its [`ResponseFuture`] and [`ActixAnswer`].
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
 
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, forward_ready};
 use actix_web::http::header;
-use background_tasks_http::{Dispatch, PendingResponse, RequestTasks};
-use pin_project_lite::pin_project;
+use background_tasks_http::{Answer, Dispatch, PendingResponse, RequestTasks};
 
 use crate::body::ResponseBody;
 
@@ -41,19 +37,15 @@ where
     forward_ready!(inner);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let mut pending = PendingResponse::new(RequestTasks::new(
+        let tasks = RequestTasks::new(
             Arc::clone(&self.dispatch),
             // actix-web speaks `http` 0.2; every method it parsed is a valid token for `http` 1.
             http::Method::from_bytes(request.method().as_str().as_bytes()).unwrap_or_default(),
             request.path(),
             tracing::Span::current(),
-        ));
+        );
         let inner = &self.inner;
-        let future = pending.in_scope(|| inner.call(request));
-        ResponseFuture {
-            pending,
-            inner: future,
-        }
+        ResponseFuture::call(tasks, || inner.call(request))
     }
 }
 
@@ -64,41 +56,32 @@ impl<S> fmt::Debug for BackgroundTasksService<S> {
     }
 }
 
-pin_project! {
-    /// The response future of [`BackgroundTasksService`]: the inner service's future, inside the
-    /// request's scope on every poll, whose response body is wrapped in a [`ResponseBody`] that
-    /// starts the queue when it ends.
-    ///
-    /// If the inner future fails or panics, the queue is discarded and reported. If this future is
-    /// dropped before a response (actix-web drops the handler when the client goes away), the
-    /// request is treated as a disconnect, per [`OnDisconnect`](crate::OnDisconnect).
-    #[must_use = "futures do nothing unless polled; dropping this one before it resolves counts as a disconnect"]
-    pub struct ResponseFuture<F> {
-        // Before `inner`: fields drop in order, and a request cancelled ends before its
-        // handler's future is dropped.
-        pending: PendingResponse,
-        #[pin]
-        inner: F,
-    }
-}
+/// The response future of [`BackgroundTasksService`]: the inner service's future, inside the
+/// request's scope on every poll, whose response body is wrapped in a [`ResponseBody`] that starts
+/// the queue when it ends.
+///
+/// If the inner future fails or panics, the queue is discarded and reported. If this future is
+/// dropped before a response (actix-web drops the handler when the client goes away), the request
+/// is treated as a disconnect, per [`OnDisconnect`](crate::OnDisconnect).
+pub type ResponseFuture<F> = background_tasks_http::ResponseFuture<F, ActixAnswer>;
 
-impl<F, B> Future for ResponseFuture<F>
-where
-    F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
-    B: MessageBody,
-{
+/// The [`Answer`] of an actix-web service: its response's body wrapped in a [`ResponseBody`]; an
+/// `Err` ends the request without a response.
+#[derive(Debug)]
+pub enum ActixAnswer {}
+
+impl<B: MessageBody> Answer<Result<ServiceResponse<B>, actix_web::Error>> for ActixAnswer {
     type Output = Result<ServiceResponse<ResponseBody<B>>, actix_web::Error>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let mut inner = this.inner;
-        let (response, tasks) = ready!(this.pending.poll_answer(|| inner.as_mut().poll(cx)))?;
+    fn answer(
+        output: Result<ServiceResponse<B>, actix_web::Error>,
+        pending: &mut PendingResponse,
+    ) -> Self::Output {
+        let (response, tasks) = pending.answer(output)?;
         let status = http::StatusCode::from_u16(response.status().as_u16())
             .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
         let declared = declared_length(&response);
-        Poll::Ready(Ok(response.map_body(|_, body| {
-            ResponseBody::new(body, status, declared, tasks)
-        })))
+        Ok(response.map_body(|_, body| ResponseBody::new(body, status, declared, tasks)))
     }
 }
 
@@ -115,13 +98,5 @@ fn declared_length<B: MessageBody>(response: &ServiceResponse<B>) -> Option<u64>
             .ok()?
             .parse()
             .ok(),
-    }
-}
-
-impl<F> fmt::Debug for ResponseFuture<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseFuture")
-            .field("pending", &self.pending)
-            .finish_non_exhaustive()
     }
 }

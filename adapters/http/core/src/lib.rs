@@ -6,8 +6,8 @@
 //! things: it holds a request's queue while the handler works, it sees when the response's body
 //! has ended (its trigger), and it decides what to do with the queue then. All of that is written
 //! here, once, so that every framework decides alike; an integration keeps only its framework's
-//! types (its `Layer`, `Transform`, `Middleware` or `Fairing`, its response future, its body
-//! wrapper) and calls these:
+//! types (its `Layer`, `Transform`, `Middleware` or `Fairing`, its [`Answer`], its body wrapper
+//! when its body is not an `http_body::Body`) and calls these:
 //!
 //! - [`Integration`] and [`integration_builder!`]: what every framework's builder holds (the
 //!   runner and the [`Settings`]: [`OnDisconnect`], [`Statuses`], the report hook) and its builder
@@ -18,9 +18,12 @@
 //! - [`PendingResponse`]: the queue while the handler works: every call into the handler inside
 //!   the request's scope, and the request's end if the handler panics, fails or is dropped before
 //!   it answers;
+//! - [`ResponseFuture`]: the handler's future inside the request's scope, its output handed to the
+//!   framework's [`Answer`] ([`HttpAnswer`] for an `http::Response` with an `http_body::Body`);
 //! - [`BodyEnd`]: the queue while the body is sent: every poll of the body inside the request's
 //!   scope, counted against the bytes it declared ([`ResponseEnd`], [`Sent`]), and the request's
-//!   end when the body says it is over or is dropped ([`Ending`]);
+//!   end when the body says it is over or is dropped ([`Ending`]); [`ResponseBody`] holds one
+//!   around an `http_body::Body`;
 //! - [`PeerAddr`]: the client's address, as a request extension a server inserts.
 //!
 //! Applications do not use this crate directly; its types are re-exported by the integrations.
@@ -84,20 +87,24 @@
 
 mod body;
 mod end;
+mod future;
 mod integration;
 mod peer;
 mod pending;
 mod report;
 mod request;
+mod response;
 mod settings;
 
 pub use body::{BodyEnd, declared_length};
 pub use end::{ResponseEnd, Sent};
+pub use future::{Answer, ResponseFuture};
 pub use integration::Integration;
 pub use peer::PeerAddr;
 pub use pending::PendingResponse;
 pub use report::{Decision, Ending, RequestReport};
 pub use request::{Dispatch, Dispatcher, RequestTasks};
+pub use response::{HttpAnswer, ResponseBody};
 pub use settings::{OnDisconnect, Settings, Statuses};
 
 /// What [`integration_builder!`]'s expansion names, reachable from the crate that invokes it.

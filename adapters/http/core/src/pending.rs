@@ -1,9 +1,9 @@
 //! [`PendingResponse`]: a request whose handler has not answered yet, as every framework's
-//! response future (or Rocket's fairing, between request and response) holds it.
+//! [`ResponseFuture`](crate::ResponseFuture) (or Rocket's fairing, between request and response)
+//! holds it.
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::task::{Poll, ready};
 
 use crate::report::Ending;
 use crate::request::RequestTasks;
@@ -89,21 +89,17 @@ impl PendingResponse {
         })
     }
 
-    /// Polls the handler's future (`poll`) inside the request's scope, as
-    /// [`in_scope`](Self::in_scope) does. Once it answers, hands back its response with the
-    /// request's tasks, for the response body to carry ([`BodyEnd`](crate::BodyEnd)); if it fails,
-    /// ends the request as [`Ending::Failed`] and hands back the error.
-    pub fn poll_answer<T, E>(
-        &mut self,
-        poll: impl FnOnce() -> Poll<Result<T, E>>,
-    ) -> Poll<Result<(T, Option<RequestTasks>), E>> {
-        Poll::Ready(match ready!(self.in_scope(poll)) {
+    /// The handler answered `output`: a response comes back with the request's tasks, for its
+    /// body to carry ([`BodyEnd`](crate::BodyEnd)); an error ends the request as
+    /// [`Ending::Failed`] and comes back as it is.
+    pub fn answer<T, E>(&mut self, output: Result<T, E>) -> Result<(T, Option<RequestTasks>), E> {
+        match output {
             Ok(response) => Ok((response, self.answered())),
             Err(error) => {
                 self.failed();
                 Err(error)
             }
-        })
+        }
     }
 
     /// Whether something asked for the request's queue (the handler, an extractor).

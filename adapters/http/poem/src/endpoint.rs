@@ -1,18 +1,17 @@
 //! [`BackgroundTasksEndpoint`]: the endpoint [`BackgroundTasksMiddleware`](crate::BackgroundTasksMiddleware)
-//! wraps around the app's, and its [`ResponseFuture`].
+//! wraps around the app's, its [`ResponseFuture`] and [`PoemAnswer`].
 
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
+use std::io;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
 
-use background_tasks_http::{Dispatch, PendingResponse, RequestTasks, declared_length};
+use background_tasks_http::{
+    Answer, Dispatch, PendingResponse, RequestTasks, ResponseBody, declared_length,
+};
+use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
-use pin_project_lite::pin_project;
 use poem::{Body, Endpoint, IntoResponse, Request, Response};
-
-use crate::body::{PoemBody, ResponseBody};
 
 /// Gives every request its own [`BackgroundTasks`](background_tasks::BackgroundTasks) queue,
 /// calls the inner endpoint, and runs the queue once the response body has ended. Built by
@@ -32,18 +31,14 @@ impl<Ep: Endpoint> Endpoint for BackgroundTasksEndpoint<Ep> {
     type Output = Response;
 
     fn call(&self, request: Request) -> impl Future<Output = poem::Result<Response>> + Send {
-        let mut pending = PendingResponse::new(RequestTasks::new(
+        let tasks = RequestTasks::new(
             Arc::clone(&self.dispatch),
             request.method().clone(),
             request.uri().path(),
             tracing::Span::current(),
-        ));
+        );
         let inner = &self.inner;
-        let future = pending.in_scope(|| inner.call(request));
-        ResponseFuture {
-            pending,
-            inner: future,
-        }
+        ResponseFuture::call(tasks, || inner.call(request))
     }
 }
 
@@ -54,39 +49,28 @@ impl<Ep> fmt::Debug for BackgroundTasksEndpoint<Ep> {
     }
 }
 
-pin_project! {
-    /// The future of [`BackgroundTasksEndpoint::call`]: the inner endpoint's future, inside the
-    /// request's scope on every poll, whose response body is wrapped so that it starts the queue
-    /// when it ends.
-    ///
-    /// An `Err` is a response in poem (its status and body come from the error): when the handler
-    /// queued tasks, the error's response gets the wrapped body and goes on as
-    /// `poem::Error::from_response`, so the tasks run after it as after any response. If the inner
-    /// future panics, the queue is discarded and reported. If this future is dropped before a
-    /// response (hyper drops the handler when the client goes away), the request is treated as a
-    /// disconnect, per [`OnDisconnect`](crate::OnDisconnect).
-    #[must_use = "futures do nothing unless polled; dropping this one before it resolves counts as a disconnect"]
-    pub struct ResponseFuture<F> {
-        // Before `inner`: fields drop in order, and a request cancelled ends before its
-        // handler's future is dropped.
-        pending: PendingResponse,
-        #[pin]
-        inner: F,
-    }
-}
+/// The future of [`BackgroundTasksEndpoint::call`]: the inner endpoint's future, inside the
+/// request's scope on every poll, whose response body is wrapped so that it starts the queue when
+/// it ends.
+///
+/// An `Err` is a response in poem (its status and body come from the error): when the handler
+/// queued tasks, the error's response gets the wrapped body and goes on as
+/// `poem::Error::from_response`, so the tasks run after it as after any response. If the inner
+/// future panics, the queue is discarded and reported. If this future is dropped before a response
+/// (hyper drops the handler when the client goes away), the request is treated as a disconnect,
+/// per [`OnDisconnect`](crate::OnDisconnect).
+pub type ResponseFuture<F> = background_tasks_http::ResponseFuture<F, PoemAnswer>;
 
-impl<F, T> Future for ResponseFuture<F>
-where
-    F: Future<Output = poem::Result<T>>,
-    T: IntoResponse,
-{
+/// The [`Answer`] of a poem endpoint: its output (or its error) turned into a response inside the
+/// request's scope, and that response's body wrapped so that it starts the queue when it ends.
+#[derive(Debug)]
+pub enum PoemAnswer {}
+
+impl<T: IntoResponse> Answer<poem::Result<T>> for PoemAnswer {
     type Output = poem::Result<Response>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let mut inner = this.inner;
-        let pending = this.pending;
-        Poll::Ready(match ready!(pending.in_scope(|| inner.as_mut().poll(cx))) {
+    fn answer(output: poem::Result<T>, pending: &mut PendingResponse) -> Self::Output {
+        match output {
             Ok(output) => {
                 let response = pending.in_scope(|| output.into_response());
                 Ok(with_trigger(response, pending.answered()))
@@ -103,25 +87,19 @@ where
                     pending.answered(),
                 )))
             }
-        })
+        }
     }
 }
 
 /// `response` with its body wrapped in the trigger that runs `tasks` when it ends.
 fn with_trigger(response: Response, tasks: Option<RequestTasks>) -> Response {
-    let Some(tasks) = tasks else {
+    if tasks.is_none() {
         return response;
-    };
+    }
     let (parts, body) = response.into_parts();
     let declared = declared_length(&parts.headers);
-    let body = ResponseBody::new(PoemBody::from(body), parts.status, declared, tasks);
+    // A poem body as hyper sees it: what `poem::Body` holds, and what it is made from.
+    let body: BoxBody<Bytes, io::Error> = body.into();
+    let body = ResponseBody::new(body, parts.status, declared, tasks);
     Response::from_parts(parts, Body::from(BoxBody::new(body)))
-}
-
-impl<F> fmt::Debug for ResponseFuture<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseFuture")
-            .field("pending", &self.pending)
-            .finish_non_exhaustive()
-    }
 }

@@ -84,13 +84,12 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod body;
 mod endpoint;
 mod middleware;
 mod shutdown;
 
 pub use background_tasks::MissingBackgroundTasks;
 pub use background_tasks_http::{Decision, Ending, OnDisconnect, RequestReport, Statuses};
-pub use endpoint::{BackgroundTasksEndpoint, ResponseFuture};
+pub use endpoint::{BackgroundTasksEndpoint, PoemAnswer, ResponseFuture};
 pub use middleware::BackgroundTasksMiddleware;
 pub use shutdown::run;

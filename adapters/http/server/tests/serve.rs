@@ -11,7 +11,7 @@ use background_tasks_conformance::http::{Chunks, Client, Events, Reports};
 use background_tasks_server as server;
 use background_tasks_smol::SmolExecutor;
 use background_tasks_tokio::TokioExecutor;
-use background_tasks_tower::body::ResponseBody;
+use background_tasks_tower::ResponseBody;
 use background_tasks_tower::{BackgroundTasksLayer, Decision, Ending};
 use http::{Request, Response};
 use hyper::body::Incoming;

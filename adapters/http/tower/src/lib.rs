@@ -116,8 +116,6 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod body;
-pub mod future;
 mod layer;
 mod service;
 
@@ -126,6 +124,18 @@ mod service;
 pub use background_tasks::MissingBackgroundTasks;
 // The request's end is decided alike for every framework, in `background-tasks-http`; tower
 // users see its types here, unchanged.
-pub use background_tasks_http::{Decision, Ending, OnDisconnect, RequestReport, Statuses};
+pub use background_tasks_http::{
+    Decision, Ending, OnDisconnect, RequestReport, ResponseBody, Statuses,
+};
 pub use layer::BackgroundTasksLayer;
 pub use service::BackgroundTasksService;
+
+/// The response future of [`BackgroundTasksService`]: the inner service's future, inside the
+/// request's scope on every poll, whose response body is wrapped in a [`ResponseBody`] that starts
+/// the queue when it ends.
+///
+/// If the inner future fails or panics, the queue is discarded and reported. If this future is
+/// dropped before a response (the server cancels the handler when the client goes away), the
+/// request is treated as a disconnect, per [`OnDisconnect`].
+pub type ResponseFuture<F> =
+    background_tasks_http::ResponseFuture<F, background_tasks_http::HttpAnswer>;

@@ -9,10 +9,9 @@ use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
-use background_tasks_http::{Dispatch, PendingResponse, RequestTasks};
+use background_tasks_http::{Dispatch, RequestTasks, ResponseBody};
 
-use crate::body::ResponseBody;
-use crate::future::ResponseFuture;
+use crate::ResponseFuture;
 
 /// Gives every request its own [`BackgroundTasks`](background_tasks::BackgroundTasks) queue, calls the inner service, and runs the
 /// queue once the response body has ended.
@@ -101,18 +100,17 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let mut pending = PendingResponse::new(RequestTasks::new(
+        let tasks = RequestTasks::new(
             Arc::clone(&self.dispatch),
             request.method().clone(),
             request.uri().path(),
             tracing::Span::current(),
-        ));
+        );
         // A service doing its work in `call` (a plain `service_fn` closure) reaches the queue here,
-        // one doing it in its future in `ResponseFuture::poll`. A service that panics in `call`
-        // may have queued tasks already.
+        // one doing it in its future when that is polled. A service that panics in `call` may
+        // have queued tasks already.
         let inner = &mut self.inner;
-        let future = pending.in_scope(|| inner.call(request));
-        ResponseFuture::new(future, pending)
+        ResponseFuture::call(tasks, || inner.call(request))
     }
 }
 

@@ -1,19 +1,24 @@
-//! [`ResponseBody`]: the response body that starts the queue when it ends.
+//! The trigger for an `http::Response` whose body is an `http_body::Body` (tower, axum, hyper,
+//! poem): [`ResponseBody`], and [`HttpAnswer`], which wraps a response's body in it.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Buf;
-use http::StatusCode;
+use http::{Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use background_tasks_http::{BodyEnd, RequestTasks, ResponseEnd, Sent};
+use crate::body::{BodyEnd, declared_length};
+use crate::end::{ResponseEnd, Sent};
+use crate::future::Answer;
+use crate::pending::PendingResponse;
+use crate::request::RequestTasks;
 
 pin_project! {
-    /// The response body of [`BackgroundTasksService`](crate::BackgroundTasksService): the inner
-    /// body, unchanged on the wire (`poll_frame`, `is_end_stream` and `size_hint` are forwarded
-    /// as they are), that hands the request's queue to the executor when the response ends.
+    /// A response body, unchanged on the wire (`poll_frame`, `is_end_stream` and `size_hint` are
+    /// forwarded as they are), that hands the request's queue to the executor when the response
+    /// ends.
     ///
     /// The end is seen in two places:
     /// - `poll_frame` returning `Ready(None)`: every frame was handed to the server (unless the
@@ -35,17 +40,15 @@ pin_project! {
     }
 }
 
-impl<B> ResponseBody<B> {
-    /// `declared` is the response's `Content-Length`, if it has one.
-    pub(crate) fn new(
+impl<B: Body> ResponseBody<B> {
+    /// `inner`, the body of a response with `status` that declares `declared` bytes (its
+    /// `Content-Length`, if it has one), carrying `tasks` (`None`: a body that carries no queue).
+    pub fn new(
         inner: B,
         status: StatusCode,
         declared: Option<u64>,
         tasks: Option<RequestTasks>,
-    ) -> Self
-    where
-        B: Body,
-    {
+    ) -> Self {
         let end = tasks.map(|tasks| {
             let declared = declared.or_else(|| inner.size_hint().exact());
             let mut end = ResponseEnd::new(tasks, status, declared);
@@ -58,7 +61,9 @@ impl<B> ResponseBody<B> {
             inner,
         }
     }
+}
 
+impl<B> ResponseBody<B> {
     /// The wrapped body.
     pub fn get_ref(&self) -> &B {
         &self.inner
@@ -92,5 +97,22 @@ impl<B: Body> Body for ResponseBody<B> {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+/// The [`Answer`] of a service whose response is an `http::Response` with an `http_body::Body`
+/// (tower, axum, hyper): its body wrapped in a [`ResponseBody`]; an `Err` ends the request
+/// without a response.
+#[derive(Debug)]
+pub enum HttpAnswer {}
+
+impl<B: Body, E> Answer<Result<Response<B>, E>> for HttpAnswer {
+    type Output = Result<Response<ResponseBody<B>>, E>;
+
+    fn answer(output: Result<Response<B>, E>, pending: &mut PendingResponse) -> Self::Output {
+        let (response, tasks) = pending.answer(output)?;
+        let status = response.status();
+        let declared = declared_length(response.headers());
+        Ok(response.map(|body| ResponseBody::new(body, status, declared, tasks)))
     }
 }
