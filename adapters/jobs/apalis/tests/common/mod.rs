@@ -60,7 +60,12 @@ pub trait Store: Send + Sync + Sized + 'static {
     /// Whether the storage tells the order in which jobs were committed.
     const ORDERED: bool;
 
-    fn start() -> impl Future<Output = Option<Self>> + Send;
+    /// What keeps the store's server (or file) alive: held by the checks' runner, not by the
+    /// store, so that it goes at the end of the run even when a check leaves a task behind that
+    /// still holds the store (smol's and async-std's global executors never drop theirs).
+    type Server: Send;
+
+    fn start() -> impl Future<Output = Option<(Self, Self::Server)>> + Send;
     /// A storage on the queue `queue`, which no other check uses.
     fn storage(&self, queue: &str) -> impl Future<Output = Self::Storage> + Send;
     /// A storage whose every push fails: its connection is closed or its server gone.
@@ -84,7 +89,6 @@ fn decode(bytes: &[u8]) -> Note {
 /// SQLite in a file of a temporary directory.
 pub struct Sqlite {
     pool: sqlx::SqlitePool,
-    _dir: TempDir,
 }
 
 impl Store for Sqlite {
@@ -92,13 +96,14 @@ impl Store for Sqlite {
     type Storage = apalis_sqlite::SqliteStorage<Note>;
     const NAME: &'static str = "sqlite";
     const ORDERED: bool = true;
+    type Server = TempDir;
 
-    async fn start() -> Option<Self> {
+    async fn start() -> Option<(Self, TempDir)> {
         let dir = TempDir::new("background-tasks-sqlite");
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("jobs.db").display());
         let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
         apalis_sqlite::SqliteStorage::setup(&pool).await.unwrap();
-        Some(Self { pool, _dir: dir })
+        Some((Self { pool }, dir))
     }
 
     async fn storage(&self, queue: &str) -> Self::Storage {
@@ -143,9 +148,11 @@ impl Store for SqliteRows {
     type Storage = apalis_sqlite::SqliteStorage<Note>;
     const NAME: &'static str = "sqlite-rows";
     const ORDERED: bool = true;
+    type Server = TempDir;
 
-    async fn start() -> Option<Self> {
-        Sqlite::start().await.map(Self)
+    async fn start() -> Option<(Self, TempDir)> {
+        let (store, dir) = Sqlite::start().await?;
+        Some((Self(store), dir))
     }
 
     async fn storage(&self, queue: &str) -> Self::Storage {
@@ -172,7 +179,7 @@ impl Store for SqliteRows {
 /// PostgreSQL started from the installed binaries.
 pub struct Pg {
     pool: sqlx::PgPool,
-    server: Postgres,
+    url: String,
 }
 
 impl Store for Pg {
@@ -180,8 +187,9 @@ impl Store for Pg {
     type Storage = apalis_postgres::PostgresStorage<Note>;
     const NAME: &'static str = "postgres";
     const ORDERED: bool = true;
+    type Server = Postgres;
 
-    async fn start() -> Option<Self> {
+    async fn start() -> Option<(Self, Postgres)> {
         let server = Postgres::start(&[])?;
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(20)
@@ -191,7 +199,8 @@ impl Store for Pg {
         apalis_postgres::PostgresStorage::setup(&pool)
             .await
             .unwrap();
-        Some(Self { pool, server })
+        let url = server.url();
+        Some((Self { pool, url }, server))
     }
 
     async fn storage(&self, queue: &str) -> Self::Storage {
@@ -200,7 +209,7 @@ impl Store for Pg {
     }
 
     async fn broken_storage(&self, queue: &str) -> Self::Storage {
-        let pool = sqlx::PgPool::connect(&self.server.url()).await.unwrap();
+        let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
         pool.close().await;
         apalis_postgres::PostgresStorage::new(&pool)
             .with_config(apalis_postgres::Config::default().queue(queue))
@@ -230,7 +239,6 @@ impl Store for Pg {
 /// Redis started from `redis-server`, persistence off.
 pub struct Rd {
     conn: apalis_redis::ConnectionManager,
-    _server: Redis,
 }
 
 impl Store for Rd {
@@ -238,8 +246,9 @@ impl Store for Rd {
     type Storage = apalis_redis::RedisStorage<Note>;
     const NAME: &'static str = "redis";
     const ORDERED: bool = false;
+    type Server = Redis;
 
-    async fn start() -> Option<Self> {
+    async fn start() -> Option<(Self, Redis)> {
         let server = Redis::start()?;
         // Not apalis_redis::connect's 500 ms response timeout: a busy CI machine must slow the
         // checks down, not fail them.
@@ -250,10 +259,7 @@ impl Store for Rd {
             .get_connection_manager_with_config(config)
             .await
             .unwrap();
-        Some(Self {
-            conn,
-            _server: server,
-        })
+        Some((Self { conn }, server))
     }
 
     async fn storage(&self, queue: &str) -> Self::Storage {
@@ -300,7 +306,7 @@ pub type Check<S> = fn(Arc<S>, String) -> Pin<Box<dyn Future<Output = ()> + Send
 /// Runs every check against one server, on the runtime `R`, each on its own queue and in its own
 /// task so that a failing check is named and does not hide the others, then fails if any failed.
 pub async fn run_checks<R: runtime::Runtime, S: Store>(checks: &[(&str, Check<S>)]) {
-    let Some(store) = S::start().await else {
+    let Some((store, server)) = S::start().await else {
         return;
     };
     let store = Arc::new(store);
@@ -318,6 +324,8 @@ pub async fn run_checks<R: runtime::Runtime, S: Store>(checks: &[(&str, Check<S>
             }
         }
     }
+    // Stopped here, whoever still holds the store.
+    drop(server);
     assert!(
         failed.is_empty(),
         "{}/{}: failed checks: {failed:?}",
