@@ -300,6 +300,18 @@ impl Watch {
     }
 }
 
+impl Drop for Watching {
+    /// The queue is gone: its record lets go of it too. A record that kept its link would keep
+    /// the queue's allocation (its `Arc`'s memory, not its contents) until the window forgets it,
+    /// a thousand queues later, when that memory is cold; let go here, it is freed now, while
+    /// warm, and the next queue can reuse it.
+    fn drop(&mut self) {
+        if let Some(record) = &self.record {
+            record.lock().owner = None;
+        }
+    }
+}
+
 impl Watching {
     fn queued(&mut self, task: &Task) -> TaskId {
         let label = match &self.observer.inner.redact {
