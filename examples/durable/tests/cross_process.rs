@@ -14,7 +14,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use background_tasks_apalis_test_servers::{Postgres, Redis, TempDir};
-use background_tasks_example_support::client::Client;
+use background_tasks_conformance::http::Client;
+use background_tasks_example_support::client::Reply;
 use common::{HEARTBEAT_MS, MISSED_HEARTBEATS, PATIENCE, Process, Setup, runs};
 
 mod common;
@@ -184,8 +185,8 @@ async fn prove(url: &str, storage: Storage, requests: usize) {
                         Ok(reply)
                     });
                     match reply {
-                        Ok(reply) if reply.status == 200 => answered.push(request),
-                        Ok(reply) => panic!("request {request}: {reply:?}"),
+                        Ok((head, _)) if head.status == 200 => answered.push(request),
+                        Ok(reply) => panic!("request {request}: {:?}", Reply::from(reply)),
                         // No response: the web server was shutting down. Not promised, not counted.
                         Err(_) => {}
                     }

@@ -8,7 +8,8 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use background_tasks_apalis_test_servers::TempDir;
-use background_tasks_example_support::client::Client;
+use background_tasks_conformance::http::Client;
+use background_tasks_example_support::client::Replies;
 use common::{PATIENCE, Setup, runs};
 
 #[test]
@@ -28,7 +29,7 @@ fn c22_send_notification_on_sqlite_across_two_processes() {
         "/send-notification/ada@example.com",
         r#"{"message":"Notification sent in the background"}"#,
     );
-    let bad = client.request("POST", "/send-notifications?emails=");
+    let bad = client.reply("POST", "/send-notifications?emails=");
     assert_eq!(bad.status, 400, "{bad:?}");
     assert!(bad.body.contains("at least one address"), "{bad:?}");
 

@@ -9,7 +9,8 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use background_tasks_apalis_test_servers::{Postgres, Redis, TempDir};
-use background_tasks_example_support::client::Client;
+use background_tasks_conformance::http::Client;
+use background_tasks_example_support::client::Replies;
 use common::{PATIENCE, Setup, runs};
 
 /// One request with one job, one with three: four jobs, all promised by a 200.

@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
+use background_tasks_conformance::http::Client;
 use background_tasks_example_metrics::{app, install_recorder};
-use background_tasks_example_support::client::{Client, TestServer};
+use background_tasks_example_support::client::{Replies, TestServer};
 use background_tasks_tokio::TokioExecutor;
 
 const WRITTEN: u64 = 10;
@@ -43,7 +44,7 @@ fn c25_scraped_metrics_match_the_runners_counters() {
 
     let mut client = server.client();
     let notify = |client: &mut Client, i: u64| {
-        let reply = client.request("POST", &format!("/send-notification/user{i}@example.com"));
+        let reply = client.reply("POST", &format!("/send-notification/user{i}@example.com"));
         assert_eq!(reply.status, 200, "{reply:?}");
     };
     for i in 0..WRITTEN {
@@ -58,7 +59,7 @@ fn c25_scraped_metrics_match_the_runners_counters() {
     }
     runtime.block_on(runner.idle());
 
-    let reply = client.request("GET", "/metrics");
+    let reply = client.reply("GET", "/metrics");
     assert_eq!(reply.status, 200);
     let scraped = samples(&reply.body);
     let counters = runner.metrics();

@@ -11,44 +11,15 @@ use background_tasks_tower::{Decision, Ending};
 
 use background_tasks_conformance::http::Client;
 
-use crate::client::{Reply, TIMEOUT, TestServer};
+use crate::client::{Replies, TIMEOUT, TestServer};
 
 const NOTIFICATION_SENT: &str = r#"{"message":"Notification sent in the background"}"#;
 const MESSAGE_SENT: &str = r#"{"message":"Message sent"}"#;
 
-/// A new connection to `server`, from the conformance suite's client.
-fn connect(server: &TestServer) -> Client {
-    Client::connect(server.addr)
-}
-
-/// What the checks read of a response through the conformance suite's client.
-trait Replies {
-    /// Sends a request without a body and reads the response, its body as UTF-8.
-    fn reply(&mut self, method: &str, target: &str) -> Reply;
-
-    /// `POST target`, expecting `200 OK` with `json` as the body.
-    fn post_ok(&mut self, target: &str, json: &str);
-}
-
-impl Replies for Client {
-    fn reply(&mut self, method: &str, target: &str) -> Reply {
-        let (head, body) = self.request(method, target);
-        Reply {
-            status: head.status,
-            content_type: head.header("content-type").map(str::to_owned),
-            body: String::from_utf8(body).expect("a UTF-8 body"),
-        }
-    }
-
-    fn post_ok(&mut self, target: &str, json: &str) {
-        self.reply("POST", target).assert_json_ok(json);
-    }
-}
-
 /// First example: the response first, then `write_notification` in the log, twice on one
 /// keep-alive connection (the second email percent-encoded).
 pub fn send_notification_answers_then_writes_the_notification(server: &TestServer) {
-    let mut client = connect(server);
+    let mut client = server.client();
 
     client.post_ok("/send-notification/ada@example.com", NOTIFICATION_SENT);
     let report = server.next_report();
@@ -73,7 +44,9 @@ pub fn send_notification_answers_then_writes_the_notification(server: &TestServe
 
 /// Second example: with `q`, the dependency's task and the handler's share one queue.
 pub fn dependency_with_q_logs_the_query_then_the_message(server: &TestServer) {
-    connect(server).post_ok("/send-notification/ada@example.com?q=rust", MESSAGE_SENT);
+    server
+        .client()
+        .post_ok("/send-notification/ada@example.com?q=rust", MESSAGE_SENT);
     let report = server.next_report();
     assert!(report.run().is_success(), "{report:?}");
     assert_eq!(report.run().tasks().len(), 2, "one queue for both");
@@ -85,7 +58,7 @@ pub fn dependency_with_q_logs_the_query_then_the_message(server: &TestServer) {
 
 /// Second example: without `q` (or with an empty one), only the handler's task.
 pub fn dependency_without_q_logs_only_the_message(server: &TestServer) {
-    let mut client = connect(server);
+    let mut client = server.client();
     client.post_ok("/send-notification/ada@example.com", MESSAGE_SENT);
     assert_eq!(server.next_report().run().tasks().len(), 1);
     assert_eq!(server.log(), "message to ada@example.com\n");
@@ -101,7 +74,7 @@ pub fn dependency_without_q_logs_only_the_message(server: &TestServer) {
 
 /// Second example: the query is form-decoded (`+` and `%21`).
 pub fn dependency_decodes_the_query(server: &TestServer) {
-    connect(server).post_ok(
+    server.client().post_ok(
         "/send-notification/ada@example.com?q=rust+async%21",
         MESSAGE_SENT,
     );
@@ -115,7 +88,9 @@ pub fn dependency_decodes_the_query(server: &TestServer) {
 /// First example: a client cannot forge log lines. A line break and a NUL byte in the email
 /// (`%0A`, `%00`) are written escaped, on the request's one line.
 pub fn send_notification_escapes_control_characters(server: &TestServer) {
-    connect(server).post_ok("/send-notification/a%0Ab%00@x", NOTIFICATION_SENT);
+    server
+        .client()
+        .post_ok("/send-notification/a%0Ab%00@x", NOTIFICATION_SENT);
     assert!(server.next_report().run().is_success());
     assert_eq!(
         server.log(),
@@ -125,7 +100,7 @@ pub fn send_notification_escapes_control_characters(server: &TestServer) {
 
 /// Second example: control characters in the email and the query are escaped alike.
 pub fn dependency_escapes_control_characters(server: &TestServer) {
-    connect(server).post_ok(
+    server.client().post_ok(
         "/send-notification/a%0D%0Ab@x?q=rust%0Afound+query%3A+forged",
         MESSAGE_SENT,
     );
@@ -140,7 +115,9 @@ pub fn dependency_escapes_control_characters(server: &TestServer) {
 /// timer after the response, then logs.
 pub fn async_cleanup_answers_then_cleans_up_after_its_sleep(server: &TestServer, delay: Duration) {
     let sent = Instant::now();
-    connect(server).post_ok("/process/report.csv", r#"{"message":"Processing started"}"#);
+    server
+        .client()
+        .post_ok("/process/report.csv", r#"{"message":"Processing started"}"#);
     let report = server.next_report();
     assert!(
         sent.elapsed() >= delay,
@@ -155,7 +132,7 @@ pub fn async_cleanup_answers_then_cleans_up_after_its_sleep(server: &TestServer,
 
 /// Routing by hand (smol, async-std): a request that matches no route is FastAPI's JSON 404.
 pub fn unknown_route_is_a_json_404(server: &TestServer) {
-    let mut client = connect(server);
+    let mut client = server.client();
     for target in ["/", "/send-notification/", "/send-notification/a/b"] {
         let response = client.reply("POST", target);
         assert_eq!(response.status, 404, "{target}");
@@ -168,7 +145,9 @@ pub fn unknown_route_is_a_json_404(server: &TestServer) {
 /// lets it say so (routing by hand on smol and async-std; actix-web, poem and Rocket, whose own
 /// answers would be a `404` or another body).
 pub fn wrong_method_is_a_json_405(server: &TestServer) {
-    let response = connect(server).reply("GET", "/send-notification/ada@example.com");
+    let response = server
+        .client()
+        .reply("GET", "/send-notification/ada@example.com");
     assert_eq!(response.status, 405);
     assert_eq!(response.body, r#"{"detail":"Method Not Allowed"}"#);
 }
@@ -240,7 +219,7 @@ pub fn slow_header_clients_are_cut(
         })
         .collect();
 
-    let mut client = connect(server);
+    let mut client = server.client();
     client.post_ok("/send-notification/ada@example.com", NOTIFICATION_SENT);
     assert!(server.next_report().run().is_success());
     for (i, (opened, stream)) in slow.iter().enumerate() {
@@ -392,7 +371,7 @@ pub const STATUS_PREFIX: &str = "/ops/jobs/";
 /// `EXAMPLE_STATUS_PREFIX`), read-only for this loopback client, showing the first example's
 /// request with its outcome; nothing answers at the default prefix.
 pub fn status_page_is_mounted_under_the_prefix_and_shows_the_requests(server: &TestServer) {
-    let mut client = connect(server);
+    let mut client = server.client();
     client.post_ok("/send-notification/ada@example.com", NOTIFICATION_SENT);
     assert!(server.next_report().run().is_success());
 

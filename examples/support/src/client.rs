@@ -1,17 +1,19 @@
 //! The examples' test harness: a [`TestServer`] (a temporary log file, the layer's reports on a
-//! channel) and a blocking HTTP/1.1 [`Client`] written by hand over `std::net::TcpStream`.
+//! channel), and the responses of the conformance suite's [`Client`] read as text ([`Reply`],
+//! [`Replies`]).
 //!
 //! Each example's `tests/common/mod.rs` serves its app on its own runtime, through
 //! [`TestServer::start`] (or, for the hyper examples, `Served`, with the `serve` feature); the
-//! tests then talk to it with [`Client`].
+//! tests then talk to it with [`TestServer::client`], the conformance suite's client: one HTTP
+//! client for every test of the workspace.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
 use background_tasks::Executor;
+use background_tasks_conformance::http::{Client, Head};
 use background_tasks_tower::{BackgroundTasksLayer, RequestReport};
 
 use crate::Settings;
@@ -124,7 +126,13 @@ impl TestServer {
         std::fs::read_to_string(&self.settings.log_file).unwrap_or_default()
     }
 
-    /// A new connection to the server.
+    /// A new connection to the server, from the conformance suite's client (its reads fail
+    /// after [`WAIT_LIMIT`](background_tasks_conformance::http::WAIT_LIMIT) instead of hanging);
+    /// [`Replies`] reads its responses as text.
+    ///
+    /// # Panics
+    ///
+    /// If the connection fails.
     pub fn client(&self) -> Client {
         Client::connect(self.addr)
     }
@@ -180,7 +188,8 @@ impl<R: crate::Runtime> Served<R> {
     }
 }
 
-/// A response as the client read it.
+/// A response as text: what the examples answer (JSON, a page, Prometheus's exposition), with a
+/// `Debug` that reads well in an assertion's message.
 #[derive(Debug)]
 pub struct Reply {
     /// The status code.
@@ -208,92 +217,44 @@ impl Reply {
     }
 }
 
-/// A blocking HTTP/1.1 client over one keep-alive connection.
-#[derive(Debug)]
-pub struct Client {
-    reader: BufReader<TcpStream>,
-}
-
-impl Client {
-    /// Connects to `addr`, with [`TIMEOUT`] on reads.
-    pub fn connect(addr: SocketAddr) -> Self {
-        Self::try_connect(addr).unwrap_or_else(|error| panic!("connect to {addr}: {error}"))
-    }
-
-    /// As [`connect`](Self::connect), returning the error of a server that is not there.
-    ///
-    /// # Errors
-    ///
-    /// The connection's error.
-    pub fn try_connect(addr: SocketAddr) -> std::io::Result<Self> {
-        let stream = TcpStream::connect(addr)?;
-        stream.set_read_timeout(Some(TIMEOUT))?;
-        Ok(Self {
-            reader: BufReader::new(stream),
-        })
-    }
-
-    /// Sends a request without a body and reads the whole response (`Content-Length` bodies only,
-    /// which is what the examples send).
+impl From<(Head, Vec<u8>)> for Reply {
+    /// The response [`Client::request`] (or [`Client::try_request`]) read.
     ///
     /// # Panics
     ///
-    /// When the connection fails or the response is malformed: [`try_request`](Self::try_request)
-    /// returns those as errors instead.
-    pub fn request(&mut self, method: &str, target: &str) -> Reply {
-        self.try_request(method, target)
-            .unwrap_or_else(|error| panic!("{method} {target}: {error}"))
-    }
-
-    /// As [`request`](Self::request), for tests that expect the server to go away: a refused,
-    /// reset or closed connection, or a malformed response, is an error.
-    ///
-    /// # Errors
-    ///
-    /// The connection's error, or [`std::io::ErrorKind::InvalidData`] for a malformed response.
-    pub fn try_request(&mut self, method: &str, target: &str) -> std::io::Result<Reply> {
-        use std::io::{Error, ErrorKind};
-        let invalid = |what: String| Error::new(ErrorKind::InvalidData, what);
-        let request =
-            format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n");
-        self.reader.get_mut().write_all(request.as_bytes())?;
-
-        let mut line = String::new();
-        self.reader.read_line(&mut line)?;
-        let status = line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| invalid(format!("not a status line: {line:?}")))?;
-        let (mut content_type, mut length) = (None, 0);
-        loop {
-            line.clear();
-            self.reader.read_line(&mut line)?;
-            let Some((name, value)) = line.trim_end().split_once(':') else {
-                break;
-            };
-            match name.to_ascii_lowercase().as_str() {
-                "content-type" => content_type = Some(value.trim().to_owned()),
-                "content-length" => {
-                    length = value
-                        .trim()
-                        .parse()
-                        .map_err(|_| invalid(format!("bad Content-Length: {value:?}")))?;
-                }
-                _ => {}
-            }
+    /// If the body is not UTF-8.
+    fn from((head, body): (Head, Vec<u8>)) -> Self {
+        Self {
+            status: head.status,
+            content_type: head.header("content-type").map(str::to_owned),
+            body: String::from_utf8(body).expect("a UTF-8 body"),
         }
-        let mut body = vec![0; length];
-        self.reader.read_exact(&mut body)?;
-        Ok(Reply {
-            status,
-            content_type,
-            body: String::from_utf8(body).map_err(|e| invalid(e.to_string()))?,
-        })
+    }
+}
+
+/// The conformance suite's [`Client`], its responses read as [`Reply`]s.
+pub trait Replies {
+    /// Sends a request without a body and reads the response.
+    ///
+    /// # Panics
+    ///
+    /// As [`Client::request`], and if the body is not UTF-8.
+    fn reply(&mut self, method: &str, target: &str) -> Reply;
+
+    /// `POST target`, expecting `200 OK` with `json` as the body, as `application/json`.
+    ///
+    /// # Panics
+    ///
+    /// As [`reply`](Self::reply), and when the reply is anything else.
+    fn post_ok(&mut self, target: &str, json: &str);
+}
+
+impl Replies for Client {
+    fn reply(&mut self, method: &str, target: &str) -> Reply {
+        self.request(method, target).into()
     }
 
-    /// `POST target`, expecting `200 OK` with `json` as the body.
-    pub fn post_ok(&mut self, target: &str, json: &str) {
-        self.request("POST", target).assert_json_ok(json);
+    fn post_ok(&mut self, target: &str, json: &str) {
+        self.reply("POST", target).assert_json_ok(json);
     }
 }

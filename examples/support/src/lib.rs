@@ -12,9 +12,9 @@
 //! - [`routing`]: routing by hand for the hyper-based examples (smol, async-std), which have no
 //!   router: path and query parameters, JSON responses, the [`Rejection`](routing::Rejection)
 //!   FastAPI would answer with, and [`post_service`](routing::post_service).
-//! - `client` (with the `client` feature, for the examples' tests): a blocking HTTP/1.1 client
-//!   and a test server with a temporary log file; `checks`, the FastAPI examples' behaviour
-//!   checked once for every runtime.
+//! - `client` (with the `client` feature, for the examples' tests): a test server with a
+//!   temporary log file, which hands out the conformance suite's HTTP client, and its responses
+//!   read as text; `checks`, the FastAPI examples' behaviour checked once for every runtime.
 //! - [`SHUTDOWN_DEADLINE`] and [`shutdown_summary`]: how the examples end on Ctrl-C.
 //! - `status_page` (with the `status` feature): the status page every example mounts.
 

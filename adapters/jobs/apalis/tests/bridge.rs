@@ -20,7 +20,8 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use background_tasks::{BackgroundTasks, BoxFuture, Executor, Outcome, Runner, TaskError};
 use background_tasks_apalis::{AddJob, Jobs, PushError};
-use background_tasks_example_support::client::{Client, Reply, TIMEOUT};
+use background_tasks_conformance::http::Client;
+use background_tasks_example_support::client::{Replies, Reply, TIMEOUT};
 use background_tasks_tower::{
     BackgroundTasksLayer, Decision, Ending, OnDisconnect, RequestReport, Statuses,
 };
@@ -89,7 +90,7 @@ impl<R: Runtime> App<R> {
 
     async fn post(&self, target: &'static str) -> Reply {
         let addr = self.addr;
-        blocking(move || Client::connect(addr).request("POST", target)).await
+        blocking(move || Client::connect(addr).reply("POST", target)).await
     }
 }
 
@@ -473,7 +474,7 @@ async fn concurrent_requests_keep_their_order<R: Runtime, S: Store>(store: Arc<S
                 let mut connection = Client::connect(addr);
                 for request in 0..REQUESTS {
                     let target = format!("/notify/{}", client * REQUESTS + request);
-                    assert_eq!(connection.request("POST", &target).status, 200);
+                    assert_eq!(connection.reply("POST", &target).status, 200);
                 }
             })
         })
@@ -533,7 +534,7 @@ async fn shutdown_drains_pushes<R: Runtime, S: Store>(store: Arc<S>, queue: Stri
         let mut client = Client::connect(addr);
         for request in 0..REQUESTS {
             assert_eq!(
-                client.request("POST", &format!("/notify/{request}")).status,
+                client.reply("POST", &format!("/notify/{request}")).status,
                 200
             );
         }
@@ -606,7 +607,7 @@ async fn confirmed_push_answers_after_the_commit<R: Runtime, S: Store>(
     let released = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let (addr, released_at_reply) = (app.addr, released.clone());
     let reply = blocking(move || {
-        let reply = Client::connect(addr).request("POST", "/confirmed");
+        let reply = Client::connect(addr).reply("POST", "/confirmed");
         (
             reply,
             released_at_reply.load(std::sync::atomic::Ordering::SeqCst),

@@ -1,7 +1,7 @@
 //! Shared by the example's tests: the example served on 127.0.0.1:0 by actix-web in a `System`
 //! on a thread of its own, its tasks on a tokio runtime the test owns. The rest (a temporary log
-//! file, the middleware's reports on a channel, a blocking HTTP/1.1 client) is
-//! `background_tasks_example_support::client`.
+//! file, the middleware's reports on a channel, connections from the conformance suite's HTTP
+//! client) is `background_tasks_example_support::client`.
 
 use std::ops::Deref;
 use std::sync::mpsc;

@@ -1,6 +1,6 @@
 //! Shared by the example's tests: the example served on 127.0.0.1:0 on a tokio runtime of its
-//! own. The rest (a temporary log file, the layer's reports on a channel, a blocking HTTP/1.1
-//! client) is `background_tasks_example_support::client`.
+//! own. The rest (a temporary log file, the layer's reports on a channel, connections from the
+//! conformance suite's HTTP client) is `background_tasks_example_support::client`.
 
 use std::ops::Deref;
 use std::time::Duration;
