@@ -132,8 +132,12 @@ pub fn failures_go_to_stderr<E: Executor>(runner: &Runner<E>) -> bool {
 }
 
 /// Names the request `tasks` belongs to (`POST /send-notification/ada`) in the default error
-/// hook's stderr line. It allocates: call it only when [`failures_go_to_stderr`] says the line is
-/// where failures go.
-pub fn name_request(tasks: &BackgroundTasks, request: impl std::fmt::Display) {
-    tasks.state().name_request(request.to_string().into());
+/// hook's stderr line. `request` is kept as it is, and written out only if a failure's line is:
+/// it allocates once, so call it only when [`failures_go_to_stderr`] says the line is where
+/// failures go.
+pub fn name_request(
+    tasks: &BackgroundTasks,
+    request: impl std::fmt::Display + Send + Sync + 'static,
+) {
+    tasks.state().name_request(std::sync::Arc::new(request));
 }

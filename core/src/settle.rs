@@ -3,6 +3,7 @@
 //! books the entry with `State::record`, which counts it.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +11,11 @@ use std::time::Duration;
 use crate::panic::panic_message;
 use crate::report::{AbandonReason, Outcome, TaskError, TaskReport, Timeout};
 use crate::task::{BoxError, Task, TaskKind};
+
+/// The request a queue belongs to, as the default hook's stderr line names it
+/// (`integration::name_request`): written out only when a line is, so a request pays no
+/// formatting for a name that no failure prints.
+pub(crate) type RequestName = dyn fmt::Display + Send + Sync;
 
 /// Called with a task's label and its error whenever a task fails, panics, times out or is
 /// abandoned (`Runner::on_error`).
@@ -41,7 +47,7 @@ pub(crate) enum Cause {
 /// here ([`Timeout::RanOver`]); an async one was cancelled at its timeout ([`Cause::TimedOut`]).
 pub(crate) fn settle(
     hook: Option<&ErrorHook>,
-    request: Option<&str>,
+    request: Option<&RequestName>,
     label: Cow<'static, str>,
     kind: TaskKind,
     cause: Cause,
@@ -92,7 +98,7 @@ pub(crate) fn settle(
 /// [`settle`] for a task that never ran (skipped, discarded, abandoned), dropping it.
 pub(crate) fn settle_unrun(
     hook: Option<&ErrorHook>,
-    request: Option<&str>,
+    request: Option<&RequestName>,
     task: Task,
     cause: Cause,
 ) -> TaskReport {
@@ -102,7 +108,12 @@ pub(crate) fn settle_unrun(
 
 /// `request` names the request that queued the task, when it was named for the stderr line
 /// (`integration::name_request`).
-fn report_error(hook: Option<&ErrorHook>, request: Option<&str>, label: &str, error: &TaskError) {
+fn report_error(
+    hook: Option<&ErrorHook>,
+    request: Option<&RequestName>,
+    label: &str,
+    error: &TaskError,
+) {
     let Some(hook) = hook else {
         if no_subscriber() {
             // With no subscriber a `tracing` event goes nowhere, and a failure must not vanish.
@@ -129,7 +140,7 @@ pub(crate) fn no_subscriber() -> bool {
 }
 
 /// The default hook's line when nothing else would show the failure: the error and its causes.
-fn stderr_line(label: &str, request: Option<&str>, error: &TaskError) -> String {
+fn stderr_line(label: &str, request: Option<&RequestName>, error: &TaskError) -> String {
     let mut line = match request {
         Some(request) => format!("background task {label} ({request}): {error}"),
         None => format!("background task {label}: {error}"),
@@ -265,7 +276,7 @@ mod tests {
         );
         let error = TaskError::Failed(Box::new(Sending(std::io::Error::other("smtp refused"))));
         assert_eq!(
-            stderr_line("mail", Some("POST /signup"), &error),
+            stderr_line("mail", Some(&"POST /signup"), &error),
             format!("background task mail (POST /signup): task failed: {chain}")
         );
     }

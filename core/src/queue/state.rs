@@ -21,7 +21,7 @@ use crate::policy::FailurePolicy;
 #[cfg(test)]
 use crate::report::Outcome;
 use crate::report::{AbandonReason, Reports, RunReport, TaskReport};
-use crate::settle::{Cause, settle_unrun};
+use crate::settle::{Cause, RequestName, settle_unrun};
 use crate::status::Watch;
 use crate::task::{BoxError, SyncWork, Task, Work};
 
@@ -45,7 +45,7 @@ pub(crate) struct State {
     // Its record in the runner's observer, if the runner has one (feature `status`).
     watch: Watch,
     // The request that queued it, named only for the default error hook's stderr line.
-    request: Option<Arc<str>>,
+    request: Option<Arc<RequestName>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,12 +134,12 @@ impl State {
     }
 
     /// Names the request that queued this queue, for the default error hook's stderr line.
-    pub(crate) fn name_request(&mut self, request: Arc<str>) {
+    pub(crate) fn name_request(&mut self, request: Arc<RequestName>) {
         self.request = Some(request);
     }
 
     /// The request that queued this queue, if it was named.
-    pub(crate) fn request(&self) -> Option<Arc<str>> {
+    pub(crate) fn request(&self) -> Option<Arc<RequestName>> {
         self.request.clone()
     }
 

@@ -13,14 +13,11 @@ pin_project! {
     /// body, unchanged on the wire (`poll_next` and `size` are forwarded as they are), that hands
     /// the request's queue to the executor when the response ends.
     ///
-    /// The end is seen where actix-web's own `Logger` sees it:
-    /// - `poll_next` returning `None`: every chunk was handed to the server (unless the body
-    ///   declared more bytes than it sent: then it was cut short);
-    /// - the body being dropped. actix-web drops a body without polling it once it is over by its
-    ///   count: an empty body (`BodySize::None`, `Sized(0)`), the declared size reached, or a
-    ///   response to `HEAD` or with a `1xx`, `204` or `304` status. All of those count as
-    ///   completed. Any other drop means the body was cut short, usually because the client went
-    ///   away.
+    /// The end is seen where actix-web's own `Logger` sees it, and decided as for every framework
+    /// (`background_tasks_http::BodyEnd`): `poll_next` returning `None`, or the body's drop.
+    /// actix-web drops a body unpolled once it is over by its count (`BodySize::None`,
+    /// `Sized(0)`, the declared size reached; a response to `HEAD` or with a `1xx`, `204` or `304`
+    /// status): completed. Any other drop cut it short, usually because the client went away.
     #[derive(Debug)]
     pub struct ResponseBody<B> {
         // Before `inner`: fields drop in order, and the request ends before the body it wrapped

@@ -102,7 +102,11 @@ impl<E: Executor + Clone> Dispatch for Dispatcher<E> {
         span.follows_from(request);
         // Without a subscriber the span says nothing: the stderr line names the request itself.
         if integration::failures_go_to_stderr(&self.runner) {
-            integration::name_request(&tasks, format_args!("{} {}", report.method, report.path()));
+            let line = RequestLine {
+                method: report.method.clone(),
+                path: report.path.clone(),
+            };
+            integration::name_request(&tasks, line);
         }
         // The run carries the report's parts but not its empty `run` field, and of the settings
         // only the hook: the spawned future's size is paid on every spawn.
@@ -147,6 +151,19 @@ impl<E: Executor + Clone> Dispatch for Dispatcher<E> {
             report.ending.as_str(),
         );
         integration::describe(tasks, request);
+    }
+}
+
+/// A request as the default hook's stderr line names it (`POST /send-notification/ada`): its
+/// parts, written out only when a failure's line is.
+struct RequestLine {
+    method: Method,
+    path: RequestPath,
+}
+
+impl fmt::Display for RequestLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.path.as_str())
     }
 }
 
