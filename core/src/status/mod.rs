@@ -17,8 +17,8 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::{Instant, SystemTime};
 
 use event_listener::Event;
@@ -28,8 +28,8 @@ use crate::report::{Outcome, TaskReport};
 use crate::settle::{Cause, settle_unrun};
 use crate::task::Task;
 
-use self::record::SharedRecord;
 pub(crate) use self::record::Watch;
+use self::record::{QueueRecord, SharedRecord, TaskRecord};
 pub use self::view::{Changes, Counts, QueueRequest, QueueView, TaskState, TaskView};
 
 /// The number of recent queues an [`Observer`] keeps when not told otherwise.
@@ -327,17 +327,37 @@ impl Observer {
         self.bump();
     }
 
-    /// Keeps `record`, forgetting the oldest beyond the window.
-    fn keep(&self, record: SharedRecord) {
+    /// Keeps the record of a new queue `id` with its `first` task, forgetting the oldest beyond the
+    /// window. The new record takes the oldest's place in memory when nothing else holds that
+    /// (a page reading it would): no allocation per queue once the window is full, and none freed
+    /// cold, a thousand queues after it was made.
+    fn keep(&self, id: u64, owner: Option<Weak<dyn Owner>>, first: TaskRecord) -> SharedRecord {
         let mut queues = self.inner.queues.lock();
-        let forgotten = match queues.len() == self.inner.window {
+        let oldest = match queues.len() == self.inner.window {
             true => queues.pop_front(),
             false => None,
         };
-        queues.push_back(record);
+        let (record, stale, forgotten) = match oldest {
+            Some(mut oldest) => match Arc::get_mut(&mut oldest) {
+                Some(slot) => {
+                    let stale = slot.get_mut().renew(id, owner, first);
+                    (oldest, Some(stale), None)
+                }
+                None => {
+                    let record = Arc::new(Mutex::new(QueueRecord::new(id, owner, first)));
+                    (record, None, Some(oldest))
+                }
+            },
+            None => {
+                let record = Arc::new(Mutex::new(QueueRecord::new(id, owner, first)));
+                (record, None, None)
+            }
+        };
+        queues.push_back(Arc::clone(&record));
         drop(queues);
         // Freed outside the window's lock: other queues' records wait on it.
-        drop(forgotten);
+        drop((stale, forgotten));
+        record
     }
 
     /// A change: the new version, for the changed record, and a wake for every watcher.
@@ -733,6 +753,30 @@ mod tests {
         let queue = &observer.queues()[0];
         assert_eq!(queue.request.as_ref(), Some(&request));
         assert!(queue.response_end.is_some() && queue.queue_delay.is_some());
+    }
+
+    #[test]
+    fn a_queue_kept_in_a_forgotten_queues_place_keeps_nothing_of_it() {
+        let (observer, runner) = observed(1);
+        let first = runner.queue();
+        first.add_task(|| ());
+        first.add_task(|| ());
+        let request = QueueRequest::new("POST", "/signup", Some(200), "completed");
+        crate::integration::describe(&first, request);
+        block_on(runner.run(first));
+        // The first queue is gone: its record is the one the next queue takes.
+        let next = runner.queue();
+        let id = next.add_task_with_id(|| ()).unwrap();
+        let queues = observer.queues();
+        assert_eq!(queues.len(), 1);
+        let queue = &queues[0];
+        assert_eq!(queue.id, id.queue());
+        assert_eq!(queue.request, None);
+        assert_eq!(queue.response_end, None);
+        assert_eq!(queue.tasks.len(), 1, "{:?}", queue.tasks);
+        assert_eq!(observer.task(id), TaskState::Queued);
+        block_on(runner.run(next));
+        assert_eq!(observer.task(id), TaskState::Ended(Outcome::Succeeded));
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub(super) struct QueueRecord {
     tasks: Vec<TaskRecord>,
 }
 
-struct TaskRecord {
+pub(super) struct TaskRecord {
     label: Cow<'static, str>,
     kind: TaskKind,
     queued: Instant,
@@ -54,6 +54,38 @@ struct Pushed {
 }
 
 impl QueueRecord {
+    /// A new queue's record, with its first task.
+    pub(super) fn new(id: u64, owner: Option<Weak<dyn Owner>>, first: TaskRecord) -> Self {
+        Self {
+            id,
+            version: 0,
+            owner,
+            handed: None,
+            request: None,
+            tasks: vec![first],
+        }
+    }
+
+    /// Makes this forgotten record a new queue's, in place: its allocation and its task list's
+    /// are reused. Hands back what the old one held that may free memory, to drop outside the
+    /// window's lock.
+    pub(super) fn renew(
+        &mut self,
+        id: u64,
+        owner: Option<Weak<dyn Owner>>,
+        first: TaskRecord,
+    ) -> (Option<QueueRequest>, Option<Weak<dyn Owner>>) {
+        self.id = id;
+        self.version = 0;
+        self.handed = None;
+        self.tasks.clear();
+        self.tasks.push(first);
+        (
+            self.request.take(),
+            std::mem::replace(&mut self.owner, owner),
+        )
+    }
+
     pub(super) fn id(&self) -> u64 {
         self.id
     }
@@ -152,6 +184,16 @@ struct Watching {
     after_current: VecDeque<u32>,
     /// Tasks cancelled while waiting: handed out of the queue's middle.
     cancelled: Vec<u32>,
+    /// Whether the record has the queue's hand-over to its runner (its request's end).
+    hand_over: HandOver,
+}
+
+/// Whether a queue's record has its hand-over: kept here, so that the runner's own note of it
+/// after an HTTP integration's `describe` takes no lock of the record.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum HandOver {
+    Pending,
+    Noted,
 }
 
 impl Watch {
@@ -173,6 +215,7 @@ impl Watch {
                 unrun: VecDeque::new(),
                 after_current: VecDeque::new(),
                 cancelled: Vec::new(),
+                hand_over: HandOver::Pending,
             }))),
         }
     }
@@ -205,11 +248,8 @@ impl Watch {
     /// moves.
     pub(crate) fn handed(&mut self) {
         if let Some(watching) = &mut self.0 {
-            let noted = watching
-                .record
-                .as_ref()
-                .is_some_and(|record| record.lock().handed.is_some());
-            if !noted {
+            if watching.hand_over == HandOver::Pending && watching.record.is_some() {
+                watching.hand_over = HandOver::Noted;
                 watching.update(|record| {
                     record.handed.get_or_insert_with(Instant::now);
                 });
@@ -221,6 +261,9 @@ impl Watch {
     pub(crate) fn describe(&mut self, request: QueueRequest) {
         if let Some(watching) = &mut self.0 {
             let request = watching.observer.redact_path(request);
+            if watching.record.is_some() {
+                watching.hand_over = HandOver::Noted;
+            }
             watching.update(|record| {
                 record.handed.get_or_insert_with(Instant::now);
                 record.request = Some(request);
@@ -339,16 +382,8 @@ impl Watching {
             return TaskId::new(record.id, (record.tasks.len() - 1) as u32);
         }
         let id = NEXT_QUEUE.fetch_add(1, Ordering::Relaxed);
-        let record = Arc::new(Mutex::new(QueueRecord {
-            id,
-            version: 0,
-            owner: self.owner.clone(),
-            handed: None,
-            request: None,
-            tasks: vec![entry],
-        }));
         // Kept before its version is set: a reader that sees the new version finds it.
-        self.observer.keep(Arc::clone(&record));
+        let record = self.observer.keep(id, self.owner.clone(), entry);
         record.lock().version = self.observer.bump();
         self.record = Some(record);
         TaskId::new(id, 0)
@@ -384,7 +419,13 @@ impl Watching {
         // reader woken by the version finds the count and the record agreeing.
         let mut record = record.lock();
         if let Some(task) = record.tasks.get_mut(index as usize) {
-            task.ended = Some((Instant::now(), outcome, duration));
+            // A task that ran ended its run time after its start (one clock read fewer per task;
+            // the runner times the run itself, a moment after the start noted here).
+            let ended = match task.started {
+                Some(started) => started + duration,
+                None => Instant::now(),
+            };
+            task.ended = Some((ended, outcome, duration));
             task.reason = reason;
         }
         self.observer.count_outcome(&report.outcome, ran);
