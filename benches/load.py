@@ -309,6 +309,15 @@ def median(values):
     return statistics.median(values) if values else None
 
 
+def paired_change(before, after):
+    """`after` against `before`, runs of the same rounds: the change of the median req/s, and the
+    median of each round's own after / before ratio (the two back to back, so drift in the
+    machine's load cancels out of it), both in percent."""
+    change = (median([r["rps"] for r in after]) / median([r["rps"] for r in before]) - 1) * 100
+    paired = (statistics.median(a["rps"] / b["rps"] for b, a in zip(before, after)) - 1) * 100
+    return change, paired
+
+
 def summarize(rounds):
     keys = [
         "rps",

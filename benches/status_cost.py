@@ -108,8 +108,7 @@ def main():
     for scenario in SCENARIOS:
         off, on = runs[(scenario, "off")], runs[(scenario, "on")]
         med = lambda rs, key: statistics.median(r[key] for r in rs if r.get(key) is not None)
-        change = (med(on, "rps") / med(off, "rps") - 1) * 100
-        paired = (statistics.median(a["rps"] / b["rps"] for a, b in zip(on, off)) - 1) * 100
+        change, paired = load.paired_change(off, on)
         print(f"| {scenario} | {med(off, 'rps'):.0f} | {med(on, 'rps'):.0f} | {change:+.1f}% | {paired:+.1f}% | "
               f"{med(off, 'p99_ms'):.2f} | {med(on, 'p99_ms'):.2f} | "
               f"{med(off, 'rss_kib') / 1024:.1f} | {med(on, 'rss_kib') / 1024:.1f} |")
