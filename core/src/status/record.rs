@@ -79,6 +79,9 @@ impl QueueRecord {
         self.version = 0;
         self.handed = None;
         self.tasks.clear();
+        // Room for a few tasks, not for the longest queue this place ever held: the window's
+        // memory stays bounded by what its queues hold now.
+        self.tasks.shrink_to(4);
         self.tasks.push(first);
         (
             self.request.take(),
@@ -447,5 +450,31 @@ impl Watching {
                 change(task);
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task() -> TaskRecord {
+        TaskRecord {
+            label: Cow::Borrowed("t"),
+            kind: TaskKind::Async,
+            queued: Instant::now(),
+            started: None,
+            ended: None,
+            reason: None,
+            pushed: None,
+        }
+    }
+
+    #[test]
+    fn a_renewed_record_keeps_room_for_a_few_tasks_not_for_its_longest_queue() {
+        let mut record = QueueRecord::new(1, None, task());
+        record.tasks.extend((0..1000).map(|_| task()));
+        let _ = record.renew(2, None, task());
+        assert_eq!((record.id, record.tasks.len()), (2, 1));
+        assert!(record.tasks.capacity() <= 4, "{}", record.tasks.capacity());
     }
 }
