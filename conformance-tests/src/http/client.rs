@@ -273,10 +273,8 @@ impl Client {
     /// As [`send`](Self::send), [`read_head`](Self::read_head) and
     /// [`read_body`](Self::read_body).
     pub fn request(&mut self, method: &str, target: &str) -> (Head, Vec<u8>) {
-        self.send(method, target);
-        let head = self.read_head();
-        let body = self.read_body(method, &head);
-        (head, body)
+        self.try_request(method, target)
+            .unwrap_or_else(|e| panic!("{method} {target}: {e}"))
     }
 
     /// As [`request`](Self::request), for a check that expects the server to go away: a refused
